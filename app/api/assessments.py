@@ -1,0 +1,168 @@
+"""Assessments: answers for one organization and questionnaire version, with their scores."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, status
+
+from app.api.deps import AssessmentDep, PrincipalDep, RegistryDep, SessionDep
+from app.api.responses import errors
+from app.config import PROJECT_ROOT
+from app.intake import service
+from app.intake.models import Assessment
+from app.intake.schemas import (
+    AnswerRead,
+    AssessmentCreate,
+    AssessmentPage,
+    AssessmentRead,
+    AssessmentSummary,
+    AssessmentUpdate,
+    QuestionnaireVersionRef,
+    ScoresRead,
+)
+
+router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")]
+
+
+def _example_body() -> dict[str, Any]:
+    path = PROJECT_ROOT / "examples" / "academic-medical-center.json"
+    example = json.loads(path.read_text(encoding="utf-8"))
+    return {"organization_id": "0b0c7a4e-5d43-4b8e-9a55-1f2f5b6f3c11", **example}
+
+
+_EXAMPLES = {
+    "submitted": {
+        "summary": "A complete, submitted assessment (examples/academic-medical-center.json)",
+        "value": _example_body(),
+    },
+    "draft": {
+        "summary": "A partial draft, to finish later",
+        "value": {
+            "organization_id": "0b0c7a4e-5d43-4b8e-9a55-1f2f5b6f3c11",
+            "questionnaire": {"id": "hospital-social-media"},
+            "status": "draft",
+            "answers": _example_body()["answers"][:3],
+        },
+    },
+}
+
+
+def to_read(assessment: Assessment) -> AssessmentRead:
+    """The API view of a stored assessment, with its score snapshot."""
+    return AssessmentRead(
+        id=assessment.id,
+        organization_id=assessment.organization_id,
+        questionnaire=QuestionnaireVersionRef(
+            id=assessment.questionnaire_id, version=assessment.questionnaire_version
+        ),
+        status=assessment.status,
+        source=assessment.source,
+        created_at=assessment.created_at,
+        updated_at=assessment.updated_at,
+        submitted_at=assessment.submitted_at,
+        answers=[
+            AnswerRead(question_id=a.question_id, value=a.value, na=a.na, comment=a.comment)
+            for a in assessment.answers
+        ],
+        scores=ScoresRead.model_validate(assessment.scores),
+    )
+
+
+def _summary(assessment: Assessment) -> AssessmentSummary:
+    dimensions = assessment.scores["dimensions"]
+    return AssessmentSummary(
+        id=assessment.id,
+        organization_id=assessment.organization_id,
+        questionnaire=QuestionnaireVersionRef(
+            id=assessment.questionnaire_id, version=assessment.questionnaire_version
+        ),
+        status=assessment.status,
+        created_at=assessment.created_at,
+        submitted_at=assessment.submitted_at,
+        overall_level=assessment.scores["overall_level"],
+        levels={d["dimension_id"]: d["level"] for d in dimensions},
+        scores={d["dimension_id"]: d["score"] for d in dimensions},
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(404, 413, 422))
+def create_assessment(
+    body: Annotated[AssessmentCreate, Body(openapi_examples=_EXAMPLES)],
+    session: SessionDep,
+    principal: PrincipalDep,
+    registry: RegistryDep,
+) -> AssessmentRead:
+    """Store answers for an organization and return their scores; submitted must be complete."""
+    assessment = service.create_assessment(
+        session,
+        registry,
+        principal,
+        organization_id=body.organization_id,
+        questionnaire_id=body.questionnaire.id,
+        version=body.questionnaire.version,
+        status=body.status,
+        items=body.answers,
+    )
+    return to_read(assessment)
+
+
+@router.get("", responses=errors(404, 422))
+def list_assessments(
+    session: SessionDep,
+    principal: PrincipalDep,
+    organization_id: Annotated[
+        uuid.UUID | None, Query(description="Only this organization's.")
+    ] = None,
+    status: Annotated[Literal["draft", "submitted"] | None, Query()] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> AssessmentPage:
+    """List the assessments this key may see, newest first, with their levels."""
+    rows, total = service.list_assessments(
+        session,
+        principal,
+        organization_id=organization_id,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    return AssessmentPage(
+        items=[_summary(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{assessment_id}", responses=errors(404))
+def get_assessment(assessment: AssessmentDep) -> AssessmentRead:
+    """Get an assessment: answers, scores, levels and the explanation of each level."""
+    return to_read(assessment)
+
+
+@router.patch("/{assessment_id}", responses=errors(404, 409, 413, 422))
+def update_assessment(
+    assessment_id: uuid.UUID,
+    body: AssessmentUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    registry: RegistryDep,
+) -> AssessmentRead:
+    """Change a draft's answers (the given questions only); `status: submitted` submits it."""
+    assessment = service.get_assessment(session, principal, assessment_id, for_update=True)
+    updated = service.update_assessment(
+        session, registry, assessment, items=body.answers, submit=body.status == "submitted"
+    )
+    return to_read(updated)
+
+
+@router.post("/{assessment_id}/submit", responses=errors(404, 409, 422))
+def submit_assessment(
+    assessment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, registry: RegistryDep
+) -> AssessmentRead:
+    """Submit a draft: every required question must be answered; it is then immutable."""
+    assessment = service.get_assessment(session, principal, assessment_id, for_update=True)
+    return to_read(service.update_assessment(session, registry, assessment, items=[], submit=True))

@@ -1,0 +1,62 @@
+"""Client organizations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep
+from app.api.responses import errors
+from app.organizations import service
+from app.organizations.schemas import (
+    OrganizationCreate,
+    OrganizationPage,
+    OrganizationRead,
+    OrganizationUpdate,
+)
+
+router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(403, 422))
+def create_organization(
+    body: OrganizationCreate, session: SessionDep, principal: PrincipalDep
+) -> OrganizationRead:
+    """Create an organization (admin or consultant); the creating consultant may see it."""
+    return OrganizationRead.model_validate(service.create_organization(session, principal, body))
+
+
+@router.get("", responses=errors(422))
+def list_organizations(
+    session: SessionDep, principal: PrincipalDep, limit: Limit = 50, offset: Offset = 0
+) -> OrganizationPage:
+    """List the organizations this key may see, oldest first."""
+    rows, total = service.list_organizations(session, principal, limit=limit, offset=offset)
+    return OrganizationPage(
+        items=[OrganizationRead.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{organization_id}", responses=errors(404))
+def get_organization(organization: OrganizationDep) -> OrganizationRead:
+    """Get one organization."""
+    return OrganizationRead.model_validate(organization)
+
+
+@router.patch("/{organization_id}", responses=errors(403, 404, 422))
+def update_organization(
+    body: OrganizationUpdate,
+    organization: OrganizationDep,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> OrganizationRead:
+    """Change an organization's name, type, licensed beds or state (admin or consultant)."""
+    updated = service.update_organization(session, principal, organization, body)
+    return OrganizationRead.model_validate(updated)

@@ -1,0 +1,25 @@
+"""The error responses a route can give, for its OpenAPI description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.errors import ErrorBody
+
+_DESCRIPTIONS = {
+    400: "The body is not valid JSON.",
+    401: "No API key, or a malformed, unknown or revoked one.",
+    403: "The key's role may not do this.",
+    404: "No such object within this key's organizations.",
+    409: "The object is in a state that does not allow this.",
+    413: "The request body is too large.",
+    422: "The request does not fit the schema or the questionnaire; `errors` names each field.",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route that can fail with these status codes (401 always)."""
+    return {
+        code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]}
+        for code in sorted({401, *codes})
+    }

@@ -1,0 +1,46 @@
+"""API keys and the organizations granted to them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, new_id, utcnow
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # everything
+    CONSULTANT = "consultant"  # organizations it created or was granted
+    PARTNER = "partner"  # submit and read, for granted organizations only
+
+
+class ApiKey(Base):
+    """A bearer key. Only a SHA-256 hash of its secret part is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiKeyGrant(Base):
+    """An organization a consultant or partner key may work on."""
+
+    __tablename__ = "api_key_grants"
+
+    key_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -1,0 +1,152 @@
+"""Creating, checking and revoking API keys, and what each key may see.
+
+A key reads ``smm_<prefix>_<secret>``. The prefix finds the row; only the SHA-256 of the
+secret is stored, and it is compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, exists, false, or_, select, true, update
+from sqlalchemy.orm import Session
+
+from app.auth.models import ApiKey, ApiKeyGrant, Role
+from app.db import utcnow
+from app.errors import Forbidden, NotFound, Unauthenticated
+from app.organizations.models import Organization
+
+KEY_PATTERN = re.compile(r"^smm_(?P<prefix>[a-z0-9]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
+_PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+# Recording every use would turn each read into a write; a minute's precision is plenty.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller behind a request: which key, which role."""
+
+    key_id: uuid.UUID
+    role: Role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A freshly created key; ``token`` is shown once and never stored."""
+
+    key: ApiKey
+    token: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(
+    session: Session, role: Role, organization_ids: list[uuid.UUID], name: str | None = None
+) -> IssuedKey:
+    """Create a key for ``role`` with the given organization grants."""
+    if role is Role.ADMIN and organization_ids:
+        raise ValueError("an admin key sees every organization; it takes no --org")
+    for organization_id in organization_ids:
+        if session.get(Organization, organization_id) is None:
+            raise NotFound(f"There is no organization {organization_id}.")
+    prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(12))
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey(prefix=prefix, secret_hash=_hash(secret), role=role.value, name=name)
+    session.add(key)
+    session.flush()
+    session.add_all(ApiKeyGrant(key_id=key.id, organization_id=o) for o in set(organization_ids))
+    session.flush()
+    return IssuedKey(key, f"smm_{prefix}_{secret}")
+
+
+def find_key(session: Session, reference: str) -> ApiKey:
+    """A key by id, prefix or full token."""
+    match = KEY_PATTERN.match(reference)
+    prefix = match["prefix"] if match else reference
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        try:
+            key = session.get(ApiKey, uuid.UUID(reference))
+        except ValueError:
+            key = None
+    if key is None:
+        raise NotFound(f"There is no API key {reference!r}.")
+    return key
+
+
+def revoke_key(session: Session, reference: str) -> ApiKey:
+    """Revoke a key at once; it answers 401 from then on."""
+    key = find_key(session, reference)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key
+
+
+def grant(session: Session, reference: str, organization_ids: list[uuid.UUID]) -> ApiKey:
+    """Give a consultant or partner key more organizations."""
+    key = find_key(session, reference)
+    if key.role == Role.ADMIN:
+        raise ValueError("an admin key sees every organization already")
+    existing = set(
+        session.scalars(select(ApiKeyGrant.organization_id).where(ApiKeyGrant.key_id == key.id))
+    )
+    for organization_id in organization_ids:
+        if session.get(Organization, organization_id) is None:
+            raise NotFound(f"There is no organization {organization_id}.")
+        if organization_id not in existing:
+            session.add(ApiKeyGrant(key_id=key.id, organization_id=organization_id))
+            existing.add(organization_id)
+    session.flush()
+    return key
+
+
+def authenticate(session: Session, authorization: str | None) -> Principal:
+    """The principal for an ``Authorization`` header, or Unauthenticated saying why."""
+    if not authorization:
+        raise Unauthenticated("Send an API key: `Authorization: Bearer smm_...`.")
+    scheme, _, token = authorization.partition(" ")
+    match = KEY_PATTERN.match(token.strip()) if scheme.lower() == "bearer" else None
+    if match is None:
+        raise Unauthenticated("The Authorization header is not `Bearer <API key>`.")
+    key = session.scalar(select(ApiKey).where(ApiKey.prefix == match["prefix"]))
+    if key is None or not hmac.compare_digest(key.secret_hash, _hash(match["secret"])):
+        raise Unauthenticated("This API key is not valid.")
+    if key.revoked_at is not None:
+        raise Unauthenticated("This API key has been revoked.")
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    return Principal(key_id=key.id, role=Role(key.role))
+
+
+def visible_organizations(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause on Organization for what ``principal`` may see."""
+    if principal.role is Role.ADMIN:
+        return true()
+    granted = exists().where(
+        ApiKeyGrant.key_id == principal.key_id, ApiKeyGrant.organization_id == Organization.id
+    )
+    if principal.role is Role.CONSULTANT:
+        return or_(Organization.created_by_key_id == principal.key_id, granted)
+    if principal.role is Role.PARTNER:
+        return granted
+    return false()
+
+
+def require_role(principal: Principal, *roles: Role, action: str) -> None:
+    """Forbidden unless the principal has one of ``roles``."""
+    if principal.role not in roles:
+        raise Forbidden(f"A {principal.role.value} key cannot {action}.")

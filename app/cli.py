@@ -1,0 +1,300 @@
+"""The `smm` command: serve, score offline, manage API keys, check questionnaires."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from app.auth.models import Role
+from app.config import Settings, get_settings
+from app.errors import AppError, InvalidAnswers
+from app.intake.schemas import AnswersFile
+from app.intake.validation import check_answers
+from app.questionnaire.loader import DefinitionError, load_directory
+from app.questionnaire.registry import PublishedVersionChanged, QuestionnaireRegistry
+from app.scoring import AssessmentScore, score_answers
+
+cli = typer.Typer(
+    help="smm-assess: social-media maturity assessment for hospitals.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+keys_cli = typer.Typer(help="Create, list, grant and revoke API keys.", no_args_is_help=True)
+questionnaires_cli = typer.Typer(help="Questionnaire definitions.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
+cli.add_typer(questionnaires_cli, name="questionnaires")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", markup=True)
+    return typer.Exit(code)
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    """A migrated engine for the configured database."""
+    from app.db import make_engine
+    from app.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default SMM_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default SMM_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default SMM_WORKERS).")
+    ] = None,
+) -> None:
+    """Apply migrations, load and verify questionnaires, and start the API server."""
+    import uvicorn
+
+    from app.main import load_registry
+
+    settings = get_settings()
+    engine = _database(settings)
+    try:
+        registry = load_registry(settings, engine)
+    except (DefinitionError, PublishedVersionChanged) as exc:
+        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
+    finally:
+        engine.dispose()
+    versions = ", ".join(f"{d.definition.id} v{d.definition.version}" for d in registry.latest())
+    out.print(f"Database migrated; questionnaires verified: {versions}")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations and exit."""
+    _database(get_settings()).dispose()
+    out.print("Database is at the latest migration.")
+
+
+def _registry(settings: Settings) -> QuestionnaireRegistry:
+    try:
+        return QuestionnaireRegistry.of(load_directory(settings.questionnaires_dir))
+    except DefinitionError as exc:
+        raise _fail(f"questionnaires are invalid:\n{exc}") from exc
+
+
+def _read_answers_file(path: Path) -> AnswersFile:
+    try:
+        return AnswersFile.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise _fail(f"cannot read {path}: {exc.strerror}") from exc
+    except ValidationError as exc:
+        lines = []
+        for e in exc.errors(include_url=False):
+            loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"]).lstrip(".")
+            lines.append(f"  {loc or '(file)'}: {e['msg']}")
+        raise _fail(f"{path} is not an answers file:\n" + "\n".join(lines)) from exc
+
+
+def score_file(path: Path, settings: Settings) -> AssessmentScore:
+    """Check and score an answers file against the questionnaires on disk."""
+    document = _read_answers_file(path)
+    registry = _registry(settings)
+    try:
+        definition = registry.get(
+            document.questionnaire.id, document.questionnaire.version
+        ).definition
+        answers = check_answers(
+            definition, document.answers, submitting=document.status == "submitted"
+        )
+    except InvalidAnswers as exc:
+        problems = "\n".join(f"  {e['field']}: {e['message']}" for e in exc.extra["errors"])
+        raise _fail(f"{path}: {exc.detail}\n{problems}") from exc
+    except AppError as exc:
+        raise _fail(f"{path}: {exc.detail}") from exc
+    return score_answers(definition, {qid: a.value for qid, a in answers.items()})
+
+
+@cli.command()
+def score(
+    answers_file: Annotated[Path, typer.Argument(help="Answers as JSON (see examples/).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+) -> None:
+    """Score an answers file offline and print each dimension's score, level and reasons."""
+    result = score_file(answers_file, get_settings())
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        return
+    table = Table(
+        title=f"{result.questionnaire_id} v{result.questionnaire_version}", show_lines=True
+    )
+    table.add_column("Dimension", style="bold")
+    table.add_column("Score", justify="right")
+    table.add_column("Level")
+    table.add_column("Why, and what the next level needs", overflow="fold")
+    for d in result.dimensions:
+        why = d.summary + (f"\n{d.next_level.summary}" if d.next_level else "")
+        table.add_row(d.title, f"{d.score:.1f}", f"{d.level} {d.level_name}", why)
+    out.print(table)
+    status = "complete" if result.complete else "incomplete (draft)"
+    out.print(
+        f"Overall: level {result.overall_level} ({result.overall_level_name}), "
+        f"score {result.overall_score:.1f}; answers {status}."
+    )
+
+
+@keys_cli.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="admin, consultant or partner.")],
+    org: Annotated[
+        list[str] | None, typer.Option("--org", help="Organization id to grant (repeat).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A label, e.g. the partner's name.")] = None,
+) -> None:
+    """Create an API key and print it once, alone on the last line."""
+    from app.auth.service import create_key
+    from app.db import session_factory, transaction
+
+    organization_ids = _organization_ids(org or [])
+    engine = _database(get_settings())
+    try:
+        with transaction(session_factory(engine)) as session:
+            issued = create_key(session, role, organization_ids, name)
+            key_id, prefix = issued.key.id, issued.key.prefix
+    except (ValueError, AppError) as exc:
+        raise _fail(getattr(exc, "detail", str(exc))) from exc
+    finally:
+        engine.dispose()
+    grants = f", organizations: {', '.join(map(str, organization_ids))}" if organization_ids else ""
+    out.print(f"Created {role.value} key {prefix} (id {key_id}){grants}. It is shown only once:")
+    sys.stdout.flush()
+    print(issued.token)
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List keys: prefix, role, name, grants, created, last used, revoked."""
+    from sqlalchemy import select
+
+    from app.auth.models import ApiKey, ApiKeyGrant
+    from app.db import session_factory, transaction
+
+    engine = _database(get_settings())
+    table = Table()
+    for column in (
+        "prefix",
+        "id",
+        "role",
+        "name",
+        "organizations",
+        "created",
+        "last used",
+        "revoked",
+    ):
+        table.add_column(column)
+    with transaction(session_factory(engine)) as session:
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at)):
+            grants = session.scalars(
+                select(ApiKeyGrant.organization_id).where(ApiKeyGrant.key_id == key.id)
+            )
+            table.add_row(
+                key.prefix,
+                str(key.id),
+                key.role,
+                key.name or "",
+                "\n".join(map(str, grants)),
+                f"{key.created_at:%Y-%m-%d %H:%M}",
+                f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never",
+                f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+            )
+    engine.dispose()
+    out.print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="The key's prefix, id or token.")]) -> None:
+    """Revoke a key; requests with it get 401 from now on."""
+    from app.auth.service import revoke_key
+    from app.db import session_factory, transaction
+
+    engine = _database(get_settings())
+    try:
+        with transaction(session_factory(engine)) as session:
+            revoked = revoke_key(session, key)
+            prefix = revoked.prefix
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    finally:
+        engine.dispose()
+    out.print(f"Revoked key {prefix}.")
+
+
+@keys_cli.command("grant")
+def keys_grant(
+    key: Annotated[str, typer.Argument(help="The key's prefix, id or token.")],
+    org: Annotated[list[str], typer.Option("--org", help="Organization id to grant (repeat).")],
+) -> None:
+    """Let a consultant or partner key work on more organizations."""
+    from app.auth.service import grant
+    from app.db import session_factory, transaction
+
+    organization_ids = _organization_ids(org)
+    engine = _database(get_settings())
+    try:
+        with transaction(session_factory(engine)) as session:
+            prefix = grant(session, key, organization_ids).prefix
+    except (ValueError, AppError) as exc:
+        raise _fail(getattr(exc, "detail", str(exc))) from exc
+    finally:
+        engine.dispose()
+    out.print(f"Key {prefix} may now work on {', '.join(map(str, organization_ids))}.")
+
+
+def _organization_ids(values: list[str]) -> list[uuid.UUID]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(uuid.UUID(value))
+        except ValueError as exc:
+            raise _fail(f"--org {value!r} is not an organization id (a UUID)") from exc
+    return ids
+
+
+@questionnaires_cli.command("check")
+def questionnaires_check() -> None:
+    """Validate every questionnaire file; print each problem with file, line and path."""
+    settings = get_settings()
+    try:
+        loaded = load_directory(settings.questionnaires_dir)
+    except DefinitionError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False)
+        raise _fail(f"{len(exc.problems)} problem(s) found") from exc
+    for item in loaded:
+        d = item.definition
+        out.print(
+            f"ok  {item.source}: {d.id} v{d.version}, {len(d.questions)} questions, "
+            f"sha256 {item.content_hash[:16]}"
+        )
+
+
+def main() -> None:
+    """Entry point of the `smm` console script."""
+    cli()

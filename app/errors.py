@@ -1,0 +1,76 @@
+"""Domain errors that carry their HTTP status and a stable code; one JSON shape for all.
+
+Every error response is ``{"error": "<code>", "detail": "<sentence>", ...extra}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+
+class AppError(Exception):
+    """Base of every error the service reports to a client on purpose."""
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body for this error."""
+        return {"error": self.code, "detail": self.detail, **self.extra}
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Unauthenticated(AppError):
+    status_code = 401
+    code = "unauthenticated"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class InvalidAnswers(AppError):
+    """Answers that do not fit the questionnaire version; ``errors`` names each question."""
+
+    status_code = 422
+    code = "invalid_answers"
+
+
+class FieldError(BaseModel):
+    """One problem with a request: where it is, and what is wrong."""
+
+    field: str = Field(description="Where in the request, e.g. `answers[3].value` or `name`.")
+    question_id: str | None = Field(default=None, description="The question concerned, if any.")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: str = Field(description="A stable, machine-readable code.", examples=["not_found"])
+    detail: str = Field(description="A sentence for people.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="For 422: every offending field or question."
+    )

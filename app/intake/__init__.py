@@ -1,0 +1,1 @@
+"""Intake: check answers against the exact questionnaire version, and store assessments."""

@@ -1,0 +1,175 @@
+"""Request and response bodies for assessments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.schemas import ReadModel, RequestModel, SafeText
+
+AnswerScalar = Annotated[float, Field(allow_inf_nan=False)]
+AnswerValueIn = (
+    bool
+    | int
+    | AnswerScalar
+    | Annotated[str, StringConstraints(max_length=10000, pattern=r"^[^\x00]*$")]
+    | Annotated[
+        list[Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00]*$")]],
+        Field(max_length=100),
+    ]
+)
+
+
+class AnswerIn(RequestModel):
+    """One answer. Give ``value``, or ``na: true`` where the question allows it.
+
+    An item with neither clears that question's answer (useful when updating a draft).
+    """
+
+    question_id: Annotated[
+        str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
+    ]
+    value: AnswerValueIn | None = Field(
+        default=None,
+        description=(
+            "single_choice: an option value; multiple_choice: a list of option values; "
+            "yes_no: true/false; scale: an integer; number: a number; text: a string."
+        ),
+    )
+    na: bool = Field(default=False, description="Not applicable (only where `allow_na`).")
+    comment: SafeText | None = Field(default=None, max_length=2000)
+
+
+class QuestionnaireRef(RequestModel):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
+    version: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        default=None, description="Defaults to the latest version."
+    )
+
+
+class AnswersFile(RequestModel):
+    """Answers to one questionnaire version, as in `examples/*.json` (`smm score FILE`)."""
+
+    questionnaire: QuestionnaireRef
+    status: Literal["draft", "submitted"] = "draft"
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=1000)
+
+
+class AssessmentCreate(AnswersFile):
+    """A new assessment: a draft (may be partial) or submitted (must be complete)."""
+
+    organization_id: uuid.UUID
+
+
+class AssessmentUpdate(RequestModel):
+    """Change a draft: the answers given replace those questions' answers; others stay.
+
+    ``status: "submitted"`` submits it in the same request.
+    """
+
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=1000)
+    status: Literal["draft", "submitted"] | None = None
+
+
+class AnswerRead(ReadModel):
+    question_id: str
+    value: Any | None = None
+    na: bool = False
+    comment: str | None = None
+
+
+class QuestionnaireVersionRef(BaseModel):
+    id: str
+    version: int
+
+
+class AnswerNoteRead(ReadModel):
+    question_id: str
+    prompt: str
+    answer: str
+    score: float
+
+
+class GateRead(ReadModel):
+    level: int
+    question_id: str
+    prompt: str
+    min_score: float
+    score: float | None
+    answer: str
+    met: bool
+
+
+class NextLevelRead(ReadModel):
+    level: int
+    name: str
+    score_needed: float
+    points_short: float
+    gates_to_meet: list[GateRead]
+    summary: str
+
+
+class DimensionRead(ReadModel):
+    dimension_id: str
+    title: str
+    score: float = Field(description="0-100: weighted mean of answered, applicable questions.")
+    level: int = Field(description="1-5, after gates.")
+    level_name: str
+    level_by_score: int = Field(description="The level the score alone would give.")
+    answered: int
+    applicable: int
+    failed_gates: list[GateRead]
+    strongest: list[AnswerNoteRead]
+    weakest: list[AnswerNoteRead]
+    next_level: NextLevelRead | None
+    summary: str = Field(description="Why this level, in plain words.")
+
+
+class ScoresRead(ReadModel):
+    engine_version: str
+    questionnaire_id: str
+    questionnaire_version: int
+    overall_level: int
+    overall_level_name: str
+    overall_score: float
+    complete: bool
+    dimensions: list[DimensionRead]
+
+
+class AssessmentRead(ReadModel):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    questionnaire: QuestionnaireVersionRef
+    status: Literal["draft", "submitted"]
+    source: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    answers: list[AnswerRead]
+    scores: ScoresRead
+
+
+class AssessmentSummary(ReadModel):
+    """An assessment in a list: its levels without the answers."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    questionnaire: QuestionnaireVersionRef
+    status: Literal["draft", "submitted"]
+    created_at: datetime
+    submitted_at: datetime | None
+    overall_level: int
+    levels: dict[str, int]
+    scores: dict[str, float]
+
+
+class AssessmentPage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[AssessmentSummary]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,17 @@
+"""Every ORM model, imported in one place for Alembic and metadata-wide operations."""
+
+from app.auth.models import ApiKey, ApiKeyGrant
+from app.db import Base
+from app.intake.models import Answer, Assessment
+from app.organizations.models import Organization
+from app.questionnaire.models import QuestionnaireVersion
+
+__all__ = [
+    "Answer",
+    "ApiKey",
+    "ApiKeyGrant",
+    "Assessment",
+    "Base",
+    "Organization",
+    "QuestionnaireVersion",
+]

@@ -1,0 +1,1 @@
+"""Client organizations: the hospitals and systems that are assessed."""

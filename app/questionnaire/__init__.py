@@ -1,0 +1,1 @@
+"""Questionnaire definitions: schema, strict loader, content hashes, registry."""

@@ -1,0 +1,215 @@
+"""Read questionnaire YAML files strictly, and report every problem with its place.
+
+A problem reads ``questionnaires/x/v1.yaml:42: questions[3].options[1].score: ...``:
+the file, the line, the path inside the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from app.questionnaire.rules import check_definition
+from app.questionnaire.schemas import QuestionnaireDefinition
+
+VERSION_FILE = re.compile(r"^v(?P<version>[1-9][0-9]*)\.ya?ml$")
+
+# Discriminated-union errors put the question type in the location; it is not a key.
+_UNION_TAGS = {"single_choice", "multiple_choice", "yes_no", "scale", "number", "text"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a definition file."""
+
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class DefinitionError(Exception):
+    """A questionnaire file (or several) cannot be used; ``problems`` says why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDefinition:
+    """A validated definition, where it came from, and its content hash."""
+
+    definition: QuestionnaireDefinition
+    source: Path
+    content_hash: str
+
+
+def content_hash(definition: QuestionnaireDefinition) -> str:
+    """SHA-256 of the definition's canonical JSON: edits to comments or layout do not count."""
+    canonical = json.dumps(
+        definition.model_dump(mode="json", by_alias=True),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def format_path(path: tuple[str | int, ...]) -> str:
+    """('questions', 3, 'id') -> 'questions[3].id'."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,
+)
+
+
+def _line_index(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Map every path in a YAML document to its 1-based line."""
+    lines = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            lines.update(
+                _line_index(value_node, (*path, key)) | {(*path, key): key_node.start_mark.line + 1}
+            )
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines.update(_line_index(item, (*path, index)))
+    return lines
+
+
+def _line_for(lines: dict[tuple[Any, ...], int], path: tuple[str | int, ...]) -> int | None:
+    # YAML keys are text; the schema sees integer keys (thresholds, labels) as text too.
+    candidate = tuple(str(p) if not isinstance(p, int) else p for p in path)
+    while candidate:
+        for variant in (candidate, tuple(str(p) for p in candidate)):
+            if variant in lines:
+                return lines[variant]
+        candidate = candidate[:-1]
+    return lines.get(())
+
+
+def parse_definition(text: str, file: str) -> QuestionnaireDefinition:
+    """Parse and validate one definition; raise DefinitionError listing every problem."""
+    try:
+        node = yaml.compose(text, Loader=_StrictLoader)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DefinitionError([Problem(file, line, "", f"not valid YAML: {problem}")]) from exc
+    if not isinstance(data, dict) or node is None:
+        raise DefinitionError([Problem(file, 1, "", "expected a mapping at the top of the file")])
+    lines = _line_index(node)
+    try:
+        definition = QuestionnaireDefinition.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            path = tuple(p for p in error["loc"] if p not in _UNION_TAGS)
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = f"unknown key {path[-1]!r}"
+            problems.append(Problem(file, _line_for(lines, path), format_path(path), message))
+        raise DefinitionError(problems) from exc
+    problems = [
+        Problem(file, _line_for(lines, path), format_path(path), message)
+        for path, message in check_definition(definition)
+    ]
+    if problems:
+        raise DefinitionError(problems)
+    return definition
+
+
+def load_file(path: Path, root: Path | None = None) -> LoadedDefinition:
+    """Load one ``<id>/v<N>.yaml`` file; its folder and name must match its id and version."""
+    shown = str(path.relative_to(root.parent)) if root is not None else str(path)
+    definition = parse_definition(path.read_text(encoding="utf-8"), shown)
+    match = VERSION_FILE.match(path.name)
+    expected_version = int(match["version"]) if match else None
+    problems = []
+    if definition.id != path.parent.name:
+        problems.append(
+            Problem(
+                shown,
+                None,
+                "id",
+                f"id {definition.id!r} must match its folder {path.parent.name!r}",
+            )
+        )
+    if expected_version is not None and definition.version != expected_version:
+        problems.append(
+            Problem(
+                shown,
+                None,
+                "version",
+                f"version {definition.version} must match the file name v{expected_version}",
+            )
+        )
+    if problems:
+        raise DefinitionError(problems)
+    return LoadedDefinition(definition, path, content_hash(definition))
+
+
+def definition_files(root: Path) -> list[Path]:
+    """Every questionnaire version file under ``root`` (``<id>/v<N>.yaml``), in a stable order."""
+    files = [p for p in root.glob("*/v*.y*ml") if VERSION_FILE.match(p.name)]
+    return sorted(files, key=lambda p: (p.parent.name, int(VERSION_FILE.match(p.name)["version"])))  # type: ignore[index]
+
+
+def load_directory(root: Path) -> list[LoadedDefinition]:
+    """Load every definition under ``root``; raise one DefinitionError with all problems."""
+    loaded: list[LoadedDefinition] = []
+    problems: list[Problem] = []
+    for path in definition_files(root):
+        try:
+            loaded.append(load_file(path, root))
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+    if not loaded and not problems:
+        problems.append(
+            Problem(str(root), None, "", "no questionnaire files (<id>/v<N>.yaml) found")
+        )
+    if problems:
+        raise DefinitionError(problems)
+    return loaded
