@@ -298,3 +298,7 @@ def questionnaires_check() -> None:
 def main() -> None:
     """Entry point of the `smm` console script."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

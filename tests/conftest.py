@@ -200,3 +200,16 @@ def example(name: str) -> dict[str, Any]:
     import json
 
     return json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database of each backend, for tests that need real commits."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url, drop = create_postgres_database(request.getfixturevalue("postgres_server"))
+    try:
+        yield url
+    finally:
+        drop()

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, field_validator
 
 from app.schemas import ReadModel, RequestModel, SafeText
 
@@ -20,9 +20,19 @@ US_STATES = frozenset(
     }
 )
 
+
+def _state_code(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    code = value.strip().upper()
+    if code not in US_STATES:
+        raise ValueError(f"{value!r} is not a two-letter US state or territory code")
+    return code
+
+
 StateCode = Annotated[
     str,
-    StringConstraints(to_upper=True, pattern=r"^(" + "|".join(sorted(US_STATES)) + r")$"),
+    BeforeValidator(_state_code),
     Field(description="Two-letter USPS code of the state or territory.", examples=["MN"]),
 ]
 Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200)]
