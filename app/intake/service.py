@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal, visible_organizations
@@ -51,12 +51,11 @@ def create_assessment(
         created_at=now,
         updated_at=now,
         submitted_at=now if submitting else None,
+        answers=_answer_rows(definition, answers),
         **_score_fields(definition, answers),
     )
     session.add(assessment)
     session.flush()
-    _write_answers(session, definition, assessment.id, answers)
-    session.refresh(assessment, ["answers"])
     return assessment
 
 
@@ -87,10 +86,9 @@ def update_assessment(
     if submit:
         assessment.status = AssessmentStatus.SUBMITTED.value
         assessment.submitted_at = now
-    session.execute(delete(AnswerRow).where(AnswerRow.assessment_id == assessment.id))
-    _write_answers(session, definition, assessment.id, answers)
+    # Replacing the collection deletes the old rows (delete-orphan) and inserts the new.
+    assessment.answers = _answer_rows(definition, answers)
     session.flush()
-    session.refresh(assessment, ["answers"])
     return assessment
 
 
@@ -155,26 +153,17 @@ def _score_fields(
     return {"scores": result.to_dict(), "engine_version": result.engine_version}
 
 
-def _write_answers(
-    session: Session,
-    definition: QuestionnaireDefinition,
-    assessment_id: uuid.UUID,
-    answers: dict[str, Answer],
-) -> None:
-    if not answers:
-        return
+def _answer_rows(
+    definition: QuestionnaireDefinition, answers: dict[str, Answer]
+) -> list[AnswerRow]:
     index = definition.question_index()
-    session.execute(
-        insert(AnswerRow),
-        [
-            {
-                "assessment_id": assessment_id,
-                "question_id": qid,
-                "position": index[qid][0],
-                "value": None if answer.value is NA else answer.value,
-                "na": answer.value is NA,
-                "comment": answer.comment,
-            }
-            for qid, answer in answers.items()
-        ],
-    )
+    return [
+        AnswerRow(
+            question_id=qid,
+            position=index[qid][0],
+            value=None if answer.value is NA else answer.value,
+            na=answer.value is NA,
+            comment=answer.comment,
+        )
+        for qid, answer in answers.items()
+    ]

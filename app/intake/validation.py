@@ -63,6 +63,7 @@ def check_answers(
     errors: list[FieldError] = []
     merged: dict[str, Answer] = dict(existing or {})
     given: dict[str, int] = {}
+    failed: set[str] = set()  # questions whose new answer has a problem
     for position, item in enumerate(items):
         at = f"{field}[{position}]"
         entry = index.get(item.question_id)
@@ -88,12 +89,14 @@ def check_answers(
         question = entry[1]
         if item.na:
             if item.value is not None:
+                failed.add(item.question_id)
                 errors.append(
                     _error(
                         f"{at}.na", item.question_id, "give either a value or na: true, not both"
                     )
                 )
             elif not question.allow_na:
+                failed.add(item.question_id)
                 errors.append(
                     _error(f"{at}.na", item.question_id, "cannot be answered 'not applicable'")
                 )
@@ -105,6 +108,7 @@ def check_answers(
             continue
         value, problem = _check_value(question, item.value)
         if problem is not None:
+            failed.add(item.question_id)
             errors.append(_error(f"{at}.value", item.question_id, problem))
         else:
             merged[item.question_id] = Answer(value, item.comment)
@@ -112,7 +116,8 @@ def check_answers(
     values = {qid: a.value for qid, a in merged.items()}
     shown = visible_questions(definition, values)
     for qid in [q for q in merged if q not in shown]:
-        if qid in given:
+        # Whether it is asked cannot be judged while an answer it depends on is wrong.
+        if qid in given and not _depends_on(definition, qid, failed):
             question = index[qid][1]
             errors.append(
                 _error(
@@ -125,6 +130,8 @@ def check_answers(
     if submitting:
         values = {qid: a.value for qid, a in merged.items()}
         for question in missing_required(definition, values):
+            if question.id in failed or _depends_on(definition, question.id, failed):
+                continue  # its own answer (or one it depends on) is already reported
             errors.append(_error(field, question.id, "is required before submitting"))
     if errors:
         count = len(errors)
@@ -138,6 +145,16 @@ def check_answers(
 
 def _error(field: str, question_id: str, message: str) -> FieldError:
     return FieldError(field=field, question_id=question_id, message=f"{question_id}: {message}")
+
+
+def _depends_on(definition: QuestionnaireDefinition, question_id: str, ids: set[str]) -> bool:
+    """Whether the question is a follow-up (at any depth) of one of ``ids``."""
+    question = definition.question(question_id)
+    while question is not None and question.show_if is not None:
+        if question.show_if.question in ids:
+            return True
+        question = definition.question(question.show_if.question)
+    return False
 
 
 def _condition_text(definition: QuestionnaireDefinition, question: Question) -> str:
@@ -189,6 +206,8 @@ def _check_value(question: Question, value: Any) -> tuple[Any, str | None]:
                 return None, "expects text"
             if len(value) > max_length:
                 return None, f"is {len(value)} characters long; at most {max_length} are kept"
+            if not value.strip():
+                return None, "is empty; leave the question out instead of sending blank text"
             return value, None
     return None, "cannot be answered"  # pragma: no cover - every type is matched above
 
@@ -200,6 +219,10 @@ def _is_number(value: Any) -> bool:
 
 
 def _show(value: float) -> str:
+    if isinstance(value, int) and value.bit_length() > 64:
+        # repr() of a very large int is slow, and fails beyond 4300 digits.
+        digits = math.floor(value.bit_length() * math.log10(2)) + 1
+        return f"{'a negative' if value < 0 else 'a'} number of about {digits} digits"
     text = repr(value)
     return text if len(text) <= 24 else text[:20] + "..."
 
@@ -216,6 +239,9 @@ def _check_choices(options: Sequence[Any], value: Any) -> tuple[Any, str | None]
     if len(set(value)) != len(value):
         return None, "lists an option more than once"
     exclusive = [v for v in value if offered[v].exclusive]
+    if not value and any(o.exclusive for o in options):
+        none = next(o.value for o in options if o.exclusive)
+        return None, f"choose at least one option (or {none!r})"
     if exclusive and len(value) > 1:
         return None, f"{exclusive[0]!r} cannot be combined with other options"
     order = list(offered)

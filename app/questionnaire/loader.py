@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,37 +102,93 @@ _StrictLoader.add_constructor(
 )
 
 
-def _line_index(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
-    """Map every path in a YAML document to its 1-based line."""
+def _line_index(node: yaml.Node, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
+    """Map every path in a YAML document to its 1-based line.
+
+    Path parts are kept as text (``("questions", "3", "labels", "7")``): a node is either a
+    sequence or a mapping, so an index and a key never compete for the same place.
+    """
     lines = {path: node.start_mark.line + 1}
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            key = key_node.value
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            lines.update(
-                _line_index(value_node, (*path, key)) | {(*path, key): key_node.start_mark.line + 1}
-            )
+            key = (*path, str(key_node.value))
+            lines.update(_line_index(value_node, key))
+            lines[key] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines.update(_line_index(item, (*path, index)))
+            lines.update(_line_index(item, (*path, str(index))))
     return lines
 
 
-def _line_for(lines: dict[tuple[Any, ...], int], path: tuple[str | int, ...]) -> int | None:
+def _line_for(lines: dict[tuple[str, ...], int], path: tuple[str | int, ...]) -> int | None:
     # YAML keys are text; the schema sees integer keys (thresholds, labels) as text too.
-    candidate = tuple(str(p) if not isinstance(p, int) else p for p in path)
+    candidate = tuple(str(p) for p in path)
     while candidate:
-        for variant in (candidate, tuple(str(p) for p in candidate)):
-            if variant in lines:
-                return lines[variant]
+        if candidate in lines:
+            return lines[candidate]
         candidate = candidate[:-1]
     return lines.get(())
+
+
+def _node_problems(
+    node: yaml.Node,
+    file: str,
+    path: tuple[str | int, ...] = (),
+    active: frozenset[int] = frozenset(),
+) -> list[Problem]:
+    """Mapping keys given twice, and aliases that contain themselves, with line and path."""
+    if id(node) in active:
+        return [
+            Problem(
+                file,
+                node.start_mark.line + 1,
+                format_path(path),
+                "an alias refers to a node that contains it",
+            )
+        ]
+    active = active | {id(node)}
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[tuple[str, str]] = set()
+        for key_node, value_node in node.value:
+            key = (key_node.tag, str(key_node.value))
+            if isinstance(key_node, yaml.ScalarNode) and key in seen:
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        format_path((*path, key_node.value)),
+                        f"duplicate key {key_node.value!r}",
+                    )
+                )
+            seen.add(key)
+            problems += _node_problems(value_node, file, (*path, str(key_node.value)), active)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _node_problems(item, file, (*path, index), active)
+    return problems
+
+
+def _counts_only_failed_items(error: Mapping[str, Any]) -> bool:
+    """A "too short" error that only says some items failed (they are reported themselves).
+
+    pydantic counts a list's length after validating its items, so one broken question in
+    a list of one also gives "should have at least 1 item after validation, not 0".
+    """
+    if error["type"] != "too_short":
+        return False
+    given = error.get("input")
+    minimum = error.get("ctx", {}).get("min_length")
+    return isinstance(given, list | tuple) and isinstance(minimum, int) and len(given) >= minimum
 
 
 def parse_definition(text: str, file: str) -> QuestionnaireDefinition:
     """Parse and validate one definition; raise DefinitionError listing every problem."""
     try:
         node = yaml.compose(text, Loader=_StrictLoader)
+        structural = _node_problems(node, file) if node is not None else []
+        if structural:
+            raise DefinitionError(structural)
         data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -146,6 +203,8 @@ def parse_definition(text: str, file: str) -> QuestionnaireDefinition:
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
+            if _counts_only_failed_items(error):
+                continue
             path = tuple(p for p in error["loc"] if p not in _UNION_TAGS)
             message = error["msg"]
             if error["type"] == "extra_forbidden":
@@ -201,11 +260,27 @@ def load_directory(root: Path) -> list[LoadedDefinition]:
     """Load every definition under ``root``; raise one DefinitionError with all problems."""
     loaded: list[LoadedDefinition] = []
     problems: list[Problem] = []
+    sources: dict[tuple[str, int], Path] = {}
     for path in definition_files(root):
         try:
-            loaded.append(load_file(path, root))
+            item = load_file(path, root)
         except DefinitionError as exc:
             problems.extend(exc.problems)
+            continue
+        key = (item.definition.id, item.definition.version)
+        if key in sources:  # e.g. v1.yaml and v1.yml side by side
+            problems.append(
+                Problem(
+                    str(path.relative_to(root.parent)),
+                    None,
+                    "version",
+                    f"version {key[1]} of {key[0]!r} is also defined in "
+                    f"{sources[key].relative_to(root.parent)}",
+                )
+            )
+            continue
+        sources[key] = path
+        loaded.append(item)
     if not loaded and not problems:
         problems.append(
             Problem(str(root), None, "", "no questionnaire files (<id>/v<N>.yaml) found")

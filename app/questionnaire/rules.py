@@ -45,7 +45,10 @@ def score_range(question: Question) -> tuple[float, float]:
             reachable = [
                 b.score for i, b in enumerate(bands) if _band_reachable(bands, i, low, high)
             ]
-            return min(reachable), max(reachable)
+            # No band reachable means min/max or the bands are wrong, which is reported
+            # on its own; fall back to every band so the other checks can still run.
+            scores = reachable or [b.score for b in bands]
+            return min(scores), max(scores)
         case _:
             return 0.0, 0.0
 
@@ -187,7 +190,9 @@ def _check_gates(question: Question, at: Path) -> Iterator[Problem]:
             ),
         )
     if not is_scored(question):
-        yield (*at, "gates"), "a question with weight 0 cannot gate a level"
+        if not isinstance(question, TextQuestion):  # free text is reported by its type check
+            yield (*at, "gates"), "a question with weight 0 cannot gate a level"
+        return
     low, high = score_range(question)
     levels: set[int] = set()
     for index, gate in enumerate(question.gates):
@@ -228,7 +233,10 @@ def _check_show_if(
         yield at, "give exactly one of equals, any_of, includes, at_least"
         return
     ((operator, operand),) = operators.items()
-    yield from _check_operator(parent, operator, operand, (*at, operator))
+    misfits = list(_check_operator(parent, operator, operand, (*at, operator)))
+    yield from misfits
+    if misfits:
+        return  # a condition that does not fit its question cannot be judged further
     if is_scored(question) and not _shown_for_better_answers(parent, operator, operand):
         yield (
             at,
@@ -265,7 +273,7 @@ def _check_operator(
         case ScaleQuestion(min=low, max=high) if operator == "equals" and (
             isinstance(operand, bool) or not isinstance(operand, int) or not low <= operand <= high
         ):
-            yield at, f"{operand!r} is not a point on {parent.id!r}'s scale {low}..{high}"
+            yield at, f"{operand!r} is not a point on the scale of {parent.id!r} ({low}..{high})"
         case _:
             pass
 
@@ -274,8 +282,12 @@ def _shown_for_better_answers(parent: Question, operator: str, operand: object) 
     """Whether the answers that show a follow-up are closed upwards by score."""
     match parent:
         case SingleChoiceQuestion(options=options):
+            if operator not in ("equals", "any_of"):
+                return True  # the operator does not fit; _check_operator reports it
             shown = {operand} if operator == "equals" else set(operand)  # type: ignore[call-overload]
-            floor = min(o.score for o in options if o.value in shown) if shown else 101.0
+            floor = min((o.score for o in options if o.value in shown), default=None)
+            if floor is None:
+                return True  # no option shows it; _check_operator reports unknown values
             return all(o.value in shown for o in options if o.score >= floor)
         case YesNoQuestion(yes_score=yes, no_score=no):
             shown_score, other_score = (yes, no) if operand is True else (no, yes)

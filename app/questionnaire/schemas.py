@@ -102,7 +102,7 @@ class ShowIf(DefinitionModel):
 
     question: Identifier
     equals: str | bool | int | None = None
-    any_of: tuple[OptionValue, ...] | None = None
+    any_of: Annotated[tuple[OptionValue, ...], Field(min_length=1)] | None = None
     includes: OptionValue | None = None
     at_least: float | None = None
 

@@ -324,6 +324,8 @@ def _dimension_result(
     notes: list[tuple[float, float, _QuestionPlan, AnswerValue]],
 ) -> DimensionScore:
     dimension = definition.dimensions[index]
+    # Levels are decided on the score as shown (one decimal), so the two always agree.
+    score = round(score, 1)
     by_score = _level_by_score(score, thresholds)
     failed.sort(key=lambda g: (g.level, g.question_id))
     # Cumulative gating: a failed gate at level L caps the dimension at L - 1.
@@ -334,7 +336,7 @@ def _dimension_result(
     return DimensionScore(
         dimension_id=dimension.id,
         title=dimension.title,
-        score=round(score, 1),
+        score=score,
         level=level,
         level_name=definition.level_name(level),
         level_by_score=by_score,
@@ -400,7 +402,9 @@ def _summary(
     text = f"{head}: the score of {_fmt(score)}"
     if by_score > level:
         holding = [g for g in failed if g.level == level + 1]
-        names = "; ".join(f"{g.prompt} ({g.question_id}) is answered “{g.answer}”" for g in holding)
+        names = "; ".join(
+            f"{g.prompt} ({g.question_id}) is answered “{g.answer.rstrip('.')}”" for g in holding
+        )
         return (
             f"{text} reaches the threshold for level {by_score} "
             f"({_fmt(thresholds[by_score - 1])}), "
