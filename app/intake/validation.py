@@ -5,21 +5,15 @@ Pure: no database. Every problem is collected, each naming its field and questio
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.errors import FieldError, InvalidAnswers
+from app.questionnaire.answers import check_value
 from app.questionnaire.schemas import (
-    MultipleChoiceQuestion,
-    NumberQuestion,
     Question,
     QuestionnaireDefinition,
-    ScaleQuestion,
-    SingleChoiceQuestion,
-    TextQuestion,
-    YesNoQuestion,
 )
 from app.scoring.engine import NA, AnswerValue, missing_required, visible_questions
 
@@ -106,7 +100,7 @@ def check_answers(
         if item.value is None:
             merged.pop(item.question_id, None)  # neither value nor na: clear the answer
             continue
-        value, problem = _check_value(question, item.value)
+        value, problem = check_value(question, item.value)
         if problem is not None:
             failed.add(item.question_id)
             errors.append(_error(f"{at}.value", item.question_id, problem))
@@ -167,82 +161,3 @@ def _condition_text(definition: QuestionnaireDefinition, question: Question) -> 
                 f"it is asked only when {condition.question} {name.replace('_', ' ')} {operand!r}"
             )
     return "its condition does not hold"
-
-
-def _check_value(question: Question, value: Any) -> tuple[Any, str | None]:
-    """The value in canonical form and None, or None and the problem."""
-    match question:
-        case SingleChoiceQuestion(options=options):
-            offered = [o.value for o in options]
-            if not isinstance(value, str):
-                return None, f"expects one option value (one of {', '.join(offered)})"
-            if value not in offered:
-                return None, f"{value!r} is not an option; choose one of {', '.join(offered)}"
-            return value, None
-        case MultipleChoiceQuestion(options=options):
-            return _check_choices(options, value)
-        case YesNoQuestion():
-            if not isinstance(value, bool):
-                return None, "expects true or false"
-            return value, None
-        case ScaleQuestion(min=low, max=high):
-            if not _is_number(value) or value != int(value):
-                return None, f"expects a whole number from {low} to {high}"
-            if not low <= value <= high:
-                return None, f"{_show(value)} is outside the scale {low} to {high}"
-            return int(value), None
-        case NumberQuestion(min=low, max=high, integer=integer, unit=unit):
-            if not _is_number(value):
-                return None, f"expects a number of {unit}"
-            if not low <= value <= high:
-                return None, f"{_show(value)} is outside {low:g} to {high:g} {unit}"
-            if integer:
-                if value != int(value):
-                    return None, f"expects a whole number of {unit}"
-                return int(value), None
-            return value, None
-        case TextQuestion(max_length=max_length):
-            if not isinstance(value, str):
-                return None, "expects text"
-            if len(value) > max_length:
-                return None, f"is {len(value)} characters long; at most {max_length} are kept"
-            if not value.strip():
-                return None, "is empty; leave the question out instead of sending blank text"
-            return value, None
-    return None, "cannot be answered"  # pragma: no cover - every type is matched above
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return isinstance(value, int) or math.isfinite(value)
-
-
-def _show(value: float) -> str:
-    if isinstance(value, int) and value.bit_length() > 64:
-        # repr() of a very large int is slow, and fails beyond 4300 digits.
-        digits = math.floor(value.bit_length() * math.log10(2)) + 1
-        return f"{'a negative' if value < 0 else 'a'} number of about {digits} digits"
-    text = repr(value)
-    return text if len(text) <= 24 else text[:20] + "..."
-
-
-def _check_choices(options: Sequence[Any], value: Any) -> tuple[Any, str | None]:
-    offered = {o.value: o for o in options}
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        return None, "expects a list of option values"
-    unknown = [v for v in value if v not in offered]
-    if unknown:
-        verb = "is not an option" if len(unknown) == 1 else "are not options"
-        listed = ", ".join(map(repr, unknown))
-        return None, f"{listed} {verb}; choose from {', '.join(offered)}"
-    if len(set(value)) != len(value):
-        return None, "lists an option more than once"
-    exclusive = [v for v in value if offered[v].exclusive]
-    if not value and any(o.exclusive for o in options):
-        none = next(o.value for o in options if o.exclusive)
-        return None, f"choose at least one option (or {none!r})"
-    if exclusive and len(value) > 1:
-        return None, f"{exclusive[0]!r} cannot be combined with other options"
-    order = list(offered)
-    return sorted(value, key=order.index), None

@@ -9,16 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from app.questionnaire.catalogue import Catalogue, check_catalogue
 from app.questionnaire.rules import check_definition
 from app.questionnaire.schemas import QuestionnaireDefinition
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 VERSION_FILE = re.compile(r"^v(?P<version>[1-9][0-9]*)\.ya?ml$")
 
@@ -50,15 +53,22 @@ class DefinitionError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class LoadedDefinition:
-    """A validated definition, where it came from, and its content hash."""
+    """A validated definition, where it came from, its content hash, and its catalogue.
+
+    The catalogue (services, prices, actions) is not part of the published definition:
+    prices may change without a new questionnaire version. Its own hash goes into every
+    cache key that depends on it.
+    """
 
     definition: QuestionnaireDefinition
     source: Path
     content_hash: str
+    catalogue: Catalogue | None = None
+    catalogue_hash: str | None = None
 
 
-def content_hash(definition: QuestionnaireDefinition) -> str:
-    """SHA-256 of the definition's canonical JSON: edits to comments or layout do not count."""
+def content_hash(definition: BaseModel) -> str:
+    """SHA-256 of the document's canonical JSON: edits to comments or layout do not count."""
     canonical = json.dumps(
         definition.model_dump(mode="json", by_alias=True),
         sort_keys=True,
@@ -182,8 +192,16 @@ def _counts_only_failed_items(error: Mapping[str, Any]) -> bool:
     return isinstance(given, list | tuple) and isinstance(minimum, int) and len(given) >= minimum
 
 
-def parse_definition(text: str, file: str) -> QuestionnaireDefinition:
-    """Parse and validate one definition; raise DefinitionError listing every problem."""
+def parse_document(
+    text: str,
+    file: str,
+    model: type[ModelT],
+    cross_check: Callable[[ModelT], Iterable[tuple[tuple[str | int, ...], str]]],
+) -> ModelT:
+    """Parse a strict YAML document into ``model`` and run ``cross_check`` on it.
+
+    Raises DefinitionError listing every problem, each with its file, line and path.
+    """
     try:
         node = yaml.compose(text, Loader=_StrictLoader)
         structural = _node_problems(node, file) if node is not None else []
@@ -199,7 +217,7 @@ def parse_definition(text: str, file: str) -> QuestionnaireDefinition:
         raise DefinitionError([Problem(file, 1, "", "expected a mapping at the top of the file")])
     lines = _line_index(node)
     try:
-        definition = QuestionnaireDefinition.model_validate(data)
+        document = model.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
@@ -213,11 +231,16 @@ def parse_definition(text: str, file: str) -> QuestionnaireDefinition:
         raise DefinitionError(problems) from exc
     problems = [
         Problem(file, _line_for(lines, path), format_path(path), message)
-        for path, message in check_definition(definition)
+        for path, message in cross_check(document)
     ]
     if problems:
         raise DefinitionError(problems)
-    return definition
+    return document
+
+
+def parse_definition(text: str, file: str) -> QuestionnaireDefinition:
+    """Parse and validate one questionnaire definition (DefinitionError lists every problem)."""
+    return parse_document(text, file, QuestionnaireDefinition, check_definition)
 
 
 def load_file(path: Path, root: Path | None = None) -> LoadedDefinition:
@@ -256,6 +279,19 @@ def definition_files(root: Path) -> list[Path]:
     return sorted(files, key=lambda p: (p.parent.name, int(VERSION_FILE.match(p.name)["version"])))  # type: ignore[index]
 
 
+def load_catalogue(
+    path: Path, definition: QuestionnaireDefinition, root: Path | None = None
+) -> Catalogue:
+    """Load the catalogue beside a definition, checked against that definition."""
+    shown = str(path.relative_to(root.parent)) if root is not None else str(path)
+    return parse_document(
+        path.read_text(encoding="utf-8"),
+        shown,
+        Catalogue,
+        lambda catalogue: check_catalogue(catalogue, definition),
+    )
+
+
 def load_directory(root: Path) -> list[LoadedDefinition]:
     """Load every definition under ``root``; raise one DefinitionError with all problems."""
     loaded: list[LoadedDefinition] = []
@@ -280,6 +316,14 @@ def load_directory(root: Path) -> list[LoadedDefinition]:
             )
             continue
         sources[key] = path
+        catalogue_path = path.with_name(f"catalogue-{path.name}")
+        if catalogue_path.exists():
+            try:
+                catalogue = load_catalogue(catalogue_path, item.definition, root)
+            except DefinitionError as exc:
+                problems.extend(exc.problems)
+                continue
+            item = replace(item, catalogue=catalogue, catalogue_hash=content_hash(catalogue))
         loaded.append(item)
     if not loaded and not problems:
         problems.append(

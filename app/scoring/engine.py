@@ -296,6 +296,40 @@ def score_answers(
     )
 
 
+def dimension_levels(
+    definition: QuestionnaireDefinition, answers: Mapping[str, AnswerValue]
+) -> tuple[tuple[float, int], ...]:
+    """(score, level) per dimension, in definition order, without the explanations.
+
+    The same rules as score_answers in a lean loop, for callers that score many
+    candidate answer sets (the roadmap planner). Tests hold the two to the same results.
+    """
+    plan = _plan_for(definition)
+    shown = _visible(plan, answers)
+    count = len(plan.thresholds)
+    weighted = [0.0] * count
+    weights = [0.0] * count
+    caps = [5] * count
+    for q in plan.questions:
+        if not q.scored or q.question.id not in shown:
+            continue
+        value = answers.get(q.question.id, _MISSING)
+        if value is NA:
+            continue
+        score = None if value is _MISSING else q.score(value)
+        if score is not None:
+            weighted[q.dimension] += q.weight * score
+            weights[q.dimension] += q.weight
+        for gate in q.gates:
+            if (score is None or score < gate.min_score) and gate.level - 1 < caps[q.dimension]:
+                caps[q.dimension] = gate.level - 1
+    results = []
+    for d in range(count):
+        score = round(weighted[d] / weights[d], 1) if weights[d] else 0.0
+        results.append((score, min(_level_by_score(score, plan.thresholds[d]), caps[d])))
+    return tuple(results)
+
+
 class _Missing:
     pass
 
