@@ -1,0 +1,596 @@
+"""The roadmap planner: the cheapest set of actions whose projected answers reach the targets.
+
+Pure: a definition, a catalogue, answers and options in; a Roadmap out. Every projected
+level is the scoring engine's own verdict on the projected answers.
+
+How it plans:
+1. Targets default to one level up per dimension (capped at 5). A target no available
+   action can reach is lowered to the best reachable level and reported with the reason.
+2. For each dimension and each level up to its target, a branch-and-bound search finds the
+   cheapest prerequisite-closed set of actions that reaches it. Cost is the sum of the
+   distinct services bought, at the organization's size band.
+3. With a budget, the combination of per-dimension levels that gains the most levels
+   within the budget (then the cheapest) is chosen; without one, every target is planned.
+4. Actions that can be dropped (with whatever requires them) without losing a planned
+   level are dropped, and the rest are scheduled on the catalogue's parallel tracks,
+   prerequisites first, into phases by start week.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.questionnaire.catalogue import Action, Catalogue, Service
+from app.questionnaire.schemas import MultipleChoiceQuestion, QuestionnaireDefinition
+from app.roadmap.results import (
+    ChangeLine,
+    DimensionProjection,
+    Phase,
+    PlannedAction,
+    Roadmap,
+    ServiceLine,
+    ServiceSummary,
+    Unreachable,
+)
+from app.scoring.engine import (
+    NA,
+    AnswerValue,
+    describe_answer,
+    dimension_levels,
+    question_score,
+    visible_questions,
+)
+
+# (id, title, first week, week after the last); an action belongs to the phase it starts in,
+# and the last phase takes everything that starts later, however long it runs.
+PHASES: tuple[tuple[str, str, int, int], ...] = (
+    ("first_90_days", "First 90 days", 0, 13),
+    ("months_3_to_6", "3-6 months", 13, 26),
+    ("months_6_to_12", "6-12 months", 26, 52),
+)
+
+
+class PlanningError(ValueError):
+    """Options that cannot be planned (unknown dimension, level out of range, ...)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """What the plan is for: the organization's size, targets, budget, excluded services."""
+
+    licensed_beds: int
+    targets: Mapping[str, int] = field(default_factory=dict)
+    budget: int | None = None
+    excluded_services: frozenset[str] = frozenset()
+
+
+def plan_roadmap(
+    definition: QuestionnaireDefinition,
+    catalogue: Catalogue,
+    answers: Mapping[str, AnswerValue],
+    options: PlanOptions,
+) -> Roadmap:
+    """Plan the cheapest verified path from ``answers`` to the targets."""
+    return _Planner(definition, catalogue, answers, options).plan()
+
+
+class _Planner:
+    def __init__(
+        self,
+        definition: QuestionnaireDefinition,
+        catalogue: Catalogue,
+        answers: Mapping[str, AnswerValue],
+        options: PlanOptions,
+    ) -> None:
+        self.definition = definition
+        self.catalogue = catalogue
+        self.answers = dict(answers)
+        self.options = options
+        self.dimension_ids = [d.id for d in definition.dimensions]
+        self.multiple_choice = {
+            q.id: q for q in definition.questions if isinstance(q, MultipleChoiceQuestion)
+        }
+        self.band = catalogue.band_for(options.licensed_beds)
+        self.services = {s.id: s for s in catalogue.services}
+        self.prices = {s.id: s.prices[self.band.id] for s in catalogue.services}
+        self.actions = {a.id: a for a in catalogue.actions}
+        self._check_options()
+        self.current = dimension_levels(definition, self.answers)
+        self.gains = {a.id: self._gains(a) for a in catalogue.actions}
+        self.done = {a for a, gains in self.gains.items() if not gains}
+        self.available = self._available()
+        self.closures = {a: self._closure(a) for a in self.available}
+        self._projection_cache: dict[frozenset[str], tuple[tuple[float, int], ...]] = {}
+        self._answers_cache: dict[frozenset[str], dict[str, AnswerValue]] = {}
+
+    # -- options and the catalogue as seen from these answers ---------------------------
+
+    def _check_options(self) -> None:
+        for dimension, level in self.options.targets.items():
+            if dimension not in self.dimension_ids:
+                raise PlanningError("targets", f"{dimension!r} is not a dimension")
+            if not 1 <= level <= 5:
+                raise PlanningError("targets", f"{dimension}: level {level} is not 1 to 5")
+        unknown = sorted(self.options.excluded_services - set(self.services))
+        if unknown:
+            raise PlanningError("exclude", f"unknown service(s): {', '.join(unknown)}")
+        if self.options.budget is not None and self.options.budget < 0:
+            raise PlanningError("budget", "cannot be negative")
+
+    def _gains(self, action: Action) -> dict[str, tuple[Any, float]]:
+        """The changes that would improve today's answers: question -> (value, score)."""
+        gains = {}
+        for change in action.changes:
+            question = self.definition.question(change.question)
+            current = self.answers.get(change.question)
+            if question is None or current is NA:
+                continue  # "not applicable" stays so; an action cannot make it apply
+            value: Any = list(change.to) if isinstance(change.to, tuple) else change.to
+            if isinstance(question, MultipleChoiceQuestion) and isinstance(current, list):
+                value = _merge_choices(question, [current, value])
+            score = question_score(question, value) or 0.0
+            before = -1.0 if current is None else (question_score(question, current) or 0.0)
+            if score > before:
+                gains[change.question] = (value, score)
+        return gains
+
+    def _available(self) -> set[str]:
+        excluded = self.options.excluded_services
+        usable = {a.id for a in self.catalogue.actions if not excluded & set(a.services)}
+        changed = True
+        while changed:  # an action whose prerequisite cannot happen cannot happen either
+            changed = False
+            for action_id in list(usable):
+                for required in self.actions[action_id].requires:
+                    if required not in self.done and required not in usable:
+                        usable.discard(action_id)
+                        changed = True
+                        break
+        return usable - self.done
+
+    def _closure(self, action_id: str) -> frozenset[str]:
+        result = {action_id}
+        stack = [action_id]
+        while stack:
+            for required in self.actions[stack.pop()].requires:
+                if required not in self.done and required not in result:
+                    result.add(required)
+                    stack.append(required)
+        return frozenset(result)
+
+    def _close(self, action_ids: Iterable[str]) -> frozenset[str]:
+        result: set[str] = set()
+        for action_id in action_ids:
+            result |= self.closures[action_id]
+        return frozenset(result)
+
+    # -- projection and cost ------------------------------------------------------------
+
+    def project(self, chosen: Iterable[str]) -> dict[str, AnswerValue]:
+        """Today's answers with every chosen action's improvements applied."""
+        key = chosen if isinstance(chosen, frozenset) else frozenset(chosen)
+        cached = self._answers_cache.get(key)
+        if cached is None:
+            cached = self._answers_cache[key] = self._project(key)
+        return cached
+
+    def _project(self, chosen: frozenset[str]) -> dict[str, AnswerValue]:
+        best: dict[str, tuple[Any, float]] = {}
+        merged: dict[str, list[list[str]]] = {}
+        for action_id in chosen:
+            for qid, (value, score) in self.gains[action_id].items():
+                if qid in self.multiple_choice:
+                    merged.setdefault(qid, []).append(value)
+                elif qid not in best or score > best[qid][1]:
+                    best[qid] = (value, score)
+        projected = dict(self.answers)
+        projected.update({qid: value for qid, (value, _) in best.items()})
+        for qid, values in merged.items():
+            # Practices already in place stay: chosen options add up.
+            projected[qid] = _merge_choices(self.multiple_choice[qid], values)
+        shown = visible_questions(self.definition, projected)
+        return {qid: value for qid, value in projected.items() if qid in shown}
+
+    def levels(self, chosen: frozenset[str]) -> tuple[tuple[float, int], ...]:
+        cached = self._projection_cache.get(chosen)
+        if cached is None:
+            cached = dimension_levels(self.definition, self.project(chosen))
+            self._projection_cache[chosen] = cached
+        return cached
+
+    def price(self, service_id: str) -> int:
+        return self.services[service_id].prices[self.band.id]
+
+    def cost(self, chosen: Iterable[str]) -> int:
+        services = {s for a in chosen for s in self.actions[a].services}
+        return sum(self.prices[s] for s in services)
+
+    def _rank(self, chosen: frozenset[str]) -> tuple[int, int, int, tuple[str, ...]]:
+        effort = sum(self.actions[a].effort_weeks for a in chosen)
+        return (self.cost(chosen), effort, len(chosen), tuple(sorted(chosen)))
+
+    # -- search -----------------------------------------------------------------------------
+
+    def cheapest(self, dimension: int, level: int) -> frozenset[str] | None:
+        """The cheapest action set that brings one dimension to ``level``, or None."""
+        if self.current[dimension][1] >= level:
+            return frozenset()
+        dimension_id = self.dimension_ids[dimension]
+        candidates = sorted(
+            (a for a in self.available if self.actions[a].dimension == dimension_id),
+            key=lambda a: (self.cost(self.closures[a]), a),
+        )
+
+        def reaches(chosen: frozenset[str]) -> bool:
+            return self.levels(chosen)[dimension][1] >= level
+
+        everything = self._close(candidates)
+        if not reaches(everything):
+            return None
+        best = self._greedy(dimension, level, candidates)
+        best_rank = self._rank(best)
+        rest_from = [self._close(candidates[i:]) for i in range(len(candidates) + 1)]
+        gates = [
+            (question, gate.min_score)
+            for question in self.definition.questions_in(dimension_id)
+            for gate in question.gates
+            if gate.level <= level
+        ]
+        seen: set[tuple[int, frozenset[str]]] = set()
+
+        def extra_cost_needed(index: int, chosen: frozenset[str], cost: int) -> int | None:
+            """A lower bound on what reaching the level still costs; None if it cannot."""
+            projected = self.project(chosen)
+            bound = 0
+            for question, min_score in gates:
+                value = projected.get(question.id)
+                if value is NA or (
+                    value is not None and (question_score(question, value) or 0) >= min_score
+                ):
+                    continue
+                fixes = [
+                    self.cost(chosen | self.closures[a]) - cost
+                    for a in candidates[index:]
+                    if self.gains[a].get(question.id, (None, -1.0))[1] >= min_score
+                ]
+                if not fixes:
+                    return None
+                bound = max(bound, min(fixes))
+            return bound
+
+        def search(index: int, chosen: frozenset[str]) -> None:
+            nonlocal best, best_rank
+            if (index, chosen) in seen:
+                return
+            seen.add((index, chosen))
+            rank = self._rank(chosen)
+            if rank >= best_rank:
+                return
+            if reaches(chosen):
+                best, best_rank = chosen, rank
+                return
+            if index == len(candidates) or not reaches(chosen | rest_from[index]):
+                return
+            extra = extra_cost_needed(index, chosen, rank[0])
+            if extra is None or rank[0] + extra > best_rank[0]:
+                return
+            search(index + 1, chosen | self.closures[candidates[index]])
+            search(index + 1, chosen)
+
+        search(0, frozenset())
+        return best
+
+    def _greedy(self, dimension: int, level: int, candidates: list[str]) -> frozenset[str]:
+        """A good first answer for the search to beat: the best progress per dollar, repeatedly."""
+        chosen: frozenset[str] = frozenset()
+
+        def progress(levels: tuple[tuple[float, int], ...]) -> tuple[int, float]:
+            return (min(levels[dimension][1], level), levels[dimension][0])
+
+        while self.levels(chosen)[dimension][1] < level:
+            here = progress(self.levels(chosen))
+            options = []
+            for action_id in candidates:
+                grown = chosen | self.closures[action_id]
+                if grown == chosen:
+                    continue
+                gained = progress(self.levels(grown))
+                if gained <= here:
+                    continue
+                extra = self.cost(grown) - self.cost(chosen)
+                gain = (gained[0] - here[0]) * 100 + (gained[1] - here[1])
+                options.append((-(gain / (extra + 1)), extra, action_id, grown))
+            if not options:
+                return self._close(candidates)
+            chosen = min(options)[3]
+        return chosen
+
+    def _prune(self, chosen: frozenset[str], planned: list[int]) -> frozenset[str]:
+        """Drop actions (with what requires them) that no planned level needs."""
+
+        def keeps(candidate: frozenset[str]) -> bool:
+            levels = self.levels(candidate)
+            return all(levels[d][1] >= planned[d] for d in range(len(planned)))
+
+        changed = True
+        while changed:
+            changed = False
+            for action_id in sorted(chosen, key=lambda a: (-self.cost([a]), a)):
+                dependants = {b for b in chosen if action_id in self.closures[b]}
+                candidate = chosen - dependants
+                if keeps(candidate):
+                    chosen, changed = candidate, True
+                    break
+        return chosen
+
+    # -- the plan ---------------------------------------------------------------------------
+
+    def plan(self) -> Roadmap:
+        dimensions = len(self.dimension_ids)
+        targets = [
+            self.options.targets.get(d, min(5, self.current[i][1] + 1))
+            for i, d in enumerate(self.dimension_ids)
+        ]
+        ladders: list[dict[int, frozenset[str]]] = []
+        reachable: list[int] = []
+        for d in range(dimensions):
+            ladder = {self.current[d][1]: frozenset[str]()}
+            for level in range(self.current[d][1] + 1, targets[d] + 1):
+                found = self.cheapest(d, level)
+                if found is None:
+                    break
+                ladder[level] = found
+            ladders.append(ladder)
+            reachable.append(max(ladder))
+        planned = self._choose_levels(ladders, reachable)
+        chosen = self._close(a for d in range(dimensions) for a in ladders[d][planned[d]])
+        chosen = self._prune(chosen, planned)
+        achieved = [lvl for _, lvl in self.levels(chosen)]
+        unreachable = self._unreachable(targets, reachable, planned, ladders)
+        return self._roadmap(chosen, targets, achieved, unreachable, ladders)
+
+    def _choose_levels(
+        self, ladders: list[dict[int, frozenset[str]]], reachable: list[int]
+    ) -> list[int]:
+        if self.options.budget is None:
+            return reachable
+        best: tuple[int, int, tuple[int, ...]] | None = None
+        for combination in itertools.product(*(sorted(ladder) for ladder in ladders)):
+            chosen = self._close(
+                a for d, level in enumerate(combination) for a in ladders[d][level]
+            )
+            cost = self.cost(chosen)
+            if cost > self.options.budget:
+                continue
+            key = (-sum(combination), cost, combination)
+            if best is None or key < best:
+                best = key
+        assert best is not None  # noqa: S101 - today's levels cost nothing
+        return list(best[2])
+
+    def _unreachable(
+        self,
+        targets: list[int],
+        reachable: list[int],
+        planned: list[int],
+        ladders: list[dict[int, frozenset[str]]],
+    ) -> list[Unreachable]:
+        result = []
+        for d, dimension_id in enumerate(self.dimension_ids):
+            target = targets[d]
+            if planned[d] >= target:
+                continue
+            title = self.definition.dimensions[d].title
+            name = self.definition.level_name(target)
+            if reachable[d] < target:
+                reason = (
+                    f"{title} cannot reach level {target} ({name}) with the available actions: "
+                    + self._why_unreachable(d, reachable[d] + 1)
+                )
+            else:
+                needed = self.cost(self._close(ladders[d][target])) if target in ladders[d] else 0
+                reason = (
+                    f"{title} could reach level {target} ({name}) for about "
+                    f"{self.catalogue.currency} {needed:,}, which does not fit the budget of "
+                    f"{self.catalogue.currency} {self.options.budget:,} with the other "
+                    "dimensions' steps; the plan stops at level "
+                    f"{planned[d]} ({self.definition.level_name(planned[d])})."
+                )
+            result.append(Unreachable(dimension_id, target, planned[d], reason))
+        return result
+
+    def _why_unreachable(self, dimension: int, level: int) -> str:
+        dimension_id = self.dimension_ids[dimension]
+        everything = self._close(
+            a for a in self.available if self.actions[a].dimension == dimension_id
+        )
+        projected = self.project(everything)
+        reasons = []
+        for question in self.definition.questions_in(dimension_id):
+            value = projected.get(question.id)
+            for gate in question.gates:
+                if gate.level > level or value is NA:
+                    continue
+                score = None if value is None else question_score(question, value)
+                if score is None or score < gate.min_score:
+                    reasons.append(
+                        f"the level {gate.level} gate on {question.id} ({question.prompt}) needs "
+                        f"a score of {gate.min_score:g}, and no available action reaches it"
+                    )
+        threshold = self.definition.dimensions[dimension].thresholds.as_tuple()[level - 1]
+        best_score = self.levels(everything)[dimension][0]
+        if best_score < threshold:
+            reasons.append(
+                f"the best reachable score is {best_score:g}, "
+                f"short of the {threshold:g} level {level} needs"
+            )
+        if self.options.excluded_services:
+            reasons.append(
+                f"excluded services: {', '.join(sorted(self.options.excluded_services))}"
+            )
+        return "; ".join(reasons) + "."
+
+    def _schedule(
+        self, chosen: frozenset[str], ladders: list[dict[int, frozenset[str]]]
+    ) -> dict[str, tuple[int, int]]:
+        def needed_for(action_id: str) -> int:
+            levels = [level for ladder in ladders for level, s in ladder.items() if action_id in s]
+            return min(levels, default=5)
+
+        order = sorted(
+            chosen,
+            key=lambda a: (needed_for(a), self.dimension_ids.index(self.actions[a].dimension), a),
+        )
+        tracks = [0] * self.catalogue.parallel_tracks
+        times: dict[str, tuple[int, int]] = {}
+        while len(times) < len(order):
+            action_id = next(
+                a
+                for a in order
+                if a not in times
+                and all(r in times for r in self.actions[a].requires if r in chosen)
+            )
+            action = self.actions[action_id]
+            ready = max((times[r][1] for r in action.requires if r in times), default=0)
+            track = min(range(len(tracks)), key=lambda t: (max(tracks[t], ready), t))
+            start = max(tracks[track], ready)
+            times[action_id] = (start, start + action.effort_weeks)
+            tracks[track] = start + action.effort_weeks
+        return times
+
+    def _roadmap(
+        self,
+        chosen: frozenset[str],
+        targets: list[int],
+        achieved: list[int],
+        unreachable: list[Unreachable],
+        ladders: list[dict[int, frozenset[str]]],
+    ) -> Roadmap:
+        times = self._schedule(chosen, ladders)
+        ordered = sorted(chosen, key=lambda a: (times[a][0], times[a][1], a))
+        bought: set[str] = set()
+        planned_actions: dict[str, PlannedAction] = {}
+        for action_id in ordered:
+            planned_actions[action_id] = self._planned_action(action_id, times[action_id], bought)
+        phases = []
+        done_so_far: set[str] = set()
+        for number, (phase_id, title, start, end) in enumerate(PHASES):
+            last = number == len(PHASES) - 1
+            in_phase = [
+                planned_actions[a]
+                for a in ordered
+                if start <= times[a][0] and (last or times[a][0] < end)
+            ]
+            if not in_phase:
+                continue
+            done_so_far |= {a.action_id for a in in_phase}
+            phases.append(
+                Phase(
+                    phase_id=phase_id,
+                    title=title,
+                    start_week=start,
+                    end_week=max([end] + [a.end_week for a in in_phase]) if last else end,
+                    actions=tuple(in_phase),
+                    cost=sum(a.cost for a in in_phase),
+                    projected=self._projection(self.levels(frozenset(done_so_far))),
+                )
+            )
+        summaries = self._service_summaries(ordered)
+        return Roadmap(
+            questionnaire_id=self.definition.id,
+            questionnaire_version=self.definition.version,
+            size_band=self.band.id,
+            size_band_label=self.band.label,
+            currency=self.catalogue.currency,
+            budget=self.options.budget,
+            excluded_services=tuple(sorted(self.options.excluded_services)),
+            targets=dict(zip(self.dimension_ids, targets, strict=True)),
+            current=self._projection(self.current),
+            projected=self._projection(self.levels(chosen)),
+            phases=tuple(phases),
+            services=summaries,
+            total_cost=sum(a.cost for a in planned_actions.values()),
+            total_weeks=max((t[1] for t in times.values()), default=0),
+            unreachable=tuple(unreachable),
+            projected_answers=self.project(chosen),
+        )
+
+    def _projection(self, levels: tuple[tuple[float, int], ...]) -> tuple[DimensionProjection, ...]:
+        return tuple(
+            DimensionProjection(d.id, d.title, score, level, self.definition.level_name(level))
+            for d, (score, level) in zip(self.definition.dimensions, levels, strict=True)
+        )
+
+    def _planned_action(
+        self, action_id: str, time: tuple[int, int], bought: set[str]
+    ) -> PlannedAction:
+        action = self.actions[action_id]
+        lines = []
+        for service_id in action.services:
+            service = self.services[service_id]
+            price = self.price(service_id)
+            lines.append(_service_line(service, price, 0 if service_id in bought else price))
+            bought.add(service_id)
+        changes = []
+        for qid, (value, _) in self.gains[action_id].items():
+            question = self.definition.question(qid)
+            assert question is not None  # noqa: S101 - the catalogue was checked against it
+            current = self.answers.get(qid)
+            before = "Not answered" if current is None else describe_answer(question, current)
+            changes.append(
+                ChangeLine(qid, question.prompt, before, describe_answer(question, value))
+            )
+        return PlannedAction(
+            action_id=action.id,
+            dimension_id=action.dimension,
+            title=action.title,
+            rationale=action.rationale,
+            effort_weeks=action.effort_weeks,
+            start_week=time[0],
+            end_week=time[1],
+            requires=tuple(r for r in action.requires if r not in self.done),
+            services=tuple(lines),
+            changes=tuple(changes),
+            cost=sum(line.charged for line in lines),
+        )
+
+    def _service_summaries(self, ordered: list[str]) -> tuple[ServiceSummary, ...]:
+        users: dict[str, list[str]] = {}
+        for action_id in ordered:
+            for service_id in self.actions[action_id].services:
+                users.setdefault(service_id, []).append(action_id)
+        return tuple(
+            ServiceSummary(
+                service_id=service_id,
+                kind=self.services[service_id].kind.value,
+                title=self.services[service_id].title,
+                description=self.services[service_id].description,
+                duration=self.services[service_id].duration,
+                price=self.price(service_id),
+                action_ids=tuple(action_ids),
+            )
+            for service_id, action_ids in users.items()
+        )
+
+
+def _merge_choices(question: MultipleChoiceQuestion, values: list[list[str]]) -> list[str]:
+    """The union of several multiple-choice answers; an exclusive "none" gives way."""
+    chosen = {v for value in values for v in value}
+    exclusive = {o.value for o in question.options if o.exclusive}
+    if chosen - exclusive:
+        chosen -= exclusive
+    return [o.value for o in question.options if o.value in chosen]
+
+
+def _service_line(service: Service, price: int, charged: int) -> ServiceLine:
+    return ServiceLine(
+        service.id, service.kind.value, service.title, service.duration, price, charged
+    )
