@@ -220,110 +220,70 @@ class _Planner:
     # -- search -----------------------------------------------------------------------------
 
     def cheapest(self, dimension: int, level: int) -> frozenset[str] | None:
-        """The cheapest action set that brings one dimension to ``level``, or None."""
+        """The cheapest action set that brings one dimension to ``level``, or None.
+
+        Cost depends only on which services are bought, and buying a service makes every
+        action it delivers free to add; adding an action never lowers a level. So the
+        search runs over sets of services (far fewer than sets of actions): the cheapest
+        set whose enabled actions reach the level wins, and its superfluous actions are
+        pruned afterwards.
+        """
         if self.current[dimension][1] >= level:
             return frozenset()
         dimension_id = self.dimension_ids[dimension]
-        candidates = sorted(
-            (a for a in self.available if self.actions[a].dimension == dimension_id),
-            key=lambda a: (self.cost(self.closures[a]), a),
+        candidates = [a for a in self.available if self.actions[a].dimension == dimension_id]
+        needs = {
+            a: frozenset(s for b in self.closures[a] for s in self.actions[b].services)
+            for a in candidates
+        }
+        services = sorted(
+            {s for a in candidates for s in needs[a]}, key=lambda s: (-self.prices[s], s)
         )
 
-        def reaches(chosen: frozenset[str]) -> bool:
-            return self.levels(chosen)[dimension][1] >= level
+        def enabled(bought: frozenset[str]) -> frozenset[str]:
+            return self._close(a for a in candidates if needs[a] <= bought)
 
-        everything = self._close(candidates)
-        if not reaches(everything):
+        def reaches(bought: frozenset[str]) -> bool:
+            return self.levels(enabled(bought))[dimension][1] >= level
+
+        if not reaches(frozenset(services)):
             return None
-        best = self._greedy(dimension, level, candidates)
-        best_rank = self._rank(best)
-        rest_from = [self._close(candidates[i:]) for i in range(len(candidates) + 1)]
-        gates = [
-            (question, gate.min_score)
-            for question in self.definition.questions_in(dimension_id)
-            for gate in question.gates
-            if gate.level <= level
-        ]
-        seen: set[tuple[int, frozenset[str]]] = set()
+        best = frozenset(services)
+        best_cost = self.cost(enabled(best))
 
-        def extra_cost_needed(index: int, chosen: frozenset[str], cost: int) -> int | None:
-            """A lower bound on what reaching the level still costs; None if it cannot."""
-            projected = self.project(chosen)
-            bound = 0
-            for question, min_score in gates:
-                value = projected.get(question.id)
-                if value is NA or (
-                    value is not None and (question_score(question, value) or 0) >= min_score
-                ):
-                    continue
-                fixes = [
-                    self.cost(chosen | self.closures[a]) - cost
-                    for a in candidates[index:]
-                    if self.gains[a].get(question.id, (None, -1.0))[1] >= min_score
-                ]
-                if not fixes:
-                    return None
-                bound = max(bound, min(fixes))
-            return bound
-
-        def search(index: int, chosen: frozenset[str]) -> None:
-            nonlocal best, best_rank
-            if (index, chosen) in seen:
+        def search(index: int, bought: frozenset[str], cost: int) -> None:
+            nonlocal best, best_cost
+            if cost >= best_cost or not reaches(bought | frozenset(services[index:])):
                 return
-            seen.add((index, chosen))
-            rank = self._rank(chosen)
-            if rank >= best_rank:
+            if reaches(bought):
+                best, best_cost = bought, cost
                 return
-            if reaches(chosen):
-                best, best_rank = chosen, rank
+            if index == len(services):
                 return
-            if index == len(candidates) or not reaches(chosen | rest_from[index]):
-                return
-            extra = extra_cost_needed(index, chosen, rank[0])
-            if extra is None or rank[0] + extra > best_rank[0]:
-                return
-            search(index + 1, chosen | self.closures[candidates[index]])
-            search(index + 1, chosen)
+            service = services[index]
+            search(index + 1, bought | {service}, cost + self.prices[service])
+            search(index + 1, bought, cost)
 
-        search(0, frozenset())
-        return best
+        search(0, frozenset(), 0)
+        return self._prune(enabled(best), {dimension: level})
 
-    def _greedy(self, dimension: int, level: int, candidates: list[str]) -> frozenset[str]:
-        """A good first answer for the search to beat: the best progress per dollar, repeatedly."""
-        chosen: frozenset[str] = frozenset()
+    def _prune(self, chosen: frozenset[str], planned: Mapping[int, int]) -> frozenset[str]:
+        """Drop actions (with what requires them) that no planned level needs.
 
-        def progress(levels: tuple[tuple[float, int], ...]) -> tuple[int, float]:
-            return (min(levels[dimension][1], level), levels[dimension][0])
-
-        while self.levels(chosen)[dimension][1] < level:
-            here = progress(self.levels(chosen))
-            options = []
-            for action_id in candidates:
-                grown = chosen | self.closures[action_id]
-                if grown == chosen:
-                    continue
-                gained = progress(self.levels(grown))
-                if gained <= here:
-                    continue
-                extra = self.cost(grown) - self.cost(chosen)
-                gain = (gained[0] - here[0]) * 100 + (gained[1] - here[1])
-                options.append((-(gain / (extra + 1)), extra, action_id, grown))
-            if not options:
-                return self._close(candidates)
-            chosen = min(options)[3]
-        return chosen
-
-    def _prune(self, chosen: frozenset[str], planned: list[int]) -> frozenset[str]:
-        """Drop actions (with what requires them) that no planned level needs."""
+        The most expensive go first; ties drop the longest effort first.
+        """
 
         def keeps(candidate: frozenset[str]) -> bool:
             levels = self.levels(candidate)
-            return all(levels[d][1] >= planned[d] for d in range(len(planned)))
+            return all(levels[d][1] >= lvl for d, lvl in planned.items())
 
         changed = True
         while changed:
             changed = False
-            for action_id in sorted(chosen, key=lambda a: (-self.cost([a]), a)):
+            order = sorted(
+                chosen, key=lambda a: (-self.cost([a]), -self.actions[a].effort_weeks, a)
+            )
+            for action_id in order:
                 dependants = {b for b in chosen if action_id in self.closures[b]}
                 candidate = chosen - dependants
                 if keeps(candidate):
@@ -352,7 +312,7 @@ class _Planner:
             reachable.append(max(ladder))
         planned = self._choose_levels(ladders, reachable)
         chosen = self._close(a for d in range(dimensions) for a in ladders[d][planned[d]])
-        chosen = self._prune(chosen, planned)
+        chosen = self._prune(chosen, dict(enumerate(planned)))
         achieved = [lvl for _, lvl in self.levels(chosen)]
         unreachable = self._unreachable(targets, reachable, planned, ladders)
         return self._roadmap(chosen, targets, achieved, unreachable, ladders)
