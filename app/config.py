@@ -31,6 +31,18 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, description="Largest request body accepted (bytes)."
     )
     log_level: str = Field(default="info", description="Log level for the service.")
+    render_timeout_seconds: float = Field(
+        default=60, gt=0, le=3600, description="Longest a report may take to render."
+    )
+    render_memory_mb: int = Field(
+        default=1024, ge=128, le=65536, description="Memory a report render may use (MiB)."
+    )
+    run_report_jobs: bool = Field(
+        default=True, description="Run the embedded report-job runner in each API process."
+    )
+    render_workers: int = Field(
+        default=2, ge=1, le=64, description="Reports rendered at once by the embedded runner."
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -51,6 +51,20 @@ class PayloadTooLarge(AppError):
     code = "payload_too_large"
 
 
+class RenderError(AppError):
+    """A report could not be rendered (too large, too slow, or the renderer failed)."""
+
+    status_code = 500
+    code = "render_failed"
+
+
+class InvalidRequest(AppError):
+    """A request that fits the schema but not the data (e.g. a target for no dimension)."""
+
+    status_code = 422
+    code = "invalid_request"
+
+
 class InvalidAnswers(AppError):
     """Answers that do not fit the questionnaire version; ``errors`` names each question."""
 

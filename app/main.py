@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,10 +15,11 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api import assessments, health, organizations, questionnaires
+from app.api import assessments, health, organizations, questionnaires, reports
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
+from app.jobs.runner import LocalRunner
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
 
@@ -55,7 +57,13 @@ def create_app(
         app.state.engine = engine or make_engine(settings.database_url)
         app.state.session_factory = session_factory(app.state.engine)
         app.state.registry = registry or load_registry(settings, app.state.engine)
+        runner = None
+        if settings.run_report_jobs:
+            runner = LocalRunner(app.state.session_factory, app.state.registry, settings)
+            runner.start()
         yield
+        if runner is not None:
+            runner.stop()
         if owned:
             app.state.engine.dispose()
 
@@ -68,6 +76,10 @@ def create_app(
             {"name": "questionnaires", "description": "Definitions, with every option's score."},
             {"name": "organizations", "description": "Client organizations."},
             {"name": "assessments", "description": "Answers, scores, levels and explanations."},
+            {
+                "name": "roadmaps and reports",
+                "description": "Costed, phased roadmaps and their PDF reports.",
+            },
             {"name": "health", "description": "Probes."},
         ],
     )
@@ -77,8 +89,9 @@ def create_app(
         app.state.session_factory = session_factory(engine)
     if registry is not None:
         app.state.registry = registry
-    for router in (questionnaires.router, organizations.router, assessments.router, health.router):
-        app.include_router(router)
+    routers = (questionnaires, organizations, assessments, reports, health)
+    for module in routers:
+        app.include_router(module.router)
     _install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
@@ -92,6 +105,19 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        for error in exc.errors():
+            if error.get("type") == "json_invalid":
+                # Not a payload that fails validation: there is no payload to validate.
+                reason = error.get("ctx", {}).get("error", "it cannot be parsed")
+                position = error.get("loc", ("body", None))[-1]
+                where = f" at character {position}" if isinstance(position, int) else ""
+                return JSONResponse(
+                    {
+                        "error": "bad_request",
+                        "detail": f"The body is not valid JSON: {reason}{where}.",
+                    },
+                    status_code=400,
+                )
         problems = [_field_error(e) for e in exc.errors()]
         if all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
             # A malformed id in the path names nothing that exists.
@@ -109,14 +135,27 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+        }
         code = codes.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        headers = dict(exc.headers or {})
         if exc.status_code == 400:
             detail = "The body is not valid JSON."
+        elif exc.status_code == 405:
+            # The router's own Allow names at most the first matching route's methods;
+            # name every method the path has.
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            if allowed:
+                detail = f"{request.method} is not allowed here; use {' or '.join(allowed)}."
         return JSONResponse(
-            {"error": code, "detail": detail}, status_code=exc.status_code, headers=exc.headers
+            {"error": code, "detail": detail}, status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(Exception)
@@ -126,6 +165,20 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"error": "internal_error", "detail": "Something went wrong on our side."},
             status_code=500,
         )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI description gives for the request's path."""
+    methods: set[str] = set()
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations if method in _HTTP_METHODS}
+    return sorted(methods)
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 def _field_error(error: dict[str, Any]) -> FieldError:
@@ -142,7 +195,12 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class BodySizeLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, before anything parses them."""
+    """Refuse request bodies over ``max_bytes`` with 413, before anything parses them.
+
+    The body is read here, chunk by chunk, and handed on whole: a body sent without a
+    Content-Length (chunked) is cut off as soon as it passes the limit, as one with an
+    honest Content-Length is refused before a byte of it is read.
+    """
 
     def __init__(self, app: Callable[..., Awaitable[None]], max_bytes: int) -> None:
         self.app = app
@@ -156,28 +214,27 @@ class BodySizeLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await self._too_large(send)
                 return
+        chunks: list[bytes] = []
         received = 0
-        response_started = False
-
-        async def limited_receive() -> MutableMapping[str, Any]:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        async def tracking_send(message: MutableMapping[str, Any]) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
+            if message["type"] != "http.request":  # the client went away; let the app see it
+                pending: list[MutableMapping[str, Any]] = [message]
+                break
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
                 await self._too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+                break
+
+        async def replay() -> MutableMapping[str, Any]:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, send: Send) -> None:
         body = (
@@ -196,7 +253,3 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-class _BodyTooLarge(Exception):
-    pass

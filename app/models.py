@@ -3,6 +3,7 @@
 from app.auth.models import ApiKey, ApiKeyGrant
 from app.db import Base
 from app.intake.models import Answer, Assessment
+from app.jobs.models import ReportFile, ReportJob
 from app.organizations.models import Organization
 from app.questionnaire.models import QuestionnaireVersion
 
@@ -14,4 +15,6 @@ __all__ = [
     "Base",
     "Organization",
     "QuestionnaireVersion",
+    "ReportFile",
+    "ReportJob",
 ]

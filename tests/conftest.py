@@ -129,7 +129,7 @@ def db(connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def app_settings(tmp_path: Path) -> Settings:
-    return Settings(database_url="sqlite:///" + str(tmp_path / "unused.db"))
+    return Settings(database_url="sqlite:///" + str(tmp_path / "unused.db"), run_report_jobs=False)
 
 
 @pytest.fixture

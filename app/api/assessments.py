@@ -6,9 +6,15 @@ import json
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Depends, Query, status
 
-from app.api.deps import AssessmentDep, PrincipalDep, RegistryDep, SessionDep
+from app.api.deps import (
+    AssessmentDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    reject_unknown_query_parameters,
+)
 from app.api.responses import errors
 from app.config import PROJECT_ROOT
 from app.intake import service
@@ -24,7 +30,11 @@ from app.intake.schemas import (
     ScoresRead,
 )
 
-router = APIRouter(prefix="/v1/assessments", tags=["assessments"])
+router = APIRouter(
+    prefix="/v1/assessments",
+    tags=["assessments"],
+    dependencies=[Depends(reject_unknown_query_parameters)],
+)
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")]
@@ -91,7 +101,7 @@ def _summary(assessment: Assessment) -> AssessmentSummary:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(404, 413, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 404, 413, 422))
 def create_assessment(
     body: Annotated[AssessmentCreate, Body(openapi_examples=_EXAMPLES)],
     session: SessionDep,
@@ -143,7 +153,7 @@ def get_assessment(assessment: AssessmentDep) -> AssessmentRead:
     return to_read(assessment)
 
 
-@router.patch("/{assessment_id}", responses=errors(404, 409, 413, 422))
+@router.patch("/{assessment_id}", responses=errors(400, 404, 409, 413, 422))
 def update_assessment(
     assessment_id: uuid.UUID,
     body: AssessmentUpdate,

@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -65,6 +68,9 @@ def get_principal(
 ) -> Principal:
     """The caller, from its API key; 401 when the key is missing, malformed or revoked."""
     principal = authenticate(session, request.headers.get("authorization"))
+    # The key's use is recorded in a transaction of its own: a request that then fails
+    # (404, 409, 422...) rolls back its own work, not the record that the key was used.
+    session.commit()
     request.state.principal = principal
     return principal
 
@@ -90,3 +96,35 @@ def assessment_by_id(
 
 
 AssessmentDep = Annotated[Assessment, Depends(assessment_by_id)]
+
+
+def reject_unknown_query_parameters(request: Request, _: PrincipalDep) -> None:
+    """422 for a query parameter the operation does not take (after authentication).
+
+    Bodies refuse unknown fields; queries do too, so that a misspelt filter
+    (`?organisation_id=`) is an error rather than a silently unfiltered list.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_parameter_names(route.dependant)
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": "is not a parameter of this operation",
+                    "input": request.query_params[name],
+                }
+                for name in unknown
+            ]
+        )
+
+
+def _query_parameter_names(dependant: Dependant) -> set[str]:
+    names = {field.alias for field in dependant.query_params}
+    for sub_dependant in dependant.dependencies:
+        names |= _query_parameter_names(sub_dependant)
+    return names

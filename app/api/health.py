@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import Engine
 
+log = logging.getLogger("smm")
 router = APIRouter(tags=["health"])
 
 
@@ -26,15 +29,30 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
+def _database_answers(engine: Engine) -> bool:
+    """Whether the database answers a query.
+
+    A bare DBAPI cursor, outside any transaction: on SQLite every SQLAlchemy transaction
+    begins IMMEDIATE, and a probe must not queue behind a writer for the busy timeout.
+    """
+    try:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        finally:
+            connection.close()
+    except Exception:  # any failure means "not ready"; the reason goes to the log
+        log.warning("readiness: the database does not answer", exc_info=True)
+        return False
+    return True
+
+
 @router.get("/readyz", responses={503: {"model": Readiness, "description": "Not ready."}})
 def readyz(request: Request) -> Readiness:
     """Readiness: the database answers and questionnaires are loaded."""
-    database = "ok"
-    try:
-        with request.app.state.session_factory() as session:
-            session.execute(text("SELECT 1"))
-    except Exception:  # any failure means "not ready"; the reason goes to the log
-        database = "unavailable"
+    database = "ok" if _database_answers(request.app.state.engine) else "unavailable"
     count = len(request.app.state.registry)
     ready = database == "ok" and count > 0
     body = Readiness(

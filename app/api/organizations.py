@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 
-from app.api.deps import OrganizationDep, PrincipalDep, SessionDep
+from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, reject_unknown_query_parameters
 from app.api.responses import errors
 from app.organizations import service
 from app.organizations.schemas import (
@@ -16,13 +16,17 @@ from app.organizations.schemas import (
     OrganizationUpdate,
 )
 
-router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
+router = APIRouter(
+    prefix="/v1/organizations",
+    tags=["organizations"],
+    dependencies=[Depends(reject_unknown_query_parameters)],
+)
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(403, 422))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 403, 413, 422))
 def create_organization(
     body: OrganizationCreate, session: SessionDep, principal: PrincipalDep
 ) -> OrganizationRead:
@@ -50,7 +54,7 @@ def get_organization(organization: OrganizationDep) -> OrganizationRead:
     return OrganizationRead.model_validate(organization)
 
 
-@router.patch("/{organization_id}", responses=errors(403, 404, 422))
+@router.patch("/{organization_id}", responses=errors(400, 403, 404, 413, 422))
 def update_organization(
     body: OrganizationUpdate,
     organization: OrganizationDep,

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from app.api.deps import PrincipalDep, RegistryDep
+from app.api.deps import PrincipalDep, RegistryDep, reject_unknown_query_parameters
 from app.api.responses import errors
 from app.questionnaire.loader import LoadedDefinition
 from app.questionnaire.schemas import QuestionnaireDefinition
 
-router = APIRouter(prefix="/v1/questionnaires", tags=["questionnaires"])
+router = APIRouter(
+    prefix="/v1/questionnaires",
+    tags=["questionnaires"],
+    dependencies=[Depends(reject_unknown_query_parameters)],
+)
 
 QuestionnaireId = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
 

@@ -13,13 +13,20 @@ _DESCRIPTIONS = {
     404: "No such object within this key's organizations.",
     409: "The object is in a state that does not allow this.",
     413: "The request body is too large.",
-    422: "The request does not fit the schema or the questionnaire; `errors` names each field.",
+    422: (
+        "The request does not fit the schema or the questionnaire, or has a query parameter "
+        "the operation does not take; `errors` names each field."
+    ),
+    500: "The report could not be rendered (`render_failed`, with the reason).",
 }
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route that can fail with these status codes (401 always)."""
+    """`responses=` for a route that can fail with these status codes.
+
+    401 and 422 always: every route needs a key and refuses unknown query parameters.
+    """
     return {
         code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]}
-        for code in sorted({401, *codes})
+        for code in sorted({401, 422, *codes})
     }

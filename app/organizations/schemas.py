@@ -5,11 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
-from app.schemas import ReadModel, RequestModel, SafeText
+from app.schemas import ReadModel, RequestModel
 
 US_STATES = frozenset(
     {
@@ -21,22 +30,47 @@ US_STATES = frozenset(
 )
 
 
+# The characters str.strip() removes, spelled out so that every regex engine reading the
+# OpenAPI description (Python's, Rust's, ECMAScript's) agrees on what "blank" means.
+_BLANK = (
+    "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680"
+    "\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+_STATE_PATTERN = (
+    f"^[{_BLANK}]*(?:"
+    + "|".join(f"[{c[0]}{c[0].lower()}][{c[1]}{c[1].lower()}]" for c in sorted(US_STATES))
+    + f")[{_BLANK}]*$"
+)
+
+
 def _state_code(value: object) -> object:
     if not isinstance(value, str):
         return value
-    code = value.strip().upper()
-    if code not in US_STATES:
+    code = value.strip()
+    if not (code.isascii() and code.upper() in US_STATES):
         raise ValueError(f"{value!r} is not a two-letter US state or territory code")
-    return code
+    return code.upper()
 
 
 StateCode = Annotated[
     str,
     BeforeValidator(_state_code),
-    Field(description="Two-letter USPS code of the state or territory.", examples=["MN"]),
+    Field(
+        description="Two-letter USPS code of the state or territory, in either case.",
+        examples=["MN"],
+        json_schema_extra={"pattern": _STATE_PATTERN},
+    ),
 ]
-Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200)]
-Beds = Annotated[int, Field(ge=0, le=20_000, description="Licensed beds.")]
+# Trimmed after the length check, so the documented limits are the ones applied.
+Name = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=200, pattern=f"^[^\\x00]*[^\\x00{_BLANK}][^\\x00]*$"
+    ),
+    AfterValidator(str.strip),
+    Field(description="Trimmed; at least one visible character, no NUL."),
+]
+Beds = Annotated[int, Field(strict=True, ge=0, le=20_000, description="Licensed beds.")]
 
 
 class OrganizationType(StrEnum):
@@ -57,13 +91,21 @@ class OrganizationCreate(RequestModel):
     state: StateCode
 
 
+def _no_null_defaults(schema: dict[str, Any]) -> None:
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+
+
 class OrganizationUpdate(RequestModel):
     """Only the fields given change; none of them may be null."""
 
-    name: Name | None = None
-    type: OrganizationType | None = None
-    licensed_beds: Beds | None = None
-    state: StateCode | None = None
+    # Leaving a field out keeps it; the None defaults only mark "not given".
+    model_config = ConfigDict(json_schema_extra=_no_null_defaults)
+
+    name: Name | SkipJsonSchema[None] = None
+    type: OrganizationType | SkipJsonSchema[None] = None
+    licensed_beds: Beds | SkipJsonSchema[None] = None
+    state: StateCode | SkipJsonSchema[None] = None
 
     @field_validator("name", "type", "licensed_beds", "state", mode="before")
     @classmethod

@@ -72,6 +72,7 @@ class _QuestionPlan:
     parent: str | None
     shown_when: Callable[[Any], bool] | None
     gates: tuple[_Gate, ...]
+    describe: Callable[[Any], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,7 @@ def _compile(definition: QuestionnaireDefinition) -> _Plan:
             parent=q.show_if.question if q.show_if else None,
             shown_when=_condition(q.show_if) if q.show_if else None,
             gates=tuple(_Gate(g.level, g.min_score) for g in q.gates),
+            describe=_describe_function(q),
         )
         for q in definition.questions
     )
@@ -190,23 +192,34 @@ def question_score(question: Question, value: AnswerValue) -> float | None:
 
 def describe_answer(question: Question, value: AnswerValue) -> str:
     """An answer in words, as a report shows it."""
-    if value is NA:
-        return question.na_label or "Not applicable"
+    return _describe_function(question)(value)
+
+
+def _describe_function(question: Question) -> Callable[[Any], str]:
+    not_applicable = question.na_label or "Not applicable"
     match question:
-        case SingleChoiceQuestion(options=options):
-            return next(o.label for o in options if o.value == value)
-        case MultipleChoiceQuestion(options=options):
-            labels = [o.label for o in options if o.value in value]
-            return "; ".join(labels) if labels else "None selected"
+        case SingleChoiceQuestion(options=options) | MultipleChoiceQuestion(options=options):
+            labels = {o.value: o.label for o in options}
+            if isinstance(question, SingleChoiceQuestion):
+                return lambda value: not_applicable if value is NA else labels[value]
+            return lambda value: (
+                not_applicable
+                if value is NA
+                else "; ".join(labels[v] for v in value) or "None selected"
+            )
         case YesNoQuestion():
-            return "Yes" if value is True else "No"
-        case ScaleQuestion(min=low, max=high, labels=labels):
-            label = labels.get(value)
-            return f"{value} of {low}-{high}" + (f" ({label})" if label else "")
+            return lambda value: (
+                not_applicable if value is NA else ("Yes" if value is True else "No")
+            )
+        case ScaleQuestion(min=low, max=high, labels=points):
+            named = {p: f" ({label})" for p, label in points.items()}
+            return lambda value: (
+                not_applicable if value is NA else f"{value} of {low}-{high}{named.get(value, '')}"
+            )
         case NumberQuestion(unit=unit):
-            return f"{value:g} {unit}"
+            return lambda value: not_applicable if value is NA else f"{value:g} {unit}"
         case _:
-            return str(value)
+            return lambda value: not_applicable if value is NA else str(value)
 
 
 def score_answers(
@@ -258,9 +271,7 @@ def score_answers(
                         prompt=q.question.prompt,
                         min_score=gate.min_score,
                         score=score,
-                        answer="Not answered"
-                        if score is None
-                        else describe_answer(q.question, value),
+                        answer="Not answered" if score is None else q.describe(value),
                         met=False,
                     )
                 )
@@ -386,7 +397,7 @@ def _dimension_result(
 
 def _note(note: tuple[float, float, _QuestionPlan, AnswerValue]) -> AnswerNote:
     score, _, q, value = note
-    return AnswerNote(q.question.id, q.question.prompt, describe_answer(q.question, value), score)
+    return AnswerNote(q.question.id, q.question.prompt, q.describe(value), score)
 
 
 def _next_level(

@@ -1,0 +1,189 @@
+"""Roadmaps and PDF reports of submitted assessments, rendered once and then cached."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from app.api.deps import AssessmentDep, PrincipalDep, RegistryDep, SessionDep, SettingsDep
+from app.api.responses import errors
+from app.db import utcnow
+from app.delivery import service
+from app.delivery.service import PlanRequest
+from app.errors import Conflict, NotFound
+from app.jobs import service as jobs
+from app.jobs.models import JobStatus, ReportJob
+from app.roadmap.schemas import RoadmapRead
+
+router = APIRouter(tags=["roadmaps and reports"])
+
+Targets = Annotated[
+    list[str],
+    Query(
+        alias="target",
+        max_length=10,
+        description="A target level per dimension, e.g. `target=security=4` (repeat for more). "
+        "Default: one level up in every dimension.",
+    ),
+]
+Budget = Annotated[
+    int | None, Query(ge=0, le=100_000_000, description="The most the plan may cost.")
+]
+Excluded = Annotated[
+    list[str],
+    Query(alias="exclude", max_length=50, description="Service ids the plan must not use."),
+]
+
+
+class ReportOptions(BaseModel):
+    """What the report's roadmap is planned for."""
+
+    targets: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
+        default_factory=dict, description="Level per dimension; default one level up."
+    )
+    budget: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    exclude: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
+
+
+class ReportJobRead(BaseModel):
+    id: uuid.UUID
+    assessment_id: uuid.UUID
+    status: JobStatus
+    error: str | None = Field(description="Why it failed, when it did.")
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    pdf_url: str | None = Field(description="Where to fetch the PDF once the job is done.")
+
+
+def _job_read(job: ReportJob) -> ReportJobRead:
+    def stamp(value: object) -> str | None:
+        return value.isoformat() if value is not None else None  # type: ignore[attr-defined]
+
+    return ReportJobRead(
+        id=job.id,
+        assessment_id=job.assessment_id,
+        status=JobStatus(job.status),
+        error=job.error,
+        created_at=stamp(job.created_at) or utcnow().isoformat(),
+        started_at=stamp(job.started_at),
+        finished_at=stamp(job.finished_at),
+        pdf_url=f"/v1/reports/{job.id}/pdf" if job.status == JobStatus.DONE else None,
+    )
+
+
+def _pdf(pdf: bytes, name: str) -> Response:
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, max-age=0",
+        },
+    )
+
+
+PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The report as PDF."}
+}
+
+
+@router.get("/v1/assessments/{assessment_id}/roadmap", responses=errors(404, 409, 422))
+def get_roadmap(
+    assessment: AssessmentDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    target: Targets = [],  # noqa: B006 - FastAPI copies query defaults
+    budget: Budget = None,
+    exclude: Excluded = [],  # noqa: B006
+) -> RoadmapRead:
+    """Plan the cheapest verified path from this assessment to the targets, priced for its size."""
+    request = PlanRequest.parse(target, budget, exclude)
+    inputs = service.gather_inputs(session, registry, assessment)
+    return RoadmapRead.model_validate(service.plan(inputs, request).to_dict())
+
+
+@router.get(
+    "/v1/assessments/{assessment_id}/report.pdf",
+    response_class=Response,
+    responses={**PDF_RESPONSE, **errors(404, 409, 422, 500)},
+)
+def get_report_pdf(
+    assessment: AssessmentDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    target: Targets = [],  # noqa: B006
+    budget: Budget = None,
+    exclude: Excluded = [],  # noqa: B006
+) -> Response:
+    """The roadmap report as PDF: rendered on first request, then served from the cache."""
+    request = PlanRequest.parse(target, budget, exclude)
+    pdf = service.report_pdf(session, registry, assessment, request, settings)
+    return _pdf(pdf, f"roadmap-{assessment.id}.pdf")
+
+
+@router.post(
+    "/v1/assessments/{assessment_id}/reports",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(404, 409, 422),
+)
+def create_report_job(
+    assessment: AssessmentDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    principal: PrincipalDep,
+    options: ReportOptions | None = None,
+) -> JSONResponse:
+    """Queue the report for rendering; poll the job, then fetch its PDF."""
+    options = options or ReportOptions()
+    request = PlanRequest(
+        dict(options.targets), options.budget, tuple(sorted(set(options.exclude)))
+    )
+    inputs = service.gather_inputs(session, registry, assessment)
+    service.plan(inputs, request)  # bad options fail now, with a 422, not later in the job
+    job = jobs.enqueue(
+        session,
+        assessment_id=assessment.id,
+        organization_id=assessment.organization_id,
+        options=request.to_dict(),
+        cache_key=service.cache_key(inputs, request),
+        requested_by=principal.key_id,
+    )
+    body = _job_read(job)
+    return JSONResponse(
+        body.model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/v1/reports/{job.id}"},
+    )
+
+
+@router.get("/v1/reports/{job_id}", responses=errors(404))
+def get_report_job(
+    job_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> ReportJobRead:
+    """A report job's state: queued, running, done (with its PDF URL) or failed (with why)."""
+    return _job_read(jobs.get_job(session, principal, job_id))
+
+
+@router.get(
+    "/v1/reports/{job_id}/pdf",
+    response_class=Response,
+    responses={**PDF_RESPONSE, **errors(404, 409)},
+)
+def get_report_job_pdf(job_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+    """The PDF of a finished report job."""
+    job = jobs.get_job(session, principal, job_id)
+    if job.status != JobStatus.DONE:
+        detail = f"The report is {job.status}" + (
+            f": {job.error}" if job.error else "; try again shortly."
+        )
+        raise Conflict(detail, status=job.status)
+    pdf = service.cached_report(session, job.cache_key)
+    if pdf is None:
+        raise NotFound("The rendered report is no longer stored; request it again.")
+    return _pdf(pdf, f"roadmap-{job.assessment_id}.pdf")

@@ -1,0 +1,1 @@
+"""Roadmaps and reports for stored assessments: planning inputs, the report cache, jobs."""

@@ -1,0 +1,244 @@
+"""From a stored assessment to its roadmap and its PDF report.
+
+Rendering is slow and must not hold database locks, so ``report_pdf`` reads what it needs,
+ends the read transaction, renders in an isolated process, and stores the result in a
+transaction of its own. Reports are cached by a hash of everything that determines their
+bytes: the definition and catalogue versions, the answers, the organization as the report
+shows it, the plan options, the engine and the template version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.errors import Conflict, FieldError, InvalidRequest, NotFound, RenderError
+from app.intake.models import Assessment, AssessmentStatus
+from app.jobs.isolation import RenderFailed, run_isolated
+from app.jobs.models import ReportFile
+from app.organizations.models import Organization
+from app.questionnaire.catalogue import Catalogue
+from app.questionnaire.registry import QuestionnaireRegistry
+from app.questionnaire.schemas import QuestionnaireDefinition
+from app.reports.render import render_html, render_pdf, template_version
+from app.reports.view import OrganizationInfo, build_report_view
+from app.roadmap.planner import PlanningError, PlanOptions, plan_roadmap
+from app.roadmap.results import Roadmap
+from app.scoring.engine import ENGINE_VERSION, NA, AnswerValue, score_answers
+
+_TARGET = re.compile(r"^(?P<dimension>[a-z][a-z0-9_]*)[=:](?P<level>[1-5])$")
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """What a caller asks of a roadmap: targets per dimension, a budget, excluded services."""
+
+    targets: dict[str, int] = field(default_factory=dict)
+    budget: int | None = None
+    excluded_services: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, targets: list[str], budget: int | None, exclude: list[str]) -> PlanRequest:
+        """From query or command-line values like ``security=4``; InvalidRequest names the field."""
+        parsed: dict[str, int] = {}
+        problems = []
+        for value in targets:
+            match = _TARGET.match(value.strip())
+            if match is None:
+                problems.append(
+                    FieldError(
+                        field="target", message=f"target: {value!r} is not dimension=level (1-5)"
+                    )
+                )
+            else:
+                parsed[match["dimension"]] = int(match["level"])
+        if problems:
+            raise InvalidRequest(
+                "The roadmap options are not valid.", errors=[p.model_dump() for p in problems]
+            )
+        return cls(parsed, budget, tuple(sorted(set(exclude))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanRequest:
+        return cls(dict(data["targets"]), data["budget"], tuple(data["excluded_services"]))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInputs:
+    """Everything a roadmap and its report are made from, read from the database."""
+
+    definition: QuestionnaireDefinition
+    definition_hash: str
+    catalogue: Catalogue
+    catalogue_hash: str
+    answers: dict[str, AnswerValue]
+    comments: dict[str, str]
+    organization: OrganizationInfo
+    assessed_on: date
+    notes: str | None = None
+
+
+def gather_inputs(
+    session: Session, registry: QuestionnaireRegistry, assessment: Assessment
+) -> ReportInputs:
+    """The inputs for a submitted assessment; Conflict for a draft, NotFound without a catalogue."""
+    if assessment.status != AssessmentStatus.SUBMITTED or assessment.submitted_at is None:
+        raise Conflict(
+            "Roadmaps and reports are made for submitted assessments; submit this draft first."
+        )
+    loaded = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if loaded.catalogue is None or loaded.catalogue_hash is None:
+        raise NotFound(
+            f"There is no action catalogue for {loaded.definition.id!r} "
+            f"version {loaded.definition.version}, so no roadmap can be planned."
+        )
+    organization = session.get_one(Organization, assessment.organization_id)
+    return ReportInputs(
+        definition=loaded.definition,
+        definition_hash=loaded.content_hash,
+        catalogue=loaded.catalogue,
+        catalogue_hash=loaded.catalogue_hash,
+        answers={a.question_id: NA if a.na else a.value for a in assessment.answers},
+        comments={a.question_id: a.comment for a in assessment.answers if a.comment},
+        organization=OrganizationInfo(
+            name=organization.name,
+            type=organization.type,
+            licensed_beds=organization.licensed_beds,
+            state=organization.state,
+        ),
+        assessed_on=assessment.submitted_at.date(),
+    )
+
+
+def plan(inputs: ReportInputs, request: PlanRequest) -> Roadmap:
+    """The roadmap for these inputs; InvalidRequest (422) names a bad option."""
+    try:
+        return plan_roadmap(
+            inputs.definition,
+            inputs.catalogue,
+            inputs.answers,
+            PlanOptions(
+                licensed_beds=inputs.organization.licensed_beds,
+                targets=request.targets,
+                budget=request.budget,
+                excluded_services=frozenset(request.excluded_services),
+            ),
+        )
+    except PlanningError as exc:
+        error = FieldError(field=exc.field, message=str(exc))
+        raise InvalidRequest(
+            "The roadmap options are not valid.", errors=[error.model_dump()]
+        ) from exc
+
+
+def report_html(inputs: ReportInputs, request: PlanRequest) -> str:
+    """The report as HTML: score, plan, view model, template."""
+    score = score_answers(inputs.definition, inputs.answers)
+    roadmap = plan(inputs, request)
+    view = build_report_view(
+        inputs.definition,
+        score,
+        roadmap,
+        inputs.organization,
+        inputs.answers,
+        inputs.comments,
+        inputs.assessed_on,
+        inputs.notes,
+    )
+    return render_html(view)
+
+
+@cache
+def _template_version() -> str:
+    return template_version()
+
+
+def cache_key(inputs: ReportInputs, request: PlanRequest) -> str:
+    """SHA-256 of everything that determines a report's bytes."""
+    material = {
+        "definition": inputs.definition_hash,
+        "catalogue": inputs.catalogue_hash,
+        "answers": sorted(
+            [qid, None if value is NA else value, value is NA]
+            for qid, value in inputs.answers.items()
+        ),
+        "comments": sorted(inputs.comments.items()),
+        "organization": asdict(inputs.organization),
+        "assessed_on": inputs.assessed_on.isoformat(),
+        "notes": inputs.notes,
+        "plan": request.to_dict(),
+        "engine": ENGINE_VERSION,
+        "templates": _template_version(),
+    }
+    canonical = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def cached_report(session: Session, key: str) -> bytes | None:
+    """The stored PDF for a cache key, if any."""
+    return session.scalar(select(ReportFile.pdf).where(ReportFile.cache_key == key))
+
+
+def render_report(
+    inputs: ReportInputs, request: PlanRequest, settings: Settings
+) -> tuple[bytes, int]:
+    """Render the PDF in an isolated process; (pdf, milliseconds). RenderFailed if it fails."""
+    started = time.perf_counter()
+    html = report_html(inputs, request)
+    pdf = run_isolated(
+        render_pdf,
+        html,
+        timeout=settings.render_timeout_seconds,
+        memory_bytes=settings.render_memory_mb * 2**20,
+    )
+    return pdf, round((time.perf_counter() - started) * 1000)
+
+
+def store_report(session: Session, key: str, pdf: bytes, render_ms: int) -> None:
+    """Keep a rendered PDF; a concurrent render of the same key keeps the first."""
+    values = {"cache_key": key, "pdf": pdf, "size": len(pdf), "render_ms": render_ms}
+    dialect = session.get_bind().dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(ReportFile).values(
+        **values
+    )
+    session.execute(statement.on_conflict_do_nothing(index_elements=["cache_key"]))
+
+
+def report_pdf(
+    session: Session,
+    registry: QuestionnaireRegistry,
+    assessment: Assessment,
+    request: PlanRequest,
+    settings: Settings,
+) -> bytes:
+    """The report for an assessment: from the cache, or rendered once and then cached.
+
+    The read transaction is committed before rendering, so no lock is held meanwhile.
+    """
+    inputs = gather_inputs(session, registry, assessment)
+    key = cache_key(inputs, request)
+    pdf = cached_report(session, key)
+    if pdf is not None:
+        return pdf
+    session.commit()
+    try:
+        pdf, render_ms = render_report(inputs, request, settings)
+    except RenderFailed as exc:
+        raise RenderError(f"The report could not be rendered: {exc}") from exc
+    store_report(session, key, pdf, render_ms)
+    return pdf

@@ -1,0 +1,59 @@
+"""Report jobs and the rendered reports they produce (the report cache)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, new_id, utcnow
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ReportFile(Base):
+    """A rendered PDF, keyed by a hash of everything that determines its bytes."""
+
+    __tablename__ = "report_files"
+
+    cache_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int]
+    render_ms: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportJob(Base):
+    """A request to render an assessment's roadmap report, and how it went."""
+
+    __tablename__ = "report_jobs"
+    __table_args__ = (Index("ix_report_jobs_status_created", "status", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    assessment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    options: Mapped[dict[str, Any]]
+    cache_key: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    requested_by_key_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -1,0 +1,133 @@
+"""The embedded runner: a thread that claims queued jobs and renders them in a pool.
+
+Each API process runs one. Claims are atomic in the database, so several processes (or
+machines) can share the queue; a job left running by a process that died is re-queued
+once it is older than any render could be.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import transaction
+from app.delivery.service import (
+    PlanRequest,
+    cache_key,
+    cached_report,
+    gather_inputs,
+    render_report,
+    store_report,
+)
+from app.errors import AppError
+from app.intake.models import Assessment
+from app.jobs import service
+from app.jobs.isolation import RenderFailed
+from app.jobs.models import ReportJob
+from app.questionnaire.registry import QuestionnaireRegistry
+
+log = logging.getLogger("smm.jobs")
+
+
+class LocalRunner:
+    """Renders queued report jobs with ``settings.render_workers`` isolated processes."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        registry: QuestionnaireRegistry,
+        settings: Settings,
+        poll_seconds: float = 0.25,
+    ) -> None:
+        self.factory = factory
+        self.registry = registry
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._slots = threading.Semaphore(settings.render_workers)
+        self._pool = ThreadPoolExecutor(settings.render_workers, thread_name_prefix="smm-render")
+        self._thread = threading.Thread(target=self._loop, name="smm-jobs", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+    def _loop(self) -> None:
+        with transaction(self.factory) as session:
+            recovered = service.recover_stale(
+                session, service.stale_cutoff(self.settings.render_timeout_seconds)
+            )
+        if recovered:
+            log.info("re-queued %d report job(s) left running by a stopped process", recovered)
+        while not self._stop.is_set():
+            try:
+                claimed = self._claim_while_free()
+            except Exception:  # the database may be briefly unavailable; try again
+                log.exception("could not claim report jobs")
+                claimed = False
+            if not claimed:
+                self._stop.wait(self.poll_seconds)
+
+    def _claim_while_free(self) -> bool:
+        claimed_any = False
+        while self._slots.acquire(blocking=False):
+            with transaction(self.factory) as session:
+                job = service.claim_next(session)
+                job_id = job.id if job else None
+            if job_id is None:
+                self._slots.release()
+                return claimed_any
+            claimed_any = True
+            self._pool.submit(self._run, job_id)
+        return claimed_any
+
+    def _run(self, job_id: uuid.UUID) -> None:
+        try:
+            run_job(self.factory, self.registry, self.settings, job_id)
+        finally:
+            self._slots.release()
+
+
+def run_job(
+    factory: sessionmaker[Session],
+    registry: QuestionnaireRegistry,
+    settings: Settings,
+    job_id: uuid.UUID,
+) -> None:
+    """Render one claimed job and record how it went (never raises for a failed render)."""
+    try:
+        with transaction(factory) as session:
+            job = session.get_one(ReportJob, job_id)
+            assessment = session.get_one(Assessment, job.assessment_id)
+            inputs = gather_inputs(session, registry, assessment)
+            request = PlanRequest.from_dict(job.options)
+            # The organization or templates may have changed since the job was queued.
+            job.cache_key = key = cache_key(inputs, request)
+            if cached_report(session, key) is not None:
+                service.finish(session, job_id)
+                return
+        pdf, render_ms = render_report(inputs, request, settings)
+    except (RenderFailed, AppError) as exc:
+        error = exc.detail if isinstance(exc, AppError) else str(exc)
+        with transaction(factory) as session:
+            service.finish(session, job_id, error=error)
+        log.warning("report job %s failed: %s", job_id, error)
+        return
+    except Exception:
+        with transaction(factory) as session:
+            service.finish(session, job_id, error="rendering failed unexpectedly")
+        log.exception("report job %s failed unexpectedly", job_id)
+        return
+    with transaction(factory) as session:
+        store_report(session, key, pdf, render_ms)
+        service.finish(session, job_id)
+    log.info("report job %s rendered in %d ms", job_id, render_ms)

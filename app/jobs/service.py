@@ -1,0 +1,117 @@
+"""Report jobs in the database: enqueue, find within scope, claim, finish, recover."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from app.auth.service import Principal, visible_organizations
+from app.db import utcnow
+from app.errors import NotFound
+from app.jobs.models import JobStatus, ReportFile, ReportJob
+from app.organizations.models import Organization
+
+MAX_ATTEMPTS = 3
+
+
+def enqueue(
+    session: Session,
+    *,
+    assessment_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    options: dict[str, object],
+    cache_key: str,
+    requested_by: uuid.UUID | None,
+) -> ReportJob:
+    """A new job in the caller's transaction; already done when the report is cached."""
+    cached = session.scalar(select(ReportFile.cache_key).where(ReportFile.cache_key == cache_key))
+    now = utcnow()
+    job = ReportJob(
+        assessment_id=assessment_id,
+        organization_id=organization_id,
+        options=options,
+        cache_key=cache_key,
+        status=JobStatus.DONE.value if cached else JobStatus.QUEUED.value,
+        requested_by_key_id=requested_by,
+        created_at=now,
+        finished_at=now if cached else None,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, principal: Principal, job_id: uuid.UUID) -> ReportJob:
+    """A job for an organization the principal can see; NotFound otherwise."""
+    job = session.scalar(
+        select(ReportJob)
+        .join(Organization, Organization.id == ReportJob.organization_id)
+        .where(ReportJob.id == job_id, visible_organizations(principal))
+    )
+    if job is None:
+        raise NotFound(f"There is no report job {job_id} that this key can see.")
+    return job
+
+
+def claim_next(session: Session) -> ReportJob | None:
+    """Mark the oldest queued job running and return it, or None; safe with many runners."""
+    while True:
+        job_id = session.scalar(
+            select(ReportJob.id)
+            .where(ReportJob.status == JobStatus.QUEUED.value)
+            .order_by(ReportJob.created_at, ReportJob.id)
+            .limit(1)
+        )
+        if job_id is None:
+            return None
+        now = utcnow()
+        claimed = session.execute(
+            update(ReportJob)
+            .where(ReportJob.id == job_id, ReportJob.status == JobStatus.QUEUED.value)
+            .values(
+                status=JobStatus.RUNNING.value,
+                started_at=now,
+                heartbeat_at=now,
+                attempts=ReportJob.attempts + 1,
+            )
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            return session.get_one(ReportJob, job_id, populate_existing=True)
+
+
+def finish(session: Session, job_id: uuid.UUID, error: str | None = None) -> None:
+    """Record a job's outcome."""
+    session.execute(
+        update(ReportJob)
+        .where(ReportJob.id == job_id)
+        .values(
+            status=JobStatus.FAILED.value if error else JobStatus.DONE.value,
+            error=error,
+            finished_at=utcnow(),
+        )
+    )
+
+
+def recover_stale(session: Session, started_before: datetime) -> int:
+    """Re-queue jobs whose runner died mid-render (or fail them after MAX_ATTEMPTS)."""
+    stale = or_(ReportJob.heartbeat_at.is_(None), ReportJob.heartbeat_at < started_before)
+    base = update(ReportJob).where(ReportJob.status == JobStatus.RUNNING.value, stale)
+    failed = session.execute(
+        base.where(ReportJob.attempts >= MAX_ATTEMPTS).values(
+            status=JobStatus.FAILED.value,
+            error=f"the renderer stopped {MAX_ATTEMPTS} times while working on it",
+            finished_at=utcnow(),
+        )
+    )
+    requeued = session.execute(
+        base.where(ReportJob.attempts < MAX_ATTEMPTS).values(status=JobStatus.QUEUED.value)
+    )
+    return int(failed.rowcount + requeued.rowcount)  # type: ignore[attr-defined]
+
+
+def stale_cutoff(render_timeout_seconds: float) -> datetime:
+    """Running jobs started before this have outlived any render that is still going."""
+    return utcnow() - timedelta(seconds=render_timeout_seconds * 2 + 30)

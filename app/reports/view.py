@@ -1,0 +1,708 @@
+"""The report's view model: everything the template shows, worked out and worded here.
+
+``build_report_view`` turns pure results (definition, scores, roadmap, answers) into
+frozen dataclasses of ready-to-print strings and charts, so the template only lays
+things out. No clock, no I/O: the same inputs give the same view, and the same PDF.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import zip_longest
+
+from markupsafe import Markup
+
+from app.questionnaire.schemas import OverallMethod, QuestionnaireDefinition, TextQuestion
+from app.reports.charts import TimelineBar, TimelinePhase, radar_chart, score_bar, timeline_chart
+from app.roadmap.planner import PHASES
+from app.roadmap.results import DimensionProjection, Phase, PlannedAction, Roadmap
+from app.scoring.engine import NA, AnswerValue, describe_answer, question_score, visible_questions
+from app.scoring.results import (
+    AnswerNote,
+    AssessmentScore,
+    DimensionScore,
+    GateCheck,
+    NextLevel,
+)
+
+# Typeset characters, spelled as escapes so that no one mistakes them for ASCII.
+EN_DASH = "\u2013"  # for ranges of weeks, and for "no value"
+APOSTROPHE = "\u2019"
+
+# One accent per dimension, in definition order; distinguishable in colour-blind vision.
+DIMENSION_COLORS = ("#2f6690", "#b7791f", "#7b4f9d", "#2a7f62", "#b04a5a")
+
+SERVICE_KINDS = {
+    "in_person_training": "In-person training",
+    "online_training": "Online training",
+    "consulting": "Consulting",
+    "conference": "Conference",
+    "resource": "Resource",
+}
+
+ORGANIZATION_TYPES = {
+    "community_hospital": "Community hospital",
+    "critical_access_hospital": "Critical access hospital",
+    "academic_medical_center": "Academic medical center",
+    "childrens_hospital": f"Children{APOSTROPHE}s hospital",
+    "specialty_hospital": "Specialty hospital",
+    "health_system": "Health system",
+    "clinic": "Clinic",
+    "other": "Health care organization",
+}
+
+Money = Callable[[int], str]  # formats an amount in the roadmap's currency
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationInfo:
+    """The organization the report is for, as its record says."""
+
+    name: str
+    type: str
+    licensed_beds: int
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRow:
+    number: int
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdRow:
+    level: int
+    name: str
+    minimum: str
+    reached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GateRow:
+    level: int
+    question_id: str
+    prompt: str
+    answer: str
+    needed: str
+    next_level: bool  # the gate stands between the dimension and its next level
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    question_id: str
+    prompt: str
+    answer: str
+    score: str
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionView:
+    """One dimension's page: where it stands, why, and what the next level needs."""
+
+    id: str
+    title: str
+    description: str
+    color: str
+    level: int
+    level_name: str
+    level_description: str
+    score: str
+    score_chart: Markup
+    thresholds: tuple[ThresholdRow, ...]
+    held_by_gates: bool
+    answered: str
+    summary: str
+    failed_gates: tuple[GateRow, ...]
+    strongest: tuple[AnswerRow, ...]
+    weakest: tuple[AnswerRow, ...]
+    extremes: tuple[tuple[AnswerRow | None, AnswerRow | None], ...]  # strongest beside weakest
+    next_level: str | None
+    next_level_summary: str | None
+    target: str
+    projected: str
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSummaryRow:
+    """A dimension in the executive summary: levels today, targeted and after the roadmap."""
+
+    title: str
+    color: str
+    current: str
+    score: str
+    target: str
+    projected: str
+    target_met: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ActionServiceRow:
+    title: str
+    price: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    number: int
+    title: str
+    rationale: str
+    dimension: str
+    color: str
+    weeks: str
+    services: tuple[ActionServiceRow, ...]
+    cost: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseView:
+    """One of the three phases; ``actions`` is empty when nothing starts in it."""
+
+    id: str
+    title: str
+    weeks: str
+    cost: str
+    actions: tuple[ActionRow, ...]
+    outcome: str
+    paragraph: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRow:
+    title: str
+    kind: str
+    description: str
+    duration: str
+    price: str
+    for_actions: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnreachableRow:
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppendixRow:
+    question_id: str
+    prompt: str
+    answer: str
+    score: str
+    comment: str | None
+    free_text: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AppendixSection:
+    dimension_id: str
+    title: str
+    color: str
+    rows: tuple[AppendixRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    """Everything report.html shows, in the order it shows it."""
+
+    title: str
+    author: str
+    description: str
+    language: str
+    created: str
+    organization: OrganizationInfo
+    organization_details: str
+    questionnaire_title: str
+    questionnaire_version: int
+    assessed_on: str
+    complete: bool
+    overall_level: int
+    overall_level_name: str
+    overall_level_description: str
+    overall_score: str
+    overall_rule: str
+    headline: str
+    plan_summary: str
+    plan_outcome: str
+    level_rows: tuple[LevelSummaryRow, ...]
+    radar_chart: Markup
+    dimensions: tuple[DimensionView, ...]
+    phases: tuple[PhaseView, ...]
+    timeline_chart: Markup
+    has_actions: bool
+    total_cost: str
+    total_weeks: str
+    roadmap_line: str
+    size_band_label: str
+    budget: str | None
+    unreachable: tuple[UnreachableRow, ...]
+    services: tuple[ServiceRow, ...]
+    services_total: str
+    notes: str | None
+    levels: tuple[LevelRow, ...]
+    appendix: tuple[AppendixSection, ...]
+
+
+def format_money(amount: int, currency: str = "USD") -> str:
+    """Whole currency units with thousands separators: 12400 -> '$12,400'."""
+    if currency == "USD":
+        return f"-${-amount:,}" if amount < 0 else f"${amount:,}"
+    return f"{amount:,} {currency}"
+
+
+def format_score(score: float | None) -> str:
+    """A 0-100 score with at most one decimal, or an en dash when there is none."""
+    if score is None:
+        return EN_DASH
+    return f"{score:.1f}".removesuffix(".0")
+
+
+def format_date(day: date) -> str:
+    """A date as US readers write it: 'March 3, 2025'."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def weeks_label(start_week: int, end_week: int) -> str:
+    """Weeks counted from 1: (0, 6) -> 'Weeks 1-6' (with an en dash), (0, 1) -> 'Week 1'."""
+    first, last = start_week + 1, max(start_week + 1, end_week)
+    return f"Week {first}" if first == last else f"Weeks {first}{EN_DASH}{last}"
+
+
+def _count(number: int, noun: str) -> str:
+    word = _NUMBER_WORDS[number] if number < len(_NUMBER_WORDS) else str(number)
+    return f"{word} {noun}{'' if number == 1 else 's'}"
+
+
+def _join(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _level(number: int, name: str) -> str:
+    return f"Level {number} · {name}"
+
+
+def _short_level(number: int, name: str) -> str:
+    return f"{number} · {name}"
+
+
+def _dashes(text: str) -> str:
+    """Ranges of numbers with an en dash, as typeset text has them ('3-6 months')."""
+    return re.sub(r"(?<=\d)-(?=\d)", EN_DASH, text)
+
+
+def build_report_view(
+    definition: QuestionnaireDefinition,
+    score: AssessmentScore,
+    roadmap: Roadmap,
+    organization: OrganizationInfo,
+    answers: Mapping[str, AnswerValue],
+    comments: Mapping[str, str],
+    assessed_on: date,
+    notes: str | None = None,
+) -> ReportView:
+    """Precompute every label, sentence, table row and chart the report needs."""
+    colors = {
+        d.id: DIMENSION_COLORS[i % len(DIMENSION_COLORS)]
+        for i, d in enumerate(definition.dimensions)
+    }
+    titles = {d.id: d.title for d in definition.dimensions}
+    projected = {p.dimension_id: p for p in roadmap.projected}
+    currency = roadmap.currency
+
+    def money(amount: int) -> str:
+        return format_money(amount, currency)
+
+    numbered = {a.action_id: n for n, a in enumerate(roadmap.actions, start=1)}
+    dimensions = tuple(
+        _dimension_view(
+            definition,
+            result,
+            colors[result.dimension_id],
+            roadmap.targets.get(result.dimension_id, result.level),
+            projected.get(result.dimension_id),
+        )
+        for result in score.dimensions
+    )
+    phases = _phases(roadmap, titles, colors, numbered, money)
+    target = {
+        d.dimension_id: roadmap.targets.get(d.dimension_id, d.level) for d in score.dimensions
+    }
+    after = {
+        d.dimension_id: projected[d.dimension_id].level if d.dimension_id in projected else d.level
+        for d in score.dimensions
+    }
+    level_rows = tuple(
+        LevelSummaryRow(
+            title=d.title,
+            color=colors[d.dimension_id],
+            current=_short_level(d.level, d.level_name),
+            score=format_score(d.score),
+            target=_short_level(
+                target[d.dimension_id], definition.level_name(target[d.dimension_id])
+            ),
+            projected=_short_level(
+                after[d.dimension_id], definition.level_name(after[d.dimension_id])
+            ),
+            target_met=after[d.dimension_id] >= target[d.dimension_id],
+        )
+        for d in score.dimensions
+    )
+    radar = radar_chart(
+        [
+            (d.title, d.level, target[d.dimension_id], after[d.dimension_id])
+            for d in score.dimensions
+        ]
+    )
+    timeline = timeline_chart(
+        [TimelinePhase(_dashes(title), start, end) for _, title, start, end in PHASES],
+        [
+            TimelineBar(
+                a.title, a.start_week, a.end_week, colors[a.dimension_id], titles[a.dimension_id]
+            )
+            for a in roadmap.actions
+        ],
+        [(d.title, colors[d.id]) for d in definition.dimensions],
+    )
+    unreachable = tuple(
+        UnreachableRow(
+            title=f"{titles[u.dimension_id]}: level {u.target} "
+            f"({definition.level_name(u.target)}) is out of reach; the plan stops at level "
+            f"{u.planned_level} ({definition.level_name(u.planned_level)})",
+            reason=u.reason,
+        )
+        for u in roadmap.unreachable
+    )
+    services = tuple(
+        ServiceRow(
+            title=s.title,
+            kind=SERVICE_KINDS.get(s.kind, s.kind.replace("_", " ").capitalize()),
+            description=s.description,
+            duration=s.duration,
+            price=money(s.price) if s.price else "No charge",
+            for_actions=_for_actions([numbered[a] for a in s.action_ids if a in numbered]),
+        )
+        for s in roadmap.services
+    )
+    overall_rule = (
+        "The overall level is the lowest of the dimension levels: a program is only as "
+        "mature as its weakest part."
+        if definition.overall_level is OverallMethod.WEAKEST
+        else "The overall level is the weighted mean of the dimension levels, rounded down."
+    )
+    type_label = ORGANIZATION_TYPES.get(
+        organization.type, organization.type.replace("_", " ").capitalize()
+    )
+    bed_count = organization.licensed_beds
+    beds = f"{bed_count:,} licensed bed{'' if bed_count == 1 else 's'}"
+    today = _join([f"{d.title} at level {d.level} ({d.level_name})" for d in score.dimensions])
+    headline = (
+        f"{organization.name} is at level {score.overall_level} ({score.overall_level_name}) "
+        f"overall, with {today}."
+    )
+    action_count = len(roadmap.actions)
+    if action_count:
+        budget = (
+            f", within a budget of {money(roadmap.budget)}" if roadmap.budget is not None else ""
+        )
+        plan_summary = (
+            f"The roadmap takes {_count(action_count, 'action')} over {roadmap.total_weeks} "
+            f"weeks and costs {money(roadmap.total_cost)} at the Center{APOSTROPHE}s list "
+            f"prices for organizations of this size ({roadmap.size_band_label}){budget}."
+        )
+        plan_outcome = _outcome_sentence(score, roadmap, titles)
+    else:
+        plan_outcome = ""
+        plan_summary = (
+            "No actions are needed: every dimension is already at its target level."
+            if not roadmap.unreachable
+            else "No action in the catalogue moves any dimension towards its target."
+        )
+    title = f"{organization.name}: Social Media Maturity Assessment and Roadmap"
+    return ReportView(
+        title=title,
+        author=definition.publisher,
+        description=(
+            f"Maturity levels in {_join([d.title.lower() for d in definition.dimensions])}, "
+            f"and a costed roadmap of next steps, for {organization.name}, "
+            f"assessed on {format_date(assessed_on)}."
+        ),
+        language=definition.language,
+        created=assessed_on.isoformat(),
+        organization=organization,
+        organization_details=f"{type_label} · {beds} · {organization.state}",
+        questionnaire_title=definition.title,
+        questionnaire_version=definition.version,
+        assessed_on=format_date(assessed_on),
+        complete=score.complete,
+        overall_level=score.overall_level,
+        overall_level_name=score.overall_level_name,
+        overall_level_description=definition.levels[score.overall_level - 1].description,
+        overall_score=format_score(score.overall_score),
+        overall_rule=overall_rule,
+        headline=headline,
+        plan_summary=plan_summary,
+        plan_outcome=plan_outcome,
+        level_rows=level_rows,
+        radar_chart=radar,
+        dimensions=dimensions,
+        phases=phases,
+        timeline_chart=timeline,
+        has_actions=bool(roadmap.actions),
+        total_cost=money(roadmap.total_cost),
+        total_weeks=f"{roadmap.total_weeks} week{'' if roadmap.total_weeks == 1 else 's'}",
+        roadmap_line=(
+            f"{money(roadmap.total_cost)} over {roadmap.total_weeks} weeks"
+            if roadmap.actions
+            else "No actions needed"
+        )
+        + f" · {roadmap.size_band_label}",
+        size_band_label=roadmap.size_band_label,
+        budget=money(roadmap.budget) if roadmap.budget is not None else None,
+        unreachable=unreachable,
+        services=services,
+        services_total=money(sum(s.price for s in roadmap.services)),
+        notes=notes.strip() if notes and notes.strip() else None,
+        levels=tuple(LevelRow(lv.level, lv.name, lv.description) for lv in definition.levels),
+        appendix=_appendix(definition, answers, comments, colors),
+    )
+
+
+def _for_actions(numbers: Sequence[int]) -> str:
+    if not numbers:
+        return ""
+    return f"For action{'' if len(numbers) == 1 else 's'} {_join([str(n) for n in numbers])}"
+
+
+def _outcome_sentence(score: AssessmentScore, roadmap: Roadmap, titles: Mapping[str, str]) -> str:
+    before = {d.dimension_id: d.level for d in score.dimensions}
+    rises = [
+        f"{titles[p.dimension_id]} to level {p.level} ({p.level_name})"
+        for p in roadmap.projected
+        if p.level > before.get(p.dimension_id, p.level)
+    ]
+    if not rises:
+        return "It does not yet change any level."
+    return f"Once it is complete, it brings {_join(rises)}."
+
+
+def _dimension_view(
+    definition: QuestionnaireDefinition,
+    result: DimensionScore,
+    color: str,
+    target: int,
+    projected: DimensionProjection | None,
+) -> DimensionView:
+    dimension = next(d for d in definition.dimensions if d.id == result.dimension_id)
+    thresholds = dimension.thresholds.as_tuple()
+    names = [lv.name for lv in definition.levels]
+    next_level = result.next_level
+    strongest = tuple(_answer_row(n) for n in result.strongest)
+    weakest = tuple(_answer_row(n) for n in result.weakest)
+    return DimensionView(
+        id=result.dimension_id,
+        title=result.title,
+        description=dimension.description,
+        color=color,
+        level=result.level,
+        level_name=result.level_name,
+        level_description=definition.levels[result.level - 1].description,
+        score=format_score(result.score),
+        score_chart=score_bar(result.score, thresholds, result.level, names, color),
+        thresholds=tuple(
+            ThresholdRow(n + 1, names[n], format_score(t), result.score >= t)
+            for n, t in enumerate(thresholds)
+        ),
+        held_by_gates=result.level_by_score > result.level,
+        answered=f"{result.answered} of {result.applicable} applicable scored questions answered",
+        summary=result.summary,
+        failed_gates=tuple(
+            _gate_row(g, next_level.level if next_level else 0) for g in result.failed_gates
+        ),
+        strongest=strongest,
+        weakest=weakest,
+        extremes=tuple(zip_longest(strongest, weakest)),
+        next_level=_level(next_level.level, next_level.name) if next_level else None,
+        next_level_summary=_next_level_summary(next_level, result.score) if next_level else None,
+        target=_level(target, definition.level_name(target)),
+        projected=_level(projected.level, projected.level_name)
+        if projected
+        else _level(result.level, result.level_name),
+    )
+
+
+def _gate_row(gate: GateCheck, next_level: int) -> GateRow:
+    return GateRow(
+        level=gate.level,
+        question_id=gate.question_id,
+        prompt=gate.prompt,
+        answer=gate.answer,
+        needed=f"{format_score(gate.min_score)} (has {format_score(gate.score)})",
+        next_level=gate.level <= next_level,
+    )
+
+
+def _next_level_summary(next_level: NextLevel, score: float) -> str:
+    """What the next level takes, pointing at the gates table rather than repeating it."""
+    head = f"To reach level {next_level.level} ({next_level.name}), "
+    gates = len(next_level.gates_to_meet)
+    gate_part = (
+        f"{_count(gates, 'gate')} must be met (marked in the table of gates below)" if gates else ""
+    )
+    if next_level.points_short > 0:
+        score_part = (
+            f"the score must rise from {format_score(score)} to "
+            f"{format_score(next_level.score_needed)} "
+            f"({format_score(next_level.points_short)} points)"
+        )
+        return (
+            head + score_part + (f", and {gate_part}." if gates else "; no gate stands in the way.")
+        )
+    return head + f"the score is already high enough; {gate_part}."
+
+
+def _answer_row(note: AnswerNote) -> AnswerRow:
+    return AnswerRow(note.question_id, note.prompt, note.answer, format_score(note.score))
+
+
+def _phases(
+    roadmap: Roadmap,
+    titles: Mapping[str, str],
+    colors: Mapping[str, str],
+    numbered: Mapping[str, int],
+    money: Money,
+) -> tuple[PhaseView, ...]:
+    planned = {p.phase_id: p for p in roadmap.phases}
+    levels = {p.dimension_id: p.level for p in roadmap.current}
+    views = []
+    for phase_id, raw_title, start, end in PHASES:
+        title = _dashes(raw_title)
+        phase = planned.get(phase_id)
+        if phase is None:
+            views.append(
+                PhaseView(
+                    id=phase_id,
+                    title=title,
+                    weeks=weeks_label(start, end),
+                    cost=money(0),
+                    actions=(),
+                    outcome="",
+                    paragraph=_empty_phase(roadmap, start),
+                )
+            )
+            continue
+        actions = tuple(_action_row(a, titles, colors, numbered, money) for a in phase.actions)
+        changes = [
+            f"{p.title} reaches level {p.level} ({p.level_name})"
+            for p in phase.projected
+            if p.level > levels.get(p.dimension_id, p.level)
+        ]
+        levels.update({p.dimension_id: p.level for p in phase.projected})
+        outcome = (
+            f"When these actions are complete, {_join(changes)}."
+            if changes
+            else "These actions prepare the ground; the levels they lead to are reached later."
+        )
+        views.append(
+            PhaseView(
+                id=phase_id,
+                title=title,
+                weeks=weeks_label(phase.start_week, phase.end_week),
+                cost=money(phase.cost),
+                actions=actions,
+                outcome=outcome,
+                paragraph=_phase_paragraph(phase, money) + " " + outcome,
+            )
+        )
+    return tuple(views)
+
+
+def _empty_phase(roadmap: Roadmap, start: int) -> str:
+    """Why nothing starts in a phase, in words."""
+    earlier_end = max((a.end_week for a in roadmap.actions if a.start_week < start), default=0)
+    if any(a.start_week >= start for a in roadmap.actions):
+        return "No new action starts in this phase."
+    if earlier_end > start:
+        return f"No new action starts; earlier actions run on until week {earlier_end}."
+    if roadmap.actions:
+        return f"Nothing is planned: the roadmap is complete by week {roadmap.total_weeks}."
+    return "Nothing is planned."
+
+
+def _phase_paragraph(phase: Phase, money: Money) -> str:
+    count = len(phase.actions)
+    key_steps = [a.title for a in phase.actions[:3]]
+    more = f"; and {_count(count - 3, 'more step')}" if count > 3 else ""
+    cost = f"costing {money(phase.cost)}" if phase.cost else "at no added cost"
+    return (
+        f"{_count(count, 'action').capitalize()} {cost}. Key steps: {'; '.join(key_steps)}{more}."
+    )
+
+
+def _action_row(
+    action: PlannedAction,
+    titles: Mapping[str, str],
+    colors: Mapping[str, str],
+    numbered: Mapping[str, int],
+    money: Money,
+) -> ActionRow:
+    return ActionRow(
+        number=numbered[action.action_id],
+        title=action.title,
+        rationale=action.rationale,
+        dimension=titles[action.dimension_id],
+        color=colors[action.dimension_id],
+        weeks=weeks_label(action.start_week, action.end_week),
+        services=tuple(
+            ActionServiceRow(
+                s.title,
+                money(s.charged)
+                if s.charged
+                else ("No charge" if s.price == 0 else "Already in the plan"),
+            )
+            for s in action.services
+        ),
+        cost=money(action.cost) if action.cost else "No added cost",
+    )
+
+
+def _appendix(
+    definition: QuestionnaireDefinition,
+    answers: Mapping[str, AnswerValue],
+    comments: Mapping[str, str],
+    colors: Mapping[str, str],
+) -> tuple[AppendixSection, ...]:
+    shown = visible_questions(definition, answers)
+    sections = []
+    for dimension in definition.dimensions:
+        rows = []
+        for question in definition.questions_in(dimension.id):
+            if question.id not in shown:
+                continue  # a follow-up these answers do not ask
+            value = answers.get(question.id)
+            answered = question.id in answers
+            score = question_score(question, value) if answered and value is not NA else None
+            comment = comments.get(question.id)
+            rows.append(
+                AppendixRow(
+                    question_id=question.id,
+                    prompt=question.prompt,
+                    answer=describe_answer(question, value) if answered else "Not answered",
+                    score=format_score(score)
+                    if score is not None
+                    else ("Not scored" if isinstance(question, TextQuestion) else EN_DASH),
+                    comment=comment.strip() if comment and comment.strip() else None,
+                    free_text=isinstance(question, TextQuestion),
+                )
+            )
+        sections.append(
+            AppendixSection(dimension.id, dimension.title, colors[dimension.id], tuple(rows))
+        )
+    return tuple(sections)

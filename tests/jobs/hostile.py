@@ -1,0 +1,24 @@
+"""Render stand-ins that misbehave, run in child processes by the isolation tests."""
+
+from __future__ import annotations
+
+import time
+
+
+def spin(_: str) -> bytes:
+    while True:
+        time.sleep(0.01)
+
+
+def hog_memory(_: str) -> bytes:
+    chunks = []
+    while True:
+        chunks.append(bytearray(64 * 2**20))
+
+
+def crash(_: str) -> bytes:
+    raise RuntimeError("layout engine exploded")
+
+
+def echo(text: str) -> bytes:
+    return text.encode()
