@@ -15,10 +15,11 @@ from rich.table import Table
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
+from app.delivery.service import PlanRequest, ReportInputs, plan
 from app.errors import AppError, InvalidAnswers
 from app.intake.schemas import AnswersFile
-from app.intake.validation import check_answers
-from app.questionnaire.loader import DefinitionError, load_directory
+from app.intake.validation import Answer, check_answers
+from app.questionnaire.loader import DefinitionError, LoadedDefinition, load_directory
 from app.questionnaire.registry import PublishedVersionChanged, QuestionnaireRegistry
 from app.scoring import AssessmentScore, score_answers
 
@@ -113,23 +114,27 @@ def _read_answers_file(path: Path) -> AnswersFile:
         raise _fail(f"{path} is not an answers file:\n" + "\n".join(lines)) from exc
 
 
-def score_file(path: Path, settings: Settings) -> AssessmentScore:
-    """Check and score an answers file against the questionnaires on disk."""
+def _checked_file(path: Path, settings: Settings) -> tuple[LoadedDefinition, dict[str, Answer]]:
+    """An answers file checked against the questionnaire version it names."""
     document = _read_answers_file(path)
     registry = _registry(settings)
     try:
-        definition = registry.get(
-            document.questionnaire.id, document.questionnaire.version
-        ).definition
+        loaded = registry.get(document.questionnaire.id, document.questionnaire.version)
         answers = check_answers(
-            definition, document.answers, submitting=document.status == "submitted"
+            loaded.definition, document.answers, submitting=document.status == "submitted"
         )
     except InvalidAnswers as exc:
         problems = "\n".join(f"  {e['field']}: {e['message']}" for e in exc.extra["errors"])
         raise _fail(f"{path}: {exc.detail}\n{problems}") from exc
     except AppError as exc:
         raise _fail(f"{path}: {exc.detail}") from exc
-    return score_answers(definition, {qid: a.value for qid, a in answers.items()})
+    return loaded, answers
+
+
+def score_file(path: Path, settings: Settings) -> AssessmentScore:
+    """Check and score an answers file against the questionnaires on disk."""
+    loaded, answers = _checked_file(path, settings)
+    return score_answers(loaded.definition, {qid: a.value for qid, a in answers.items()})
 
 
 @cli.command()
@@ -158,6 +163,142 @@ def score(
         f"Overall: level {result.overall_level} ({result.overall_level_name}), "
         f"score {result.overall_score:.1f}; answers {status}."
     )
+
+
+Beds = Annotated[
+    int, typer.Option("--beds", min=0, max=20000, help="Licensed beds (sets the price band).")
+]
+TargetOption = Annotated[
+    list[str] | None, typer.Option("--target", help="dimension=level, e.g. security=4 (repeat).")
+]
+BudgetOption = Annotated[
+    int | None, typer.Option("--budget", min=0, help="The most the plan may cost.")
+]
+ExcludeOption = Annotated[
+    list[str] | None, typer.Option("--exclude", help="A service id the plan must not use (repeat).")
+]
+
+
+def _offline_inputs(
+    path: Path, beds: int, name: str, org_type: str, state: str, assessed_on: str | None
+) -> ReportInputs:
+    from datetime import date
+
+    from app.reports.view import OrganizationInfo
+
+    loaded, answers = _checked_file(path, get_settings())
+    if loaded.catalogue is None or loaded.catalogue_hash is None:
+        raise _fail(f"there is no action catalogue beside {loaded.source}")
+    try:
+        day = date.fromisoformat(assessed_on) if assessed_on else date.today()
+    except ValueError as exc:
+        raise _fail(f"--date {assessed_on!r} is not a date like 2026-03-31") from exc
+    return ReportInputs(
+        definition=loaded.definition,
+        definition_hash=loaded.content_hash,
+        catalogue=loaded.catalogue,
+        catalogue_hash=loaded.catalogue_hash,
+        answers={qid: a.value for qid, a in answers.items()},
+        comments={qid: a.comment for qid, a in answers.items() if a.comment},
+        organization=OrganizationInfo(name=name, type=org_type, licensed_beds=beds, state=state),
+        assessed_on=day,
+    )
+
+
+def _plan_request(
+    target: list[str] | None, budget: int | None, exclude: list[str] | None
+) -> PlanRequest:
+    try:
+        return PlanRequest.parse(target or [], budget, exclude or [])
+    except AppError as exc:
+        raise _fail(
+            "; ".join(e["message"] for e in exc.extra.get("errors", [])) or exc.detail
+        ) from exc
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"${amount:,}" if currency == "USD" else f"{amount:,} {currency}"
+
+
+@cli.command()
+def roadmap(
+    answers_file: Annotated[Path, typer.Argument(help="Answers as JSON (see examples/).")],
+    beds: Beds = 100,
+    target: TargetOption = None,
+    budget: BudgetOption = None,
+    exclude: ExcludeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full plan as JSON.")] = False,
+) -> None:
+    """Plan the roadmap for an answers file offline and print it as a table."""
+    inputs = _offline_inputs(answers_file, beds, "Your organization", "other", "MN", None)
+    try:
+        result = plan(inputs, _plan_request(target, budget, exclude))
+    except AppError as exc:
+        raise _fail(
+            "; ".join(e["message"] for e in exc.extra.get("errors", [])) or exc.detail
+        ) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        return
+    money = result.currency
+    table = Table(title=f"Roadmap for {result.size_band_label}", show_lines=True)
+    for column in ("Phase", "Weeks", "Action", "Services", "Cost"):
+        table.add_column(column, overflow="fold", justify="right" if column == "Cost" else "left")
+    for phase in result.phases:
+        for action in phase.actions:
+            services = "\n".join(
+                f"{line.title} ({_money(line.price, money)})"
+                if line.charged
+                else f"{line.title} (in plan)"
+                for line in action.services
+            )
+            weeks = f"{action.start_week + 1}-{action.end_week}"
+            table.add_row(phase.title, weeks, action.title, services, _money(action.cost, money))
+    out.print(table)
+    levels = ", ".join(
+        f"{c.title} {c.level} -> {p.level}"
+        for c, p in zip(result.current, result.projected, strict=True)
+    )
+    total = _money(result.total_cost, money)
+    out.print(f"Total {total} over {result.total_weeks} weeks; levels: {levels}.")
+    for unreachable in result.unreachable:
+        out.print(f"Not reached: {unreachable.reason}")
+
+
+@cli.command()
+def report(
+    answers_file: Annotated[Path, typer.Argument(help="Answers as JSON (see examples/).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the PDF.")],
+    beds: Beds = 100,
+    target: TargetOption = None,
+    budget: BudgetOption = None,
+    exclude: ExcludeOption = None,
+    organization: Annotated[
+        str, typer.Option(help="The organization's name.")
+    ] = "Your organization",
+    org_type: Annotated[str, typer.Option("--type", help="community_hospital, ...")] = "other",
+    state: Annotated[str, typer.Option(help="Two-letter state code.")] = "MN",
+    assessed_on: Annotated[
+        str | None, typer.Option("--date", help="Assessment date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Write the roadmap report PDF for an answers file, offline; no server needed."""
+    from app.delivery.service import report_html
+    from app.reports.render import render_pdf
+
+    inputs = _offline_inputs(answers_file, beds, organization, org_type, state.upper(), assessed_on)
+    try:
+        html = report_html(inputs, _plan_request(target, budget, exclude))
+    except AppError as exc:
+        raise _fail(
+            "; ".join(e["message"] for e in exc.extra.get("errors", [])) or exc.detail
+        ) from exc
+    pdf = render_pdf(html)
+    try:
+        output.write_bytes(pdf)
+    except OSError as exc:
+        raise _fail(f"cannot write {output}: {exc.strerror}") from exc
+    out.print(f"Wrote {output} ({len(pdf) // 1024} KiB).")
 
 
 @keys_cli.command("create")

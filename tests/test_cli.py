@@ -218,3 +218,59 @@ def test_serve_refuses_to_start_when_a_published_version_was_edited(server_env, 
     assert result.returncode == 1
     assert "Published versions are immutable" in result.stderr
     assert "v2.yaml" in result.stderr
+
+
+def test_roadmap_prints_the_plan_with_prices_for_the_band(env):
+    result = run_smm("roadmap", str(EXAMPLES / "community-hospital.json"), "--beds", "250", env=env)
+
+    assert "100-299 beds" in result.stdout
+    assert "First 90 days" in result.stdout
+    assert "Total $" in result.stdout
+    as_json = json.loads(
+        run_smm("roadmap", "--json", str(EXAMPLES / "community-hospital.json"), env=env).stdout
+    )
+    assert as_json["targets"] == {"presence": 3, "consistency": 2, "security": 3}
+
+
+def test_roadmap_rejects_a_malformed_target(env):
+    result = run_smm(
+        "roadmap",
+        str(EXAMPLES / "community-hospital.json"),
+        "--target",
+        "security",
+        env=env,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert "dimension=level" in result.stderr
+
+
+def test_report_writes_the_same_pdf_as_the_service_would(env, tmp_path):
+    from pypdf import PdfReader
+
+    output = tmp_path / "roadmap.pdf"
+    run_smm(
+        "report",
+        str(EXAMPLES / "community-hospital.json"),
+        "-o",
+        str(output),
+        "--beds",
+        "250",
+        "--organization",
+        "Lakeside Community Hospital",
+        "--target",
+        "security=4",
+        "--budget",
+        "60000",
+        "--date",
+        "2026-11-02",
+        env=env,
+    )
+
+    reader = PdfReader(output)
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "Lakeside Community Hospital" in text
+    assert "100-299 beds" in text
+    assert "Level 4" in text
+    assert reader.metadata.title
