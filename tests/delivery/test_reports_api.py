@@ -190,3 +190,26 @@ def test_reports_of_other_organizations_are_404(
         client.post(f"/v1/assessments/{submitted['id']}/reports", headers=stranger).status_code
         == 404
     )
+
+
+def test_a_pathological_render_fails_cleanly_and_the_service_stays_healthy(
+    client, admin_headers, submitted, monkeypatch
+):
+    from app.jobs.isolation import run_isolated
+    from tests.jobs import hostile
+
+    def hostile_render(inputs, request, settings):
+        return run_isolated(hostile.hog_memory, "", timeout=30, memory_bytes=256 * 2**20), 0
+
+    monkeypatch.setattr(delivery, "render_report", hostile_render)
+
+    response = client.get(f"/v1/assessments/{submitted['id']}/report.pdf", headers=admin_headers)
+
+    assert response.status_code == 500
+    assert response.json()["error"] == "render_failed"
+    assert "256 MiB" in response.json()["detail"]
+    assert client.get("/healthz").status_code == 200
+    assert (
+        client.get(f"/v1/assessments/{submitted['id']}/roadmap", headers=admin_headers).status_code
+        == 200
+    )
