@@ -19,6 +19,13 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["app.reports.render"])
 
 
+def warm_up() -> None:
+    """Start the fork server now, so the first render does not pay for importing WeasyPrint."""
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+
+
 class RenderFailed(Exception):
     """The render did not produce a document; the message says why, for the job record."""
 

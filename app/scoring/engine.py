@@ -64,6 +64,7 @@ class _Gate:
 
 @dataclass(frozen=True, slots=True)
 class _QuestionPlan:
+    id: str
     question: Question
     dimension: int
     weight: float
@@ -80,6 +81,9 @@ class _Plan:
     definition: QuestionnaireDefinition
     questions: tuple[_QuestionPlan, ...]
     thresholds: tuple[tuple[float, ...], ...]
+    # Most questions are always asked; only the follow-ups need a look at the answers.
+    always_shown: frozenset[str]
+    follow_ups: tuple[_QuestionPlan, ...]
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -100,6 +104,7 @@ def _compile(definition: QuestionnaireDefinition) -> _Plan:
     dimension_index = {d.id: i for i, d in enumerate(definition.dimensions)}
     questions = tuple(
         _QuestionPlan(
+            id=q.id,
             question=q,
             dimension=dimension_index[q.dimension],
             weight=q.weight,
@@ -113,7 +118,9 @@ def _compile(definition: QuestionnaireDefinition) -> _Plan:
         for q in definition.questions
     )
     thresholds = tuple(d.thresholds.as_tuple() for d in definition.dimensions)
-    return _Plan(definition, questions, thresholds)
+    always = frozenset(q.id for q in questions if q.parent is None)
+    follow_ups = tuple(q for q in questions if q.parent is not None)
+    return _Plan(definition, questions, thresholds, always, follow_ups)
 
 
 def _score_function(question: Question) -> Callable[[Any], float]:
@@ -159,14 +166,12 @@ def visible_questions(
 
 
 def _visible(plan: _Plan, answers: Mapping[str, AnswerValue]) -> set[str]:
-    shown: set[str] = set()
-    for q in plan.questions:
-        if q.parent is None:
-            shown.add(q.question.id)
-            continue
-        parent_answer = answers.get(q.parent, NA)
+    shown = set(plan.always_shown)
+    # Follow-ups come after their parents (the loader checks), so one pass settles chains.
+    for q in plan.follow_ups:
+        parent_answer = answers.get(q.parent, NA)  # type: ignore[arg-type]
         if q.parent in shown and parent_answer is not NA and q.shown_when(parent_answer):  # type: ignore[misc]
-            shown.add(q.question.id)
+            shown.add(q.id)
     return shown
 
 
@@ -179,7 +184,7 @@ def missing_required(
     return [
         q.question
         for q in plan.questions
-        if q.question.required and q.question.id in shown and q.question.id not in answers
+        if q.question.required and q.id in shown and q.id not in answers
     ]
 
 
@@ -243,7 +248,7 @@ def score_answers(
     complete = True
 
     for q in plan.questions:
-        qid = q.question.id
+        qid = q.id
         if qid not in shown:
             continue
         value = answers.get(qid, _MISSING)
@@ -322,9 +327,9 @@ def dimension_levels(
     weights = [0.0] * count
     caps = [5] * count
     for q in plan.questions:
-        if not q.scored or q.question.id not in shown:
+        if not q.scored or q.id not in shown:
             continue
-        value = answers.get(q.question.id, _MISSING)
+        value = answers.get(q.id, _MISSING)
         if value is NA:
             continue
         score = None if value is _MISSING else q.score(value)
@@ -397,7 +402,7 @@ def _dimension_result(
 
 def _note(note: tuple[float, float, _QuestionPlan, AnswerValue]) -> AnswerNote:
     score, _, q, value = note
-    return AnswerNote(q.question.id, q.question.prompt, q.describe(value), score)
+    return AnswerNote(q.id, q.question.prompt, q.describe(value), score)
 
 
 def _next_level(
