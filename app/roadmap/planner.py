@@ -39,6 +39,7 @@ from app.scoring.engine import (
     NA,
     AnswerValue,
     describe_answer,
+    dimension_level,
     dimension_levels,
     question_score,
     visible_questions,
@@ -110,6 +111,7 @@ class _Planner:
         self.closures = {a: self._closure(a) for a in self.available}
         self._projection_cache: dict[frozenset[str], tuple[tuple[float, int], ...]] = {}
         self._answers_cache: dict[frozenset[str], dict[str, AnswerValue]] = {}
+        self._level_cache: dict[tuple[frozenset[str], int], int] = {}
 
     # -- options and the catalogue as seen from these answers ---------------------------
 
@@ -206,6 +208,19 @@ class _Planner:
             self._projection_cache[chosen] = cached
         return cached
 
+    def level_of(self, chosen: frozenset[str], dimension: int) -> int:
+        """One dimension's level once ``chosen`` is done."""
+        key = (chosen, dimension)
+        level = self._level_cache.get(key)
+        if level is None:
+            full = self._projection_cache.get(chosen)
+            if full is not None:
+                level = full[dimension][1]
+            else:
+                level = dimension_level(self.definition, self.project(chosen), dimension)[1]
+            self._level_cache[key] = level
+        return level
+
     def price(self, service_id: str) -> int:
         return self.services[service_id].prices[self.band.id]
 
@@ -243,8 +258,13 @@ class _Planner:
         def enabled(bought: frozenset[str]) -> frozenset[str]:
             return self._close(a for a in candidates if needs[a] <= bought)
 
+        enabled_cache: dict[frozenset[str], frozenset[str]] = {}
+
         def reaches(bought: frozenset[str]) -> bool:
-            return self.levels(enabled(bought))[dimension][1] >= level
+            actions = enabled_cache.get(bought)
+            if actions is None:
+                actions = enabled_cache[bought] = enabled(bought)
+            return self.level_of(actions, dimension) >= level
 
         if not reaches(frozenset(services)):
             return None
@@ -274,8 +294,7 @@ class _Planner:
         """
 
         def keeps(candidate: frozenset[str]) -> bool:
-            levels = self.levels(candidate)
-            return all(levels[d][1] >= lvl for d, lvl in planned.items())
+            return all(self.level_of(candidate, d) >= lvl for d, lvl in planned.items())
 
         changed = True
         while changed:

@@ -84,6 +84,7 @@ class _Plan:
     # Most questions are always asked; only the follow-ups need a look at the answers.
     always_shown: frozenset[str]
     follow_ups: tuple[_QuestionPlan, ...]
+    scored_by_dimension: tuple[tuple[_QuestionPlan, ...], ...]
 
 
 _PLANS: dict[int, _Plan] = {}
@@ -120,7 +121,11 @@ def _compile(definition: QuestionnaireDefinition) -> _Plan:
     thresholds = tuple(d.thresholds.as_tuple() for d in definition.dimensions)
     always = frozenset(q.id for q in questions if q.parent is None)
     follow_ups = tuple(q for q in questions if q.parent is not None)
-    return _Plan(definition, questions, thresholds, always, follow_ups)
+    by_dimension = tuple(
+        tuple(q for q in questions if q.scored and q.dimension == d)
+        for d in range(len(definition.dimensions))
+    )
+    return _Plan(definition, questions, thresholds, always, follow_ups, by_dimension)
 
 
 def _score_function(question: Question) -> Callable[[Any], float]:
@@ -322,28 +327,37 @@ def dimension_levels(
     """
     plan = _plan_for(definition)
     shown = _visible(plan, answers)
-    count = len(plan.thresholds)
-    weighted = [0.0] * count
-    weights = [0.0] * count
-    caps = [5] * count
-    for q in plan.questions:
-        if not q.scored or q.id not in shown:
+    return tuple(_lean_level(plan, d, answers, shown) for d in range(len(plan.thresholds)))
+
+
+def dimension_level(
+    definition: QuestionnaireDefinition, answers: Mapping[str, AnswerValue], dimension: int
+) -> tuple[float, int]:
+    """(score, level) of one dimension (by index), as dimension_levels gives it."""
+    plan = _plan_for(definition)
+    return _lean_level(plan, dimension, answers, _visible(plan, answers))
+
+
+def _lean_level(
+    plan: _Plan, dimension: int, answers: Mapping[str, AnswerValue], shown: set[str]
+) -> tuple[float, int]:
+    weighted = weights = 0.0
+    cap = 5
+    for q in plan.scored_by_dimension[dimension]:
+        if q.id not in shown:
             continue
         value = answers.get(q.id, _MISSING)
         if value is NA:
             continue
         score = None if value is _MISSING else q.score(value)
         if score is not None:
-            weighted[q.dimension] += q.weight * score
-            weights[q.dimension] += q.weight
+            weighted += q.weight * score
+            weights += q.weight
         for gate in q.gates:
-            if (score is None or score < gate.min_score) and gate.level - 1 < caps[q.dimension]:
-                caps[q.dimension] = gate.level - 1
-    results = []
-    for d in range(count):
-        score = round(weighted[d] / weights[d], 1) if weights[d] else 0.0
-        results.append((score, min(_level_by_score(score, plan.thresholds[d]), caps[d])))
-    return tuple(results)
+            if (score is None or score < gate.min_score) and gate.level - 1 < cap:
+                cap = gate.level - 1
+    score = round(weighted / weights, 1) if weights else 0.0
+    return score, min(_level_by_score(score, plan.thresholds[dimension]), cap)
 
 
 class _Missing:
