@@ -89,8 +89,12 @@ def database_url(
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
-    """The test database, migrated to head."""
-    engine = make_engine(database_url)
+    """The test database, migrated to head.
+
+    More than the service's one SQLite connection: a test holds one for its transaction
+    while the code under test may open another (readiness probes, runners).
+    """
+    engine = make_engine(database_url, pool_size=5, max_overflow=5)
     upgrade(engine)
     yield engine
     engine.dispose()
