@@ -408,6 +408,57 @@ def keys_grant(
     out.print(f"Key {prefix} may now work on {', '.join(map(str, organization_ids))}.")
 
 
+@cli.command()
+def invite(
+    organization: Annotated[str, typer.Argument(help="The organization's id.")],
+    questionnaire: Annotated[
+        str | None, typer.Option(help="Questionnaire id (default: the only one served).")
+    ] = None,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=365, help="Days the link works (default 30).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Where the service is reached (default SMM_PUBLIC_URL or host:port)."),
+    ] = None,
+) -> None:
+    """Make an invitation link to the web form; the link alone is on the last line."""
+    from app.db import session_factory, transaction
+    from app.invitations.service import create_invitation
+    from app.main import load_registry
+    from app.organizations.models import Organization
+
+    organization_id = _organization_ids([organization])[0]
+    settings = get_settings()
+    engine = _database(settings)
+    try:
+        registry = load_registry(settings, engine)
+        with transaction(session_factory(engine)) as session:
+            target = session.get(Organization, organization_id)
+            if target is None:
+                raise _fail(f"there is no organization {organization_id}")
+            issued = create_invitation(
+                session,
+                registry,
+                None,
+                target,
+                key=settings.signing_key(),
+                questionnaire_id=questionnaire,
+                days=days or settings.invitation_days,
+            )
+            name, expires = target.name, issued.invitation.expires_at
+    except (DefinitionError, PublishedVersionChanged) as exc:
+        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    finally:
+        engine.dispose()
+    base = base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
+    out.print(f"Invitation for {name}, valid until {expires:%Y-%m-%d %H:%M} UTC. The link:")
+    sys.stdout.flush()
+    print(f"{base.rstrip('/')}/i/{issued.token}")
+
+
 def _organization_ids(values: list[str]) -> list[uuid.UUID]:
     ids = []
     for value in values:

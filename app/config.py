@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,10 +46,58 @@ class Settings(BaseSettings):
         default=2, ge=1, le=64, description="Reports rendered at once by the embedded runner."
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Signs invitation links, web sessions and CSRF tokens. When unset, one is made "
+            "on first use and kept in `secret_key_file`, so links survive restarts."
+        ),
+    )
+    secret_key_file: Path = Field(
+        default=PROJECT_ROOT / "var" / "secret_key",
+        description="Where the generated secret key is kept (mode 0600) without SMM_SECRET_KEY.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL of invitation links (e.g. https://assess.example.org); "
+        "default: the URL the request came in on.",
+    )
+    invitation_days: int = Field(
+        default=30, ge=1, le=365, description="Days an invitation link stays valid by default."
+    )
+    web_rate_limit: int = Field(
+        default=120, ge=1, description="Requests per minute one client may make to one invitation."
+    )
+    web_rate_burst: int = Field(
+        default=60, ge=1, description="Requests one client may make at once to one invitation."
+    )
+
+    def signing_key(self) -> bytes:
+        """The secret key as bytes: SMM_SECRET_KEY, or the generated one in secret_key_file."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        return _generated_key(self.secret_key_file)
+
     @property
     def is_sqlite(self) -> bool:
         """Whether the database is an embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+
+def _generated_key(path: Path) -> bytes:
+    """Read the key at ``path``, creating it (0600, exclusively) on first use."""
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_bytes().strip()
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secrets.token_urlsafe(48).encode())
+    return path.read_bytes().strip()
 
 
 @lru_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,13 +16,15 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api import assessments, health, organizations, questionnaires, reports
+from app.api import assessments, health, invitations, organizations, questionnaires, reports
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
+from app.jobs import isolation
 from app.jobs.runner import LocalRunner
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
+from app.web.routes import install_web
 
 log = logging.getLogger("smm")
 
@@ -61,6 +64,8 @@ def create_app(
         if settings.run_report_jobs:
             runner = LocalRunner(app.state.session_factory, app.state.registry, settings)
             runner.start()
+            # The first render would otherwise wait for the fork server to import WeasyPrint.
+            threading.Thread(target=isolation.warm_up, name="smm-warm-up", daemon=True).start()
         yield
         if runner is not None:
             runner.stop()
@@ -80,6 +85,7 @@ def create_app(
                 "name": "roadmaps and reports",
                 "description": "Costed, phased roadmaps and their PDF reports.",
             },
+            {"name": "invitations", "description": "Links to the web form for hospital staff."},
             {"name": "health", "description": "Probes."},
         ],
     )
@@ -89,10 +95,11 @@ def create_app(
         app.state.session_factory = session_factory(engine)
     if registry is not None:
         app.state.registry = registry
-    routers = (questionnaires, organizations, assessments, reports, health)
+    routers = (questionnaires, organizations, assessments, reports, invitations, health)
     for module in routers:
         app.include_router(module.router)
     _install_error_handlers(app)
+    install_web(app, settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -3,6 +3,7 @@
 from app.auth.models import ApiKey, ApiKeyGrant
 from app.db import Base
 from app.intake.models import Answer, Assessment
+from app.invitations.models import Invitation
 from app.jobs.models import ReportFile, ReportJob
 from app.organizations.models import Organization
 from app.questionnaire.models import QuestionnaireVersion
@@ -13,6 +14,7 @@ __all__ = [
     "ApiKeyGrant",
     "Assessment",
     "Base",
+    "Invitation",
     "Organization",
     "QuestionnaireVersion",
     "ReportFile",

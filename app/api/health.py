@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -32,11 +33,17 @@ def healthz() -> Health:
 def _database_answers(engine: Engine) -> bool:
     """Whether the database answers a query.
 
-    A bare DBAPI cursor, outside any transaction: on SQLite every SQLAlchemy transaction
-    begins IMMEDIATE, and a probe must not queue behind a writer for the busy timeout.
+    A bare DBAPI cursor, outside any transaction. On SQLite the pool holds the one
+    connection that requests queue for, and every transaction begins IMMEDIATE: the probe
+    opens the file itself rather than wait behind the requests (and report "unavailable"
+    for a process that is merely busy).
     """
     try:
-        connection = engine.raw_connection()
+        if engine.dialect.name == "sqlite":
+            args, kwargs = engine.dialect.create_connect_args(engine.url)
+            connection: Any = engine.dialect.connect(*args, **kwargs)
+        else:
+            connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             cursor.execute("SELECT 1")

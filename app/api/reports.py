@@ -5,11 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.api.deps import AssessmentDep, PrincipalDep, RegistryDep, SessionDep, SettingsDep
+from app.api.deps import (
+    AssessmentDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    SettingsDep,
+    reject_unknown_query_parameters,
+)
 from app.api.responses import errors
 from app.db import utcnow
 from app.delivery import service
@@ -19,7 +26,9 @@ from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
 from app.roadmap.schemas import RoadmapRead
 
-router = APIRouter(tags=["roadmaps and reports"])
+router = APIRouter(
+    tags=["roadmaps and reports"], dependencies=[Depends(reject_unknown_query_parameters)]
+)
 
 Targets = Annotated[
     list[str],
@@ -130,7 +139,7 @@ def get_report_pdf(
 @router.post(
     "/v1/assessments/{assessment_id}/reports",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors(404, 409, 422),
+    responses=errors(400, 404, 409, 413, 422),
 )
 def create_report_job(
     assessment: AssessmentDep,

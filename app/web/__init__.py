@@ -1,0 +1,1 @@
+"""The web form hospital staff fill in from an invitation link: pages, security, assets."""

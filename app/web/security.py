@@ -1,0 +1,225 @@
+"""What keeps the form safe: signed sessions and CSRF tokens, headers, rate limits, logs.
+
+A session cookie names the invitation and a random nonce, signed with the secret key. The
+CSRF token every form carries is a second HMAC over the same pair, so it is bound to this
+invitation and this browser session, and cannot be forged without the key (unlike a
+double-submit cookie, which anyone who can set a cookie can match).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+SESSION_COOKIE = "smm_form"
+WEB_PREFIXES = ("/i/", "/form", "/static/")
+INVITATION_LINK = re.compile(r"/i/[^/?#\s\"]+")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+
+
+def _mac(key: bytes, *parts: str) -> str:
+    digest = hmac.new(key, "|".join(parts).encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True, slots=True)
+class FormSession:
+    """A browser's session on one invitation."""
+
+    invitation_id: uuid.UUID
+    nonce: str
+
+    @classmethod
+    def new(cls, invitation_id: uuid.UUID) -> FormSession:
+        return cls(invitation_id, secrets.token_urlsafe(18))
+
+    def cookie(self, key: bytes) -> str:
+        """The signed cookie value."""
+        body = f"{self.invitation_id.hex}.{self.nonce}"
+        return f"{body}.{_mac(key, 'session', body)}"
+
+    @classmethod
+    def from_cookie(cls, value: str | None, key: bytes) -> FormSession | None:
+        """The session a cookie names, or None when it is missing, malformed or forged."""
+        if not value or len(value) > 200 or value.count(".") != 2:
+            return None
+        invitation_hex, nonce, signature = value.split(".")
+        body = f"{invitation_hex}.{nonce}"
+        if not hmac.compare_digest(signature, _mac(key, "session", body)):
+            return None
+        try:
+            return cls(uuid.UUID(hex=invitation_hex), nonce)
+        except ValueError:
+            return None
+
+    def csrf_token(self, key: bytes) -> str:
+        """The token this session's forms carry."""
+        return _mac(key, "csrf", self.invitation_id.hex, self.nonce)
+
+    def csrf_ok(self, token: str | None, key: bytes) -> bool:
+        """Whether a submitted token is this session's."""
+        return token is not None and hmac.compare_digest(token, self.csrf_token(key))
+
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+
+
+def is_web_path(path: str) -> bool:
+    """Whether a path is one of the web form's (pages, links or assets)."""
+    return path == "/form" or path.startswith(WEB_PREFIXES)
+
+
+class SecurityHeaders:
+    """Add the CSP and friends to every web-form response; pages are never cached."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_web_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        is_asset = scope["path"].startswith("/static/")
+
+        async def with_headers(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if not (name.lower() == b"cache-control" and not is_asset)
+                ]
+                headers.extend(SECURITY_HEADERS)
+                if not is_asset:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class TokenBucket:
+    """Per-key token buckets: ``burst`` requests at once, refilled at ``per_minute``."""
+
+    def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic):
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.clock = clock
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: tuple[str, str]) -> float:
+        """0 when a request may go ahead (and is counted), else the seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                if len(self._buckets) > 50_000:  # forget idle clients rather than grow forever
+                    self._prune(now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+    def _prune(self, now: float) -> None:
+        full = self.burst / self.rate
+        for key in [k for k, (_, last) in self._buckets.items() if now - last > full]:
+            del self._buckets[key]
+
+
+class RateLimit:
+    """429 for a client that asks too much of one invitation (or tries too many links)."""
+
+    def __init__(
+        self, app: ASGIApp, *, per_minute: int, burst: int, page: Callable[[float], bytes]
+    ) -> None:
+        self.app = app
+        self.buckets = TokenBucket(per_minute, burst)
+        self.page = page
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == "/form" or path.startswith(("/i/", "/form/"))):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("unknown", 0))[0]
+        # Links are limited per client across all tokens, so guessing tokens is slow too.
+        target = "links" if path.startswith("/i/") else _session_key(scope)
+        wait = self.buckets.allow((client, target))
+        if wait <= 0:
+            await self.app(scope, receive, send)
+            return
+        body = self.page(wait)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(max(1, round(wait))).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def _session_key(scope: MutableMapping[str, Any]) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                cookie, _, content = part.strip().partition("=")
+                if cookie == SESSION_COOKIE:
+                    invitation: str = content.split(".")[0][:32]  # the invitation id
+                    return invitation
+    return "no-session"
+
+
+class RedactInvitationLinks(logging.Filter):
+    """Replace the token in any ``/i/<token>`` path a log record carries."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact(a) for a in record.args)
+        if isinstance(record.msg, str) and "/i/" in record.msg:
+            record.msg = INVITATION_LINK.sub("/i/[redacted]", record.msg)
+        return True
+
+
+def _redact(value: object) -> object:
+    return INVITATION_LINK.sub("/i/[redacted]", value) if isinstance(value, str) else value
+
+
+_REDACTOR = RedactInvitationLinks()
+
+
+def redact_invitation_links(*logger_names: str) -> None:
+    """Install the redacting filter on these loggers (once each)."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if _REDACTOR not in logger.filters:
+            logger.addFilter(_REDACTOR)
