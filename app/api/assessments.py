@@ -6,7 +6,8 @@ import json
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Body, Depends, Query, Response, status
+from pydantic_core import to_json
 
 from app.api.deps import (
     AssessmentDep,
@@ -20,14 +21,12 @@ from app.config import PROJECT_ROOT
 from app.intake import service
 from app.intake.models import Assessment
 from app.intake.schemas import (
-    AnswerRead,
     AssessmentCreate,
     AssessmentPage,
     AssessmentRead,
     AssessmentSummary,
     AssessmentUpdate,
     QuestionnaireVersionRef,
-    ScoresRead,
 )
 
 router = APIRouter(
@@ -63,25 +62,31 @@ _EXAMPLES = {
 }
 
 
-def to_read(assessment: Assessment) -> AssessmentRead:
-    """The API view of a stored assessment, with its score snapshot."""
-    return AssessmentRead(
-        id=assessment.id,
-        organization_id=assessment.organization_id,
-        questionnaire=QuestionnaireVersionRef(
-            id=assessment.questionnaire_id, version=assessment.questionnaire_version
-        ),
-        status=assessment.status,
-        source=assessment.source,
-        created_at=assessment.created_at,
-        updated_at=assessment.updated_at,
-        submitted_at=assessment.submitted_at,
-        answers=[
-            AnswerRead(question_id=a.question_id, value=a.value, na=a.na, comment=a.comment)
+def assessment_json(assessment: Assessment, status_code: int = 200) -> Response:
+    """The API view of a stored assessment (AssessmentRead), with its score snapshot.
+
+    The stored scores are already JSON; they go out as they are rather than through a
+    second validation of the whole explanation, the largest part of every answer.
+    """
+    body = {
+        "id": assessment.id,
+        "organization_id": assessment.organization_id,
+        "questionnaire": {
+            "id": assessment.questionnaire_id,
+            "version": assessment.questionnaire_version,
+        },
+        "status": assessment.status,
+        "source": assessment.source,
+        "created_at": assessment.created_at,
+        "updated_at": assessment.updated_at,
+        "submitted_at": assessment.submitted_at,
+        "answers": [
+            {"question_id": a.question_id, "value": a.value, "na": a.na, "comment": a.comment}
             for a in assessment.answers
         ],
-        scores=ScoresRead.model_validate(assessment.scores),
-    )
+        "scores": assessment.scores,
+    }
+    return Response(to_json(body), status_code=status_code, media_type="application/json")
 
 
 def _summary(assessment: Assessment) -> AssessmentSummary:
@@ -101,13 +106,18 @@ def _summary(assessment: Assessment) -> AssessmentSummary:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 404, 413, 422))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssessmentRead,
+    responses=errors(400, 404, 413, 422),
+)
 def create_assessment(
     body: Annotated[AssessmentCreate, Body(openapi_examples=_EXAMPLES)],
     session: SessionDep,
     principal: PrincipalDep,
     registry: RegistryDep,
-) -> AssessmentRead:
+) -> Response:
     """Store answers for an organization and return their scores; submitted must be complete."""
     assessment = service.create_assessment(
         session,
@@ -119,7 +129,7 @@ def create_assessment(
         status=body.status,
         items=body.answers,
     )
-    return to_read(assessment)
+    return assessment_json(assessment, status.HTTP_201_CREATED)
 
 
 @router.get("", responses=errors(404, 422))
@@ -147,32 +157,38 @@ def list_assessments(
     )
 
 
-@router.get("/{assessment_id}", responses=errors(404))
-def get_assessment(assessment: AssessmentDep) -> AssessmentRead:
+@router.get("/{assessment_id}", response_model=AssessmentRead, responses=errors(404))
+def get_assessment(assessment: AssessmentDep) -> Response:
     """Get an assessment: answers, scores, levels and the explanation of each level."""
-    return to_read(assessment)
+    return assessment_json(assessment)
 
 
-@router.patch("/{assessment_id}", responses=errors(400, 404, 409, 413, 422))
+@router.patch(
+    "/{assessment_id}", response_model=AssessmentRead, responses=errors(400, 404, 409, 413, 422)
+)
 def update_assessment(
     assessment_id: uuid.UUID,
     body: AssessmentUpdate,
     session: SessionDep,
     principal: PrincipalDep,
     registry: RegistryDep,
-) -> AssessmentRead:
+) -> Response:
     """Change a draft's answers (the given questions only); `status: submitted` submits it."""
     assessment = service.get_assessment(session, principal, assessment_id, for_update=True)
     updated = service.update_assessment(
         session, registry, assessment, items=body.answers, submit=body.status == "submitted"
     )
-    return to_read(updated)
+    return assessment_json(updated)
 
 
-@router.post("/{assessment_id}/submit", responses=errors(404, 409, 422))
+@router.post(
+    "/{assessment_id}/submit", response_model=AssessmentRead, responses=errors(404, 409, 422)
+)
 def submit_assessment(
     assessment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, registry: RegistryDep
-) -> AssessmentRead:
+) -> Response:
     """Submit a draft: every required question must be answered; it is then immutable."""
     assessment = service.get_assessment(session, principal, assessment_id, for_update=True)
-    return to_read(service.update_assessment(session, registry, assessment, items=[], submit=True))
+    return assessment_json(
+        service.update_assessment(session, registry, assessment, items=[], submit=True)
+    )

@@ -37,7 +37,8 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_settings_dep(request: Request) -> Settings:
+# No I/O in these two: async, so they run on the event loop instead of a thread-pool hop.
+async def get_settings_dep(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
@@ -46,7 +47,7 @@ def get_settings_dep(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def get_registry(request: Request) -> QuestionnaireRegistry:
+async def get_registry(request: Request) -> QuestionnaireRegistry:
     """The questionnaire versions this process serves."""
     registry: QuestionnaireRegistry = request.app.state.registry
     return registry
