@@ -15,7 +15,7 @@ from app.questionnaire.schemas import (
     Question,
     QuestionnaireDefinition,
 )
-from app.scoring.engine import NA, AnswerValue, missing_required, visible_questions
+from app.scoring.engine import NA, AnswerValue, visible_questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def check_answers(
     given: dict[str, int] = {}
     failed: set[str] = set()  # questions whose new answer has a problem
     for position, item in enumerate(items):
-        at = f"{field}[{position}]"
+        at = _Place(field, position)
         entry = index.get(item.question_id)
         if entry is None:
             errors.append(
@@ -122,8 +122,11 @@ def check_answers(
             )
         del merged[qid]
     if submitting:
-        values = {qid: a.value for qid, a in merged.items()}
-        for question in missing_required(definition, values):
+        # Removing hidden answers cannot reveal anything: `shown` still holds.
+        missing = [
+            q for q in definition.questions if q.required and q.id in shown and q.id not in merged
+        ]
+        for question in missing:
             if question.id in failed or _depends_on(definition, question.id, failed):
                 continue  # its own answer (or one it depends on) is already reported
             errors.append(_error(field, question.id, "is required before submitting"))
@@ -137,8 +140,26 @@ def check_answers(
     return dict(sorted(merged.items(), key=lambda kv: index[kv[0]][0]))
 
 
-def _error(field: str, question_id: str, message: str) -> FieldError:
-    return FieldError(field=field, question_id=question_id, message=f"{question_id}: {message}")
+class _Place:
+    """Where an item sits in the request, spelled out only when there is a problem to name."""
+
+    __slots__ = ("field", "position")
+
+    def __init__(self, field: str, position: int) -> None:
+        self.field = field
+        self.position = position
+
+    def __str__(self) -> str:
+        return f"{self.field}[{self.position}]"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _error(field: str | _Place, question_id: str, message: str) -> FieldError:
+    return FieldError(
+        field=str(field), question_id=question_id, message=f"{question_id}: {message}"
+    )
 
 
 def _depends_on(definition: QuestionnaireDefinition, question_id: str, ids: set[str]) -> bool:
