@@ -25,6 +25,7 @@ from app.errors import Conflict, NotFound
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
 from app.roadmap.schemas import RoadmapRead
+from app.schemas import RequestModel
 
 router = APIRouter(
     tags=["roadmaps and reports"], dependencies=[Depends(reject_unknown_query_parameters)]
@@ -48,13 +49,13 @@ Excluded = Annotated[
 ]
 
 
-class ReportOptions(BaseModel):
+class ReportOptions(RequestModel):
     """What the report's roadmap is planned for."""
 
-    targets: dict[str, Annotated[int, Field(ge=1, le=5)]] = Field(
+    targets: dict[str, Annotated[int, Field(strict=True, ge=1, le=5)]] = Field(
         default_factory=dict, description="Level per dimension; default one level up."
     )
-    budget: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] | None = None
     exclude: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
 
 

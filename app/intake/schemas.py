@@ -39,13 +39,15 @@ class AnswerIn(RequestModel):
             "yes_no: true/false; scale: an integer; number: a number; text: a string."
         ),
     )
-    na: bool = Field(default=False, description="Not applicable (only where `allow_na`).")
+    na: bool = Field(
+        default=False, strict=True, description="Not applicable (only where `allow_na`)."
+    )
     comment: SafeText | None = Field(default=None, max_length=2000)
 
 
 class QuestionnaireRef(RequestModel):
     id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
-    version: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+    version: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = Field(
         default=None, description="Defaults to the latest version."
     )
 

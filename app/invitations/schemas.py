@@ -28,7 +28,7 @@ class InvitationCreate(RequestModel):
         default=None,
         description="Defaults to the latest version of the only questionnaire served.",
     )
-    expires_in_days: Annotated[int, Field(ge=1, le=365)] | None = Field(
+    expires_in_days: Annotated[int, Field(strict=True, ge=1, le=365)] | None = Field(
         default=None, description="How long the link stays valid (default SMM_INVITATION_DAYS)."
     )
 
