@@ -211,9 +211,12 @@ def _plan_request(
     try:
         return PlanRequest.parse(target or [], budget, exclude or [])
     except AppError as exc:
-        raise _fail(
-            "; ".join(e["message"] for e in exc.extra.get("errors", [])) or exc.detail
-        ) from exc
+        raise _fail(_problems(exc)) from exc
+
+
+def _problems(exc: AppError) -> str:
+    """An error's field problems in one line, or its sentence when it has none."""
+    return "; ".join(e["message"] for e in exc.extra.get("errors", [])) or exc.detail
 
 
 def _money(amount: int, currency: str) -> str:
@@ -234,9 +237,7 @@ def roadmap(
     try:
         result = plan(inputs, _plan_request(target, budget, exclude))
     except AppError as exc:
-        raise _fail(
-            "; ".join(e["message"] for e in exc.extra.get("errors", [])) or exc.detail
-        ) from exc
+        raise _fail(_problems(exc)) from exc
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
@@ -290,9 +291,7 @@ def report(
     try:
         html = report_html(inputs, _plan_request(target, budget, exclude))
     except AppError as exc:
-        raise _fail(
-            "; ".join(e["message"] for e in exc.extra.get("errors", [])) or exc.detail
-        ) from exc
+        raise _fail(_problems(exc)) from exc
     pdf = render_pdf(html)
     try:
         output.write_bytes(pdf)

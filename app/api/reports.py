@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -18,7 +19,6 @@ from app.api.deps import (
     reject_unknown_query_parameters,
 )
 from app.api.responses import errors
-from app.db import utcnow
 from app.delivery import service
 from app.delivery.service import PlanRequest
 from app.errors import Conflict, NotFound
@@ -64,24 +64,21 @@ class ReportJobRead(BaseModel):
     assessment_id: uuid.UUID
     status: JobStatus
     error: str | None = Field(description="Why it failed, when it did.")
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
     pdf_url: str | None = Field(description="Where to fetch the PDF once the job is done.")
 
 
 def _job_read(job: ReportJob) -> ReportJobRead:
-    def stamp(value: object) -> str | None:
-        return value.isoformat() if value is not None else None  # type: ignore[attr-defined]
-
     return ReportJobRead(
         id=job.id,
         assessment_id=job.assessment_id,
         status=JobStatus(job.status),
         error=job.error,
-        created_at=stamp(job.created_at) or utcnow().isoformat(),
-        started_at=stamp(job.started_at),
-        finished_at=stamp(job.finished_at),
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
         pdf_url=f"/v1/reports/{job.id}/pdf" if job.status == JobStatus.DONE else None,
     )
 
