@@ -22,6 +22,13 @@ class Settings(BaseSettings):
         default=f"sqlite:///{PROJECT_ROOT / 'var' / 'smm.db'}",
         description="SQLAlchemy URL; SQLite (default) or postgresql://...",
     )
+    database_app_role: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL role the service connects as, when migrations run as another: "
+            "migrations revoke UPDATE and DELETE on the audit trail from it."
+        ),
+    )
     questionnaires_dir: Path = Field(
         default=PROJECT_ROOT / "questionnaires",
         description="Folder of questionnaire definitions (<id>/v<N>.yaml).",

@@ -54,6 +54,7 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSONDocument,
+        list[str]: JSONDocument,
     }
 
 

@@ -1,7 +1,9 @@
 """Every ORM model, imported in one place for Alembic and metadata-wide operations."""
 
+from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, ApiKeyGrant
 from app.db import Base
+from app.idempotency.models import IdempotencyRecord
 from app.intake.models import Answer, Assessment
 from app.invitations.models import Invitation
 from app.jobs.models import ReportFile, ReportJob
@@ -13,7 +15,9 @@ __all__ = [
     "ApiKey",
     "ApiKeyGrant",
     "Assessment",
+    "AuditEvent",
     "Base",
+    "IdempotencyRecord",
     "Invitation",
     "Organization",
     "QuestionnaireVersion",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, new_id, utcnow
@@ -24,5 +25,11 @@ class Organization(Base):
     created_by_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL"), index=True
     )
+    # Roadmap settings, applied to every roadmap, report and results page of the
+    # organization unless a request overrides them.
+    roadmap_targets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    roadmap_budget: Mapped[int | None]
+    roadmap_excluded_services: Mapped[list[str]] = mapped_column(default=list)
+    consultant_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
