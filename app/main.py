@@ -16,7 +16,15 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api import assessments, health, invitations, organizations, questionnaires, reports
+from app.api import (
+    assessments,
+    fhir,
+    health,
+    invitations,
+    organizations,
+    questionnaires,
+    reports,
+)
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
@@ -86,6 +94,13 @@ def create_app(
                 "description": "Costed, phased roadmaps and their PDF reports.",
             },
             {"name": "invitations", "description": "Links to the web form for hospital staff."},
+            {
+                "name": "fhir",
+                "description": (
+                    "FHIR R4 (application/fhir+json): questionnaires as Questionnaire, answers "
+                    "posted as QuestionnaireResponse; errors as OperationOutcome."
+                ),
+            },
             {"name": "health", "description": "Probes."},
         ],
     )
@@ -95,7 +110,7 @@ def create_app(
         app.state.session_factory = session_factory(engine)
     if registry is not None:
         app.state.registry = registry
-    routers = (questionnaires, organizations, assessments, reports, invitations, health)
+    routers = (questionnaires, organizations, assessments, reports, invitations, fhir, health)
     for module in routers:
         app.include_router(module.router)
     _install_error_handlers(app)

@@ -1,0 +1,213 @@
+"""FHIR R4: questionnaires as ``Questionnaire``, answers posted as ``QuestionnaireResponse``.
+
+Bodies are ``application/fhir+json``. Every error on these routes, authentication included,
+is an ``OperationOutcome`` with the status the native API would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic_core import to_json
+
+from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
+from app.errors import AppError
+from app.fhir import terms
+from app.fhir.outcome import operation_outcome, outcome_for, validation_issues
+from app.fhir.questionnaire import questionnaire_resource
+from app.fhir.response import response_resource
+from app.fhir.service import create_from_response
+
+
+def fhir_json(resource: dict[str, Any], status_code: int = 200, **headers: str) -> Response:
+    """A FHIR resource as the response body, typed application/fhir+json."""
+    return Response(
+        to_json(resource), status_code=status_code, media_type=terms.FHIR_JSON, headers=headers
+    )
+
+
+class FhirRoute(APIRoute):
+    """A route whose errors answer as OperationOutcome instead of the native error JSON.
+
+    Dependencies (authentication, scope) run inside the handler, so their errors are
+    caught here too, after the request's transaction has been rolled back.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def answer_errors_as_outcomes(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AppError as error:
+                headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else {}
+                return fhir_json(outcome_for(error), error.status_code, **headers)
+            except RequestValidationError as error:
+                problems = list(error.errors())
+                if all(p.get("loc", ("",))[0] == "path" for p in problems):
+                    outcome = operation_outcome(
+                        [
+                            {
+                                "severity": "error",
+                                "code": "not-found",
+                                "diagnostics": "No such resource.",
+                            }
+                        ]
+                    )
+                    return fhir_json(outcome, status.HTTP_404_NOT_FOUND)
+                return fhir_json(
+                    operation_outcome(validation_issues(problems)),
+                    status.HTTP_422_UNPROCESSABLE_CONTENT,
+                )
+
+        return answer_errors_as_outcomes
+
+
+router = APIRouter(
+    prefix="/fhir/r4",
+    tags=["fhir"],
+    route_class=FhirRoute,
+    dependencies=[Depends(reject_unknown_query_parameters)],
+)
+
+QuestionnaireId = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
+
+_OUTCOME_SCHEMA = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"type": "string"},
+                    "code": {"type": "string"},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+_OUTCOME_DESCRIPTIONS = {
+    400: "The body is not JSON, or not a FHIR R4 QuestionnaireResponse.",
+    401: "No API key, or a malformed, unknown or revoked one.",
+    404: "No such questionnaire, version or organization within this key's organizations.",
+    413: "The request body is too large.",
+    422: (
+        "The answers do not fit the questionnaire, or a query parameter is unknown; each "
+        "issue's `expression` names the item (by position and by linkId)."
+    ),
+}
+
+
+def _resource_schema(resource_type: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"const": resource_type}},
+    }
+
+
+def _responses(success: int, resource_type: str, *codes: int) -> dict[int | str, Any]:
+    """OpenAPI responses: the resource on success, OperationOutcome on each error."""
+    responses: dict[int | str, Any] = {
+        success: {
+            "description": f"A FHIR R4 {resource_type}.",
+            "content": {terms.FHIR_JSON: {"schema": _resource_schema(resource_type)}},
+        }
+    }
+    for code in sorted({401, 422, *codes}):
+        responses[code] = {
+            "description": _OUTCOME_DESCRIPTIONS[code],
+            "content": {terms.FHIR_JSON: {"schema": _OUTCOME_SCHEMA}},
+        }
+    return responses
+
+
+@router.get(
+    "/Questionnaire/{questionnaire_id}",
+    responses=_responses(200, "Questionnaire", 404),
+    response_class=Response,
+)
+def read_questionnaire(
+    questionnaire_id: QuestionnaireId, _: PrincipalDep, registry: RegistryDep
+) -> Response:
+    """Get the latest version of a questionnaire as a FHIR R4 Questionnaire."""
+    definition = registry.get(questionnaire_id).definition
+    return fhir_json(questionnaire_resource(definition))
+
+
+@router.get(
+    "/Questionnaire/{questionnaire_id}/_history/{version}",
+    responses=_responses(200, "Questionnaire", 404),
+    response_class=Response,
+)
+def vread_questionnaire(
+    questionnaire_id: QuestionnaireId,
+    version: Annotated[int, Path(ge=1, le=1_000_000)],
+    _: PrincipalDep,
+    registry: RegistryDep,
+) -> Response:
+    """Get one published version of a questionnaire as a FHIR R4 Questionnaire (vread)."""
+    definition = registry.get(questionnaire_id, version).definition
+    return fhir_json(questionnaire_resource(definition))
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body as sent: it is parsed as FHIR, whatever its declared content type."""
+    return await request.body()
+
+
+_QUESTIONNAIRE_RESPONSE_BODY = {
+    "required": True,
+    "description": (
+        "A FHIR R4 QuestionnaireResponse: `questionnaire` is the Questionnaire's "
+        "`url|version`, `subject` is `Organization/<id>`, `status` is `completed` "
+        "(submitted) or `in-progress` (a draft), and items carry answers by linkId."
+    ),
+    "content": {
+        media_type: {"schema": _resource_schema("QuestionnaireResponse")}
+        for media_type in (terms.FHIR_JSON, "application/json")
+    },
+}
+
+
+@router.post(
+    "/QuestionnaireResponse",
+    status_code=status.HTTP_201_CREATED,
+    responses=_responses(201, "QuestionnaireResponse", 400, 404, 413),
+    response_class=Response,
+    openapi_extra={"requestBody": _QUESTIONNAIRE_RESPONSE_BODY},
+)
+def create_questionnaire_response(
+    body: Annotated[bytes, Depends(raw_body)],
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    registry: RegistryDep,
+) -> Response:
+    """Store a QuestionnaireResponse as a new assessment, scored as native answers are.
+
+    201 with `Location` (the assessment in the native API) and the stored response, whose
+    `id` is the assessment's id.
+    """
+    assessment = create_from_response(session, registry, principal, body)
+    location = str(request.url_for("get_assessment", assessment_id=assessment.id))
+    resource = response_resource(
+        registry.get(assessment.questionnaire_id, assessment.questionnaire_version).definition,
+        assessment_id=assessment.id,
+        organization_id=assessment.organization_id,
+        status=assessment.status,
+        authored=assessment.created_at,
+        answers=list(assessment.answers),
+        assessment_url=location,
+    )
+    return fhir_json(resource, status.HTTP_201_CREATED, Location=location)
