@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import ApiKey
 from app.auth.service import KEY_PATTERN, grant, revoke_key
 from tests.conftest import bearer, example
+from tests.fhir.resources import EXPORTED_V1, questionnaire_response
 
 ANSWERS = example("community-hospital")
 NEW_ORGANIZATION = {
@@ -146,6 +147,16 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int, int]]] = {
         "home invitation":    (204,  204,     204,       404,       403,       404),
         "other invitation":   (204,  404,     404,       404,       404,       404),
     },
+    "GET /fhir/r4/Questionnaire/{questionnaire_id}": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+    },
+    "GET /fhir/r4/Questionnaire/{questionnaire_id}/_history/{version}": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+    },
+    "POST /fhir/r4/QuestionnaireResponse": {
+        "home":               (201,  201,     201,       404,       201,       404),
+        "other":              (201,  404,     404,       404,       404,       404),
+    },
     # No runner renders jobs in these tests, so a job's PDF is never ready: 409.
     "GET /v1/reports/{job_id}/pdf": {
         "home job":           (409,  409,     409,       404,       409,       404),
@@ -234,6 +245,9 @@ class World:
             "PATCH /v1/organizations/{organization_id}": {"licensed_beds": 130},
             "POST /v1/assessments": {**ANSWERS, "organization_id": org_id},
             "PATCH /v1/assessments/{assessment_id}": ONE_ANSWER,
+            "POST /fhir/r4/QuestionnaireResponse": questionnaire_response(
+                EXPORTED_V1, org_id, ANSWERS["answers"]
+            ),
         }.get(route)
         return method, path, body
 
@@ -264,6 +278,24 @@ def _call(world: World, route: str, target: str, headers: dict[str, str]) -> Any
     return world.client.request(method, url, json=body, headers=headers)
 
 
+# FHIR routes answer errors as OperationOutcome; their issue codes, as native error codes.
+FHIR_ISSUE_CODES = {
+    "login": "unauthenticated",
+    "forbidden": "forbidden",
+    "not-found": "not_found",
+    "conflict": "conflict",
+}
+
+
+def _error(response: Any) -> tuple[str, str]:
+    """The error code and detail of a native error body or of an OperationOutcome."""
+    body = response.json()
+    if body.get("resourceType") == "OperationOutcome":
+        issue = body["issue"][0]
+        return FHIR_ISSUE_CODES[issue["code"]], issue["diagnostics"]
+    return body["error"], body["detail"]
+
+
 CASES = [
     pytest.param(route, target, role, status, id=f"{role}: {route} -> {target}")
     for (route, target), statuses in EXPECTED.items()
@@ -278,7 +310,7 @@ def test_each_role_gets_exactly_the_specified_status(world, route, target, role,
     assert response.status_code == expected, response.text
     if expected >= 400:
         error = {403: "forbidden", 404: "not_found", 409: "conflict"}[expected]
-        assert response.json()["error"] == error
+        assert _error(response)[0] == error
 
 
 def test_every_operation_of_the_api_is_in_the_matrix(app):
@@ -349,8 +381,9 @@ def test_bad_credentials_get_401_on_every_authenticated_route(
 
     assert response.status_code == 401, response.text
     assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert response.json()["error"] == "unauthenticated"
-    assert response.json()["detail"]
+    code, detail = _error(response)
+    assert code == "unauthenticated"
+    assert detail
 
 
 @pytest.mark.parametrize("route", sorted(PUBLIC_ROUTES))

@@ -34,13 +34,19 @@ def fhir_answers(item: Resource, answer: Mapping[str, Any]) -> list[Resource]:
     options = [o["valueCoding"] for o in item.get("answerOption", [])]
     if answer.get("na"):
         coding = next((o for o in options if o["system"] == DATA_ABSENT_REASON), None)
-        return [{"valueCoding": coding or {"system": DATA_ABSENT_REASON, "code": "not-applicable"}}]
+        return [
+            {
+                "valueCoding": dict(
+                    coding or {"system": DATA_ABSENT_REASON, "code": "not-applicable"}
+                )
+            }
+        ]
     value = answer["value"]
     match item["type"]:
         case "choice":
             by_code = {o["code"]: o for o in options}
             codes = value if isinstance(value, list) else [str(value)]
-            return [{"valueCoding": by_code[code]} for code in codes]
+            return [{"valueCoding": dict(by_code[code])} for code in codes]
         case "boolean":
             return [{"valueBoolean": value}]
         case "integer":
@@ -67,7 +73,10 @@ def questionnaire_response(
             answer = by_question.get(item["linkId"])
             if answer is None:
                 continue
-            response_item: Resource = {"linkId": item["linkId"], "answer": fhir_answers(item, answer)}
+            response_item: Resource = {
+                "linkId": item["linkId"],
+                "answer": fhir_answers(item, answer),
+            }
             if answer.get("comment"):
                 response_item["extension"] = [
                     {"url": terms.ANSWER_COMMENT, "valueString": answer["comment"]}
