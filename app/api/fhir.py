@@ -6,6 +6,7 @@ is an ``OperationOutcome`` with the status the native API would give.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from fastapi.routing import APIRoute
 from pydantic_core import to_json
 
 from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
+from app.config import PROJECT_ROOT
 from app.errors import AppError
 from app.fhir import terms
 from app.fhir.outcome import operation_outcome, outcome_for, validation_issues
@@ -134,6 +136,7 @@ def _responses(success: int, resource_type: str, *codes: int) -> dict[int | str,
 
 @router.get(
     "/Questionnaire/{questionnaire_id}",
+    summary="Read a Questionnaire (latest version)",
     responses=_responses(200, "Questionnaire", 404),
     response_class=Response,
 )
@@ -147,6 +150,7 @@ def read_questionnaire(
 
 @router.get(
     "/Questionnaire/{questionnaire_id}/_history/{version}",
+    summary="Read one version of a Questionnaire (vread)",
     responses=_responses(200, "Questionnaire", 404),
     response_class=Response,
 )
@@ -166,6 +170,12 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
+def _example_response() -> dict[str, Any]:
+    path = PROJECT_ROOT / "examples" / "fhir" / "academic-medical-center.json"
+    example: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return example
+
+
 _QUESTIONNAIRE_RESPONSE_BODY = {
     "required": True,
     "description": (
@@ -174,7 +184,15 @@ _QUESTIONNAIRE_RESPONSE_BODY = {
         "(submitted) or `in-progress` (a draft), and items carry answers by linkId."
     ),
     "content": {
-        media_type: {"schema": _resource_schema("QuestionnaireResponse")}
+        media_type: {
+            "schema": _resource_schema("QuestionnaireResponse"),
+            "examples": {
+                "completed": {
+                    "summary": "A completed response (examples/fhir/academic-medical-center.json)",
+                    "value": _example_response(),
+                }
+            },
+        }
         for media_type in (terms.FHIR_JSON, "application/json")
     },
 }
@@ -182,6 +200,7 @@ _QUESTIONNAIRE_RESPONSE_BODY = {
 
 @router.post(
     "/QuestionnaireResponse",
+    summary="Create an assessment from a QuestionnaireResponse",
     status_code=status.HTTP_201_CREATED,
     responses=_responses(201, "QuestionnaireResponse", 400, 404, 413),
     response_class=Response,

@@ -81,7 +81,18 @@ CONFIG = schemathesis.Config.from_dict(
                 "include-path-regex": "^/v1/assessments",
                 "include-method": ["POST", "PATCH"],
                 "checks": {"positive_data_acceptance": {"expected-statuses": ANSWERS_CAN_MISFIT}},
-            }
+            },
+            {
+                # The OpenAPI schema of a QuestionnaireResponse names only its resourceType; the
+                # FHIR model decides the rest (400), and then the questionnaire does (404, 422).
+                "include-path-regex": "^/fhir/r4/QuestionnaireResponse",
+                "include-method": ["POST"],
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "400", "401", "404", "422"]
+                    }
+                },
+            },
         ],
     }
 )

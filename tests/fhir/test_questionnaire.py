@@ -247,7 +247,7 @@ def test_enable_when_enables_exactly_the_questions_show_if_asks(answers):
         if _enabled(items[question.id], visible_answers):
             enabled.add(question.id)
 
-    shown = visible_questions(DEFINITION, {qid: value for qid, value in answers.items()})
+    shown = visible_questions(DEFINITION, answers)
 
     assert enabled == set(shown)
     assert NA not in given_answers  # NA answers are Codings, never the engine's marker

@@ -19,6 +19,7 @@ from app.config import PROJECT_ROOT
 from app.fhir.response import parse_resource, read_response, response_resource
 from app.intake.schemas import AnswerIn
 from app.intake.validation import check_answers
+from app.organizations.models import Organization
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.scoring.engine import NA, score_answers
@@ -337,15 +338,18 @@ def test_answers_that_do_not_fit_their_item_are_refused_naming_the_link_id(
     assert f"linkId='{link_id}'" in issue["expression"][-1]
 
 
+RESPONSE = b'{"resourceType": "QuestionnaireResponse", "status": "completed"'
+
+
 @pytest.mark.parametrize(
     "body",
     [
         b'{"resourceType": "QuestionnaireResponse",',
         b"[]",
         b'{"resourceType": "Patient"}',
-        b'{"resourceType": "QuestionnaireResponse", "status": "completed", "item": [{"answer": []}]}',
-        b'{"resourceType": "QuestionnaireResponse", "status": "completed", "answers": []}',
-        b'{"resourceType": "QuestionnaireResponse", "status": "completed", "item": [{"linkId": "x", "answer": [{"valueDecimal": NaN}]}]}',
+        RESPONSE + b', "item": [{"answer": []}]}',
+        RESPONSE + b', "answers": []}',
+        RESPONSE + b', "item": [{"linkId": "x", "answer": [{"valueDecimal": NaN}]}]}',
     ],
     ids=["truncated", "array", "patient", "item without linkId", "unknown element", "NaN"],
 )
@@ -490,3 +494,39 @@ def test_a_copy_of_the_body_is_not_changed_by_posting(client, admin_headers, org
     _post(client, resource, admin_headers)
 
     assert resource == before
+
+
+# -- the example files ---------------------------------------------------------------------
+
+EXAMPLE_ORGANIZATION = "0b0c7a4e-5d43-4b8e-9a55-1f2f5b6f3c11"
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_fhir_example_files_give_the_same_answers_as_the_native_ones(name):
+    path = PROJECT_ROOT / "examples" / "fhir" / f"{name}.json"
+
+    document = json.loads(path.read_text(encoding="utf-8"))
+
+    assert document == questionnaire_response(
+        EXPORTED_V1, EXAMPLE_ORGANIZATION, example(name)["answers"]
+    )
+
+
+def test_the_documented_example_is_accepted_for_its_organization(client, admin_headers, db):
+    db.add(
+        Organization(
+            id=uuid.UUID(EXAMPLE_ORGANIZATION),
+            name="Example Medical Center",
+            type="academic_medical_center",
+            licensed_beds=800,
+            state="MN",
+        )
+    )
+    db.commit()
+    operation = client.app.openapi()["paths"][URL]["post"]
+    body = operation["requestBody"]["content"][FHIR_JSON]["examples"]["completed"]["value"]
+
+    response = _post(client, body, admin_headers)
+
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "completed"
