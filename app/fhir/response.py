@@ -28,6 +28,7 @@ from app.fhir.outcome import (
     item_expression,
 )
 from app.fhir.questionnaire import coding, not_applicable_coding, scale_label
+from app.intake.schemas import AnswerIn
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
@@ -201,7 +202,7 @@ class _ItemReader:
             question = self.definition.question(item.linkId)
             if question is None:
                 # Intake names unknown questions, as it does for native answers.
-                self.answers.append(ResponseAnswer(item.linkId, None, False, None, path))
+                self.add(item.linkId, None, False, None, path)
                 continue
             self.read_answers(question, item, path)
 
@@ -219,7 +220,7 @@ class _ItemReader:
                 message = "'not applicable' cannot be combined with other answers"
                 self.problem("value", question.id, path, message)
                 return
-            self.answers.append(ResponseAnswer(question.id, None, True, comment, path))
+            self.add(question.id, None, True, comment, path)
             return
         if not isinstance(question, MultipleChoiceQuestion) and len(answers) > 1:
             message = f"takes one answer, not {len(answers)} (it does not repeat)"
@@ -233,7 +234,18 @@ class _ItemReader:
                 return
             values.append(value)
         value = values if isinstance(question, MultipleChoiceQuestion) else values[0]
-        self.answers.append(ResponseAnswer(question.id, value, False, comment, path))
+        self.add(question.id, value, False, comment, path)
+
+    def add(self, link_id: str, value: Any, na: bool, comment: str | None, path: str) -> None:
+        """Keep an answer; its linkId and comment are held to a native answer's limits."""
+        try:
+            native = AnswerIn.model_validate({"question_id": link_id, "na": na, "comment": comment})
+        except ValidationError as error:
+            for problem in error.errors():
+                part = _PARTS.get(str(problem["loc"][0]), "")
+                self.problem("value", link_id[:64], path + part, problem["msg"])
+            return
+        self.answers.append(ResponseAnswer(native.question_id, value, na, native.comment, path))
 
     def value_of(self, question: Question, answer: Any) -> tuple[Any, str | None]:
         """The native value of one FHIR answer, or the problem with it."""
@@ -266,8 +278,14 @@ class _ItemReader:
             case TextQuestion():
                 if answer.valueString is None:
                     return None, "expects a valueString"
+                if "\x00" in answer.valueString:
+                    return None, "holds a NUL character, which cannot be stored"
                 return answer.valueString, None
         return None, "cannot be answered"  # pragma: no cover - every type is matched above
+
+
+# Where in an item each field of a native answer comes from.
+_PARTS = {"question_id": ".linkId", "comment": ".extension"}
 
 
 def _plain_number(value: Decimal) -> int | float:

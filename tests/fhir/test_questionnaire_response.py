@@ -530,3 +530,86 @@ def test_the_documented_example_is_accepted_for_its_organization(client, admin_h
 
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "completed"
+
+
+# -- hostile values get the limits native answers get ----------------------------------------
+
+COMMENT_URL = "https://smm-assess.example.org/fhir/StructureDefinition/answer-comment"
+
+
+@pytest.mark.parametrize(
+    ("link_id", "change", "status", "part", "message"),
+    [
+        ("se_anything_else", {"answer": [{"valueString": "a\x00b"}]}, 422, ".answer[0]", "NUL"),
+        (
+            "se_anything_else",
+            {"answer": [{"valueString": "x" * 20_000}]},
+            422,
+            ".answer",
+            "at most 2000 are kept",
+        ),
+        (
+            "pr_verification",
+            {"extension": [{"url": COMMENT_URL, "valueString": "fine\x00"}]},
+            422,
+            ".extension",
+            "should match pattern",
+        ),
+        (
+            "pr_verification",
+            {"extension": [{"url": COMMENT_URL, "valueString": "x" * 2001}]},
+            422,
+            ".extension",
+            "at most 2000 characters",
+        ),
+        # FHIR integers are 32-bit: larger ones are not valid R4 at all.
+        ("pr_posts_per_week", {"answer": [{"valueInteger": 10**30}]}, 400, "", "2147483647"),
+        ("pr_posts_per_week", {"answer": [{"valueDecimal": 1e300}]}, 422, ".answer", "outside"),
+        (
+            "pr_clinician_participation",
+            {"answer": [{"valueInteger": 6}]},
+            422,
+            ".answer",
+            "outside",
+        ),
+    ],
+    ids=[
+        "NUL in text",
+        "text too long",
+        "NUL in comment",
+        "comment too long",
+        "huge integer",
+        "huge decimal",
+        "scale point off the scale",
+    ],
+)
+def test_values_native_json_refuses_are_refused_naming_the_item(
+    client, admin_headers, organization_id, link_id, change, status, part, message
+):
+    resource = _example_response(organization_id)
+    _item(resource, link_id).update(change)
+
+    response = _post(client, resource, admin_headers)
+
+    assert response.status_code == status, response.text
+    issues = _outcome(response)["issue"]
+    assert len(issues) == 1
+    assert message in issues[0]["diagnostics"]
+    if status == 422:
+        assert issues[0]["expression"][0].endswith(part)
+        assert issues[0]["expression"][1] == (
+            f"QuestionnaireResponse.repeat(item).where(linkId='{link_id}')"
+        )
+
+
+def test_comments_are_kept_as_native_json_keeps_them(client, admin_headers, organization_id):
+    resource = _example_response(organization_id, status="draft")
+    _item(resource, "pr_verification")["extension"] = [
+        {"url": COMMENT_URL, "valueString": "  Only the main page.  "}
+    ]
+
+    response = _post(client, resource, admin_headers)
+
+    stored = client.get(response.headers["Location"], headers=admin_headers).json()
+    (answer,) = [a for a in stored["answers"] if a["question_id"] == "pr_verification"]
+    assert answer["comment"] == "Only the main page."
