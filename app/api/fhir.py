@@ -17,7 +17,7 @@ from pydantic_core import to_json
 
 from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
 from app.config import PROJECT_ROOT
-from app.errors import AppError
+from app.errors import AppError, ErrorBody
 from app.fhir import terms
 from app.fhir.outcome import operation_outcome, outcome_for, validation_issues
 from app.fhir.questionnaire import questionnaire_resource
@@ -104,8 +104,10 @@ _OUTCOME_DESCRIPTIONS = {
     404: "No such questionnaire, version or organization within this key's organizations.",
     413: "The request body is too large.",
     422: (
-        "The answers do not fit the questionnaire, or a query parameter is unknown; each "
-        "issue's `expression` names the item (by position and by linkId)."
+        "The answers do not fit the questionnaire (each issue's `expression` names the item, "
+        "by position and by linkId), the response cannot be stored (no subject, a status "
+        "other than completed or in-progress, more than 1000 items), or a query parameter "
+        "is unknown."
     ),
 }
 
@@ -131,6 +133,9 @@ def _responses(success: int, resource_type: str, *codes: int) -> dict[int | str,
             "description": _OUTCOME_DESCRIPTIONS[code],
             "content": {terms.FHIR_JSON: {"schema": _OUTCOME_SCHEMA}},
         }
+    if 413 in codes:
+        # Refused by the size limit before any route runs, so in the native error shape.
+        responses[413] = {"description": _OUTCOME_DESCRIPTIONS[413], "model": ErrorBody}
     return responses
 
 

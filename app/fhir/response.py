@@ -80,6 +80,7 @@ def parse_resource(body: bytes) -> Any:
         found = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
         detail = f"Expected a QuestionnaireResponse resource, got {found!r}."
         raise UnreadableResource(detail, issues=[issue("structure", detail, ["resourceType"])])
+    _check_size(data)
     try:
         return QuestionnaireResponse.model_validate(data)
     except ValidationError as error:
@@ -91,6 +92,33 @@ def parse_resource(body: bytes) -> Any:
             f"The body is not a valid FHIR R4 QuestionnaireResponse ({len(issues)} problem(s)).",
             issues=issues,
         ) from None
+
+
+# As many as a native request may hold. Validating a FHIR resource costs about a
+# millisecond per hundred elements, so the count is checked before the model sees it.
+MAX_ITEMS = 1000
+MAX_ANSWERS = 2000
+
+
+def _check_size(data: dict[str, Any]) -> None:
+    items = answers = 0
+    pending = [data]
+    while pending and items <= MAX_ITEMS and answers <= MAX_ANSWERS:
+        node = pending.pop()
+        children = node.get("item")
+        if isinstance(children, list):
+            items += len(children)
+            pending += [c for c in children if isinstance(c, dict)]
+        given = node.get("answer")
+        if isinstance(given, list):
+            answers += len(given)
+            pending += [a for a in given if isinstance(a, dict)]
+    if items > MAX_ITEMS or answers > MAX_ANSWERS:
+        detail = (
+            f"A QuestionnaireResponse may hold at most {MAX_ITEMS} items and {MAX_ANSWERS} "
+            "answers; send large batches as several responses."
+        )
+        raise UnprocessableResponse(detail, issues=[issue("too-costly", detail, [f"{ROOT}.item"])])
 
 
 def _path(location: tuple[Any, ...]) -> str:
@@ -173,7 +201,7 @@ def _organization(subject: Any) -> uuid.UUID:
     try:
         return uuid.UUID(identifier)
     except ValueError:
-        detail = f"There is no organization {identifier!r} that this key can see."
+        detail = f"There is no organization {identifier[:64]!r} that this key can see."
         raise NotFound(detail, issues=[issue("not-found", detail, where)]) from None
 
 

@@ -613,3 +613,43 @@ def test_comments_are_kept_as_native_json_keeps_them(client, admin_headers, orga
     stored = client.get(response.headers["Location"], headers=admin_headers).json()
     (answer,) = [a for a in stored["answers"] if a["question_id"] == "pr_verification"]
     assert answer["comment"] == "Only the main page."
+
+
+def test_a_response_with_more_items_than_a_native_request_may_hold_is_refused_unread(
+    client, admin_headers, organization_id
+):
+    resource = _example_response(organization_id)
+    resource["item"] = [
+        {"linkId": f"q{n}", "answer": [{"valueBoolean": True}]} for n in range(1001)
+    ]
+
+    response = _post(client, resource, admin_headers)
+
+    assert response.status_code == 422
+    (issue,) = _outcome(response)["issue"]
+    assert issue["code"] == "too-costly"
+    assert issue["expression"] == ["QuestionnaireResponse.item"]
+
+
+def test_a_body_over_the_size_limit_gets_413(client, admin_headers, organization_id):
+    resource = _example_response(organization_id)
+    _item(resource, "se_anything_else")["answer"] = [{"valueString": "x" * 1_100_000}]
+
+    response = _post(client, resource, admin_headers)
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "payload_too_large"
+
+
+def test_the_openapi_description_gives_fhir_json_and_operation_outcomes(app):
+    operations = app.openapi()["paths"]
+    post = operations[URL]["post"]
+    read = operations["/fhir/r4/Questionnaire/{questionnaire_id}"]["get"]
+
+    assert post["tags"] == read["tags"] == ["fhir"]
+    assert set(post["requestBody"]["content"]) == {FHIR_JSON, "application/json"}
+    assert set(post["responses"]) == {"201", "400", "401", "404", "413", "422"}
+    for code in ("400", "401", "404", "422"):
+        schema = post["responses"][code]["content"][FHIR_JSON]["schema"]
+        assert schema["properties"]["resourceType"] == {"const": "OperationOutcome"}
+    assert set(read["responses"]) == {"200", "401", "404", "422"}
