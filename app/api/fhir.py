@@ -19,7 +19,7 @@ from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_q
 from app.config import PROJECT_ROOT
 from app.errors import AppError, ErrorBody
 from app.fhir import terms
-from app.fhir.outcome import operation_outcome, outcome_for, validation_issues
+from app.fhir.outcome import issue, operation_outcome, outcome_for, validation_issues
 from app.fhir.questionnaire import questionnaire_resource
 from app.fhir.response import response_resource
 from app.fhir.service import create_from_response
@@ -51,15 +51,8 @@ class FhirRoute(APIRoute):
             except RequestValidationError as error:
                 problems = list(error.errors())
                 if all(p.get("loc", ("",))[0] == "path" for p in problems):
-                    outcome = operation_outcome(
-                        [
-                            {
-                                "severity": "error",
-                                "code": "not-found",
-                                "diagnostics": "No such resource.",
-                            }
-                        ]
-                    )
+                    # A malformed id in the path names nothing that exists, as in the native API.
+                    outcome = operation_outcome([issue("not-found", "No such resource.")])
                     return fhir_json(outcome, status.HTTP_404_NOT_FOUND)
                 return fhir_json(
                     operation_outcome(validation_issues(problems)),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.config import PROJECT_ROOT
@@ -653,3 +653,32 @@ def test_the_openapi_description_gives_fhir_json_and_operation_outcomes(app):
         schema = post["responses"][code]["content"][FHIR_JSON]["schema"]
         assert schema["properties"]["resourceType"] == {"const": "OperationOutcome"}
     assert set(read["responses"]) == {"200", "401", "404", "422"}
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.one_of(
+        complete_answers.map(lambda answers: (answers, "submitted")),
+        draft_answers.map(lambda answers: (answers, "draft")),
+    )
+)
+def test_random_answers_posted_over_fhir_and_as_json_get_the_same_scores(
+    client, admin_headers, organization_id, case
+):
+    answers, status = case
+    natives = native_items(answers)
+    resource = questionnaire_response(EXPORTED_V1, organization_id, natives, status=status)
+    native = {
+        "organization_id": organization_id,
+        "questionnaire": {"id": "hospital-social-media", "version": 1},
+        "status": status,
+        "answers": natives,
+    }
+
+    by_fhir = _post(client, resource, admin_headers)
+    by_json = client.post("/v1/assessments", json=native, headers=admin_headers)
+
+    assert by_fhir.status_code == by_json.status_code == 201, by_fhir.text
+    stored = client.get(by_fhir.headers["Location"], headers=admin_headers).json()
+    assert stored["scores"] == by_json.json()["scores"]
+    assert stored["answers"] == by_json.json()["answers"]
