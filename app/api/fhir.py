@@ -15,7 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic_core import to_json
 
-from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
+from app.api.deps import (
+    AssessmentDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    reject_unknown_query_parameters,
+)
 from app.config import PROJECT_ROOT
 from app.errors import AppError, ErrorBody
 from app.fhir import terms
@@ -23,6 +29,9 @@ from app.fhir.outcome import issue, operation_outcome, outcome_for, validation_i
 from app.fhir.questionnaire import questionnaire_resource
 from app.fhir.response import response_resource
 from app.fhir.service import create_from_response
+from app.intake.models import Assessment
+from app.intake.service import definition_of
+from app.questionnaire.registry import QuestionnaireRegistry
 
 
 def fhir_json(resource: dict[str, Any], status_code: int = 200, **headers: str) -> Response:
@@ -94,7 +103,10 @@ _OUTCOME_SCHEMA = {
 _OUTCOME_DESCRIPTIONS = {
     400: "The body is not JSON, or not a FHIR R4 QuestionnaireResponse.",
     401: "No API key, or a malformed, unknown or revoked one.",
-    404: "No such questionnaire, version or organization within this key's organizations.",
+    404: (
+        "No such questionnaire, version, organization or assessment within this key's "
+        "organizations."
+    ),
     413: "The request body is too large.",
     422: (
         "The answers do not fit the questionnaire (each issue's `expression` names the item, "
@@ -213,18 +225,38 @@ def create_questionnaire_response(
 ) -> Response:
     """Store a QuestionnaireResponse as a new assessment, scored as native answers are.
 
-    201 with `Location` (the assessment in the native API) and the stored response, whose
-    `id` is the assessment's id.
+    201 with the stored response, whose `id` is the assessment's id; `Location` is where it
+    can be read again, and its `assessment` extension links the assessment (with its scores)
+    in the native API.
     """
     assessment = create_from_response(session, registry, principal, body)
-    location = str(request.url_for("get_assessment", assessment_id=assessment.id))
-    resource = response_resource(
-        registry.get(assessment.questionnaire_id, assessment.questionnaire_version).definition,
+    location = str(request.url_for("read_questionnaire_response", assessment_id=assessment.id))
+    resource = _stored_response(request, registry, assessment)
+    return fhir_json(resource, status.HTTP_201_CREATED, Location=location)
+
+
+@router.get(
+    "/QuestionnaireResponse/{assessment_id}",
+    summary="Read an assessment as a QuestionnaireResponse",
+    responses=_responses(200, "QuestionnaireResponse", 404),
+    response_class=Response,
+)
+def read_questionnaire_response(
+    assessment: AssessmentDep, request: Request, registry: RegistryDep
+) -> Response:
+    """Get an assessment's answers as a FHIR R4 QuestionnaireResponse (any source)."""
+    return fhir_json(_stored_response(request, registry, assessment))
+
+
+def _stored_response(
+    request: Request, registry: QuestionnaireRegistry, assessment: Assessment
+) -> dict[str, Any]:
+    return response_resource(
+        definition_of(registry, assessment),
         assessment_id=assessment.id,
         organization_id=assessment.organization_id,
         status=assessment.status,
-        authored=assessment.created_at,
+        authored=assessment.submitted_at or assessment.updated_at,
         answers=list(assessment.answers),
-        assessment_url=location,
+        assessment_url=str(request.url_for("get_assessment", assessment_id=assessment.id)),
     )
-    return fhir_json(resource, status.HTTP_201_CREATED, Location=location)

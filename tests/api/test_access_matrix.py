@@ -157,6 +157,12 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int, int]]] = {
         "home":               (201,  201,     201,       404,       201,       404),
         "other":              (201,  404,     404,       404,       404,       404),
     },
+    "GET /fhir/r4/QuestionnaireResponse/{assessment_id}": {
+        "home draft":         (200,  200,     200,       404,       200,       404),
+        "home submitted":     (200,  200,     200,       404,       200,       404),
+        "other draft":        (200,  404,     404,       404,       404,       404),
+        "other submitted":    (200,  404,     404,       404,       404,       404),
+    },
     # No runner renders jobs in these tests, so a job's PDF is never ready: 409.
     "GET /v1/reports/{job_id}/pdf": {
         "home job":           (409,  409,     409,       404,       409,       404),

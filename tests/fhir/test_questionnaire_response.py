@@ -64,6 +64,12 @@ def _example_response(organization_id: str, name: str = "community-hospital", **
     return questionnaire_response(EXPORTED_V1, organization_id, example(name)["answers"], **changes)
 
 
+def _assessment(client, response, headers: dict[str, str]) -> dict[str, Any]:
+    """The native view of the assessment a FHIR post created, from the link it gives."""
+    (link,) = response.json()["extension"]
+    return client.get(link["valueUrl"], headers=headers).json()
+
+
 def _item(resource: dict[str, Any], link_id: str) -> dict[str, Any]:
     return next(i for g in resource["item"] for i in g["item"] if i["linkId"] == link_id)
 
@@ -86,7 +92,7 @@ def test_an_exported_questionnaire_answered_and_posted_scores_exactly_as_native_
 
     assert by_fhir.status_code == 201, by_fhir.text
     assert by_json.status_code == 201, by_json.text
-    stored = client.get(by_fhir.headers["Location"], headers=admin_headers).json()
+    stored = _assessment(client, by_fhir, admin_headers)
     assert stored["id"] == by_fhir.json()["id"]
     assert stored["source"] == "fhir"
     assert stored["status"] == "submitted"
@@ -105,12 +111,15 @@ def test_the_stored_response_comes_back_as_valid_fhir_with_the_assessment_id(
     assert response.headers["content-type"] == FHIR_JSON
     body = response.json()
     parsed = QuestionnaireResponse.model_validate(body)
-    assert parsed.id == response.headers["Location"].rsplit("/", 1)[1]
+    assert response.headers["Location"].endswith(f"/fhir/r4/QuestionnaireResponse/{parsed.id}")
     assert parsed.subject.reference == f"Organization/{organization_id}"
     assert parsed.questionnaire == f"{EXPORTED_V1['url']}|1"
     assert parsed.status == "completed"
-    assert body["extension"][0]["valueUrl"] == response.headers["Location"]
-    assert response.headers["Location"].endswith(f"/v1/assessments/{parsed.id}")
+    assert body["extension"][0]["valueUrl"].endswith(f"/v1/assessments/{parsed.id}")
+    read_back = client.get(response.headers["Location"], headers=admin_headers)
+    assert read_back.status_code == 200
+    assert read_back.headers["content-type"] == FHIR_JSON
+    assert read_back.json() == body
 
 
 def test_the_returned_response_posted_again_stores_the_same_answers(
@@ -135,7 +144,7 @@ def test_in_progress_is_stored_as_a_partial_draft(client, admin_headers, organiz
 
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "in-progress"
-    stored = client.get(response.headers["Location"], headers=admin_headers).json()
+    stored = _assessment(client, response, admin_headers)
     assert stored["status"] == "draft"
     assert [a["question_id"] for a in stored["answers"]] == [a["question_id"] for a in answers]
 
@@ -610,7 +619,7 @@ def test_comments_are_kept_as_native_json_keeps_them(client, admin_headers, orga
 
     response = _post(client, resource, admin_headers)
 
-    stored = client.get(response.headers["Location"], headers=admin_headers).json()
+    stored = _assessment(client, response, admin_headers)
     (answer,) = [a for a in stored["answers"] if a["question_id"] == "pr_verification"]
     assert answer["comment"] == "Only the main page."
 
@@ -679,6 +688,48 @@ def test_random_answers_posted_over_fhir_and_as_json_get_the_same_scores(
     by_json = client.post("/v1/assessments", json=native, headers=admin_headers)
 
     assert by_fhir.status_code == by_json.status_code == 201, by_fhir.text
-    stored = client.get(by_fhir.headers["Location"], headers=admin_headers).json()
+    stored = _assessment(client, by_fhir, admin_headers)
     assert stored["scores"] == by_json.json()["scores"]
     assert stored["answers"] == by_json.json()["answers"]
+
+
+# -- any assessment, read back as a QuestionnaireResponse ------------------------------------
+
+
+def test_an_assessment_posted_as_native_json_reads_back_as_a_response_that_reposts_the_same(
+    client, admin_headers, organization_id
+):
+    native = {**example("academic-medical-center"), "organization_id": organization_id}
+    created = client.post("/v1/assessments", json=native, headers=admin_headers).json()
+
+    response = client.get(f"{URL}/{created['id']}", headers=admin_headers)
+    reposted = _post(client, response.json(), admin_headers)
+
+    assert response.status_code == 200
+    QuestionnaireResponse.model_validate(response.json())
+    assert response.json()["id"] == created["id"]
+    assert _assessment(client, reposted, admin_headers)["answers"] == created["answers"]
+    assert _assessment(client, reposted, admin_headers)["scores"] == created["scores"]
+
+
+def test_a_draft_reads_back_in_progress(client, admin_headers, organization_id):
+    resource = _example_response(organization_id, status="draft")
+    created = _post(client, resource, admin_headers).json()
+
+    response = client.get(f"{URL}/{created['id']}", headers=admin_headers)
+
+    assert response.json()["status"] == "in-progress"
+
+
+@pytest.mark.parametrize("target", ["foreign", "missing", "not an id"])
+def test_an_assessment_out_of_scope_is_a_404_operation_outcome(
+    client, admin_headers, make_key, make_organization, organization_id, target
+):
+    created = _post(client, _example_response(organization_id), admin_headers).json()
+    partner = bearer(make_key("partner", [make_organization("Elsewhere Clinic").id]))
+    path = {"foreign": created["id"], "missing": str(uuid.uuid4()), "not an id": "lakeside"}
+
+    response = client.get(f"{URL}/{path[target]}", headers=partner)
+
+    assert response.status_code == 404
+    assert _outcome(response)["issue"][0]["code"] == "not-found"
