@@ -164,10 +164,16 @@ def test_status_all_and_draft_include_drafts(client, admin_headers, two_assessed
     params = {"organization_id": str(lakeside.id)}
 
     every = _csv_rows(
-        client.get("/v1/exports/assessments.csv", params={**params, "status": "all"}, headers=admin_headers)
+        client.get(
+            "/v1/exports/assessments.csv", params={**params, "status": "all"}, headers=admin_headers
+        )
     )
     drafts = _csv_rows(
-        client.get("/v1/exports/assessments.csv", params={**params, "status": "draft"}, headers=admin_headers)
+        client.get(
+            "/v1/exports/assessments.csv",
+            params={**params, "status": "draft"},
+            headers=admin_headers,
+        )
     )
 
     assert sorted(row["status"] for row in every) == ["draft", "submitted"]
