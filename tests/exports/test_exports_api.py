@@ -67,7 +67,7 @@ def two_assessed(client, admin_headers, make_organization):
 
 
 def test_csv_rows_carry_the_scores_and_answers_the_api_gives(client, admin_headers, two_assessed):
-    lakeside, university, assessments = two_assessed
+    lakeside, _, assessments = two_assessed
 
     response = client.get(
         "/v1/exports/assessments.csv",
@@ -121,7 +121,7 @@ def test_columns_are_fixed_then_dimensions_then_questions_in_questionnaire_order
 
 
 def test_xlsx_holds_the_same_rows_with_numbers_as_numbers(client, admin_headers, two_assessed):
-    _, university, assessments = two_assessed
+    _, _, assessments = two_assessed
     csv_rows = _csv_rows(client.get("/v1/exports/assessments.csv", headers=admin_headers))
 
     response = client.get("/v1/exports/assessments.xlsx", headers=admin_headers)
@@ -185,7 +185,7 @@ def test_status_all_and_draft_include_drafts(client, admin_headers, two_assessed
 def test_a_consultant_exports_only_its_own_organizations(
     client, admin_headers, make_key, two_assessed, extension
 ):
-    lakeside, university, assessments = two_assessed
+    lakeside, university, _ = two_assessed
     consultant = bearer(make_key("consultant", [lakeside.id]))
 
     response = client.get(f"/v1/exports/assessments.{extension}", headers=consultant)
