@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
@@ -448,7 +449,9 @@ def _print_summary(outcomes: list[FileOutcome]) -> None:
     ):
         detail = outcome.file.name if outcome.file else outcome.reason or ""
         style = {Result.FAILED: "red", Result.SKIPPED: "yellow"}.get(outcome.result)
-        table.add_row(outcome.organization_name, outcome.result.value, detail, style=style)
+        # Names and reasons are data: Text, so that "[b]" in a name is not read as markup.
+        cells = (Text(outcome.organization_name), Text(outcome.result.value), Text(detail))
+        table.add_row(*cells, style=style)
     out.print(table)
     counts = {result: sum(o.result is result for o in outcomes) for result in Result}
     out.print(

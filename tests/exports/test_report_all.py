@@ -128,7 +128,7 @@ def test_report_all_writes_every_latest_report_as_the_api_serves_it(
 
 
 def test_report_all_reports_failures_with_their_reason_and_exit_code_1(env, tmp_path):
-    arrange(env["SMM_DATABASE_URL"], {"Lakeside Community Hospital": "community-hospital"})
+    arrange(env["SMM_DATABASE_URL"], {"Lakeside [b]Community[/b] Hospital": "community-hospital"})
 
     result = run_smm(
         "report",
@@ -142,6 +142,7 @@ def test_report_all_reports_failures_with_their_reason_and_exit_code_1(env, tmp_
     assert result.returncode == 1
     assert "0 rendered, 0 from cache, 1 failed, 0 skipped." in result.stdout
     assert "rendering took longer than 0.001 s" in result.stdout
+    assert "Lakeside [b]Community[/b] Hospital" in result.stdout  # shown as typed, not markup
     assert list((tmp_path / "reports").iterdir()) == []
 
 
