@@ -6,12 +6,13 @@ import json
 import sys
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
@@ -22,6 +23,12 @@ from app.intake.validation import Answer, check_answers
 from app.questionnaire.loader import DefinitionError, LoadedDefinition, load_directory
 from app.questionnaire.registry import PublishedVersionChanged, QuestionnaireRegistry
 from app.scoring import AssessmentScore, score_answers
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.auth.service import Principal
+    from app.exports.bulk import FileOutcome
 
 cli = typer.Typer(
     help="smm-assess: social-media maturity assessment for hospitals.",
@@ -268,28 +275,98 @@ def roadmap(
 
 @cli.command()
 def report(
-    answers_file: Annotated[Path, typer.Argument(help="Answers as JSON (see examples/).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the PDF.")],
-    beds: Beds = 100,
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="Where to write the PDF (with --all: a directory)."),
+    ],
+    answers_file: Annotated[
+        Path | None, typer.Argument(help="Answers as JSON (see examples/); not with --all.")
+    ] = None,
+    every_organization: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Render every organization's latest submitted assessment from the database.",
+        ),
+    ] = False,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            "--consultant",
+            help="With --all: only the organizations this API key (prefix or id) may see.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=16, help="With --all: reports rendered at once (1).")
+    ] = None,
+    beds: Annotated[
+        int | None,
+        typer.Option(min=0, max=20000, help="Licensed beds (sets the price band; default 100)."),
+    ] = None,
     target: TargetOption = None,
     budget: BudgetOption = None,
     exclude: ExcludeOption = None,
     organization: Annotated[
-        str, typer.Option(help="The organization's name.")
-    ] = "Your organization",
-    org_type: Annotated[str, typer.Option("--type", help="community_hospital, ...")] = "other",
-    state: Annotated[str, typer.Option(help="Two-letter state code.")] = "MN",
+        str | None, typer.Option(help="The organization's name (default: Your organization).")
+    ] = None,
+    org_type: Annotated[
+        str | None, typer.Option("--type", help="community_hospital, ... (default: other).")
+    ] = None,
+    state: Annotated[str | None, typer.Option(help="Two-letter state code (default MN).")] = None,
     assessed_on: Annotated[
         str | None, typer.Option("--date", help="Assessment date (YYYY-MM-DD).")
     ] = None,
 ) -> None:
-    """Write the roadmap report PDF for an answers file, offline; no server needed."""
+    """Write the roadmap report PDF for an answers file, offline; or, with --all, every
+    organization's report from the database into a directory."""
+    if every_organization:
+        if answers_file is not None:
+            raise _fail("give an answers file or --all, not both")
+        # These describe one offline answers file; with --all each organization's own
+        # details and roadmap settings come from the database.
+        offline = {
+            "--beds": beds,
+            "--target": target,
+            "--budget": budget,
+            "--exclude": exclude,
+            "--organization": organization,
+            "--type": org_type,
+            "--state": state,
+            "--date": assessed_on,
+        }
+        if given := [name for name, value in offline.items() if value is not None]:
+            raise _fail(
+                f"{', '.join(given)}: only for one answers file; with --all each "
+                "organization's details and roadmap settings come from the database"
+            )
+        _report_all(output, key, workers or 1)
+        return
+    if answers_file is None:
+        raise _fail(
+            "give an answers file to report on, or --all to render every organization's "
+            "report from the database"
+        )
+    if given := [name for name, value in {"--key": key, "--workers": workers}.items() if value]:
+        raise _fail(f"{', '.join(given)}: only with --all")
+    inputs = _offline_inputs(
+        answers_file,
+        100 if beds is None else beds,
+        organization or "Your organization",
+        org_type or "other",
+        (state or "MN").upper(),
+        assessed_on,
+    )
+    _report_file(output, inputs, _plan_request(target, budget, exclude))
+
+
+def _report_file(output: Path, inputs: ReportInputs, request: PlanRequest) -> None:
+    """Render one report in this process and write it."""
     from app.delivery.service import report_html
     from app.reports.render import render_pdf
 
-    inputs = _offline_inputs(answers_file, beds, organization, org_type, state.upper(), assessed_on)
     try:
-        html = report_html(inputs, _plan_request(target, budget, exclude))
+        html = report_html(inputs, request)
     except AppError as exc:
         raise _fail(_problems(exc)) from exc
     pdf = render_pdf(html)
@@ -298,6 +375,89 @@ def report(
     except OSError as exc:
         raise _fail(f"cannot write {output}: {exc.strerror}") from exc
     out.print(f"Wrote {output} ({len(pdf) // 1024} KiB).")
+
+
+def _report_all(directory: Path, key: str | None, workers: int) -> None:
+    """Render every organization's (or one key's organizations') latest report into a
+    directory with a progress bar, then a summary; exit code 1 if any failed."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from app.db import session_factory, transaction
+    from app.exports.bulk import Result, render_all
+    from app.exports.service import latest_submitted
+    from app.main import load_registry
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(f"cannot create the directory {directory}: {exc.strerror}") from exc
+    if not directory.is_dir():
+        raise _fail(f"{directory} is not a directory; with --all, -o names one")
+    settings = get_settings()
+    engine = _database(settings)
+    try:
+        registry = load_registry(settings, engine)
+        factory = session_factory(engine)
+        with transaction(factory) as session:
+            principal = _principal(session, key) if key else None
+            selection = latest_submitted(session, principal)
+        outcomes: list[FileOutcome] = []
+        renders = sum(item.assessment_id is not None for item in selection)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as progress:
+            task = progress.add_task("Rendering roadmaps", total=renders)
+            for outcome in render_all(factory, registry, settings, selection, directory, workers):
+                outcomes.append(outcome)
+                if outcome.result is not Result.SKIPPED:
+                    progress.advance(task)
+    except (DefinitionError, PublishedVersionChanged) as exc:
+        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
+    finally:
+        engine.dispose()
+    _print_summary(outcomes)
+    if any(o.result is Result.FAILED for o in outcomes):
+        raise typer.Exit(1)
+
+
+def _principal(session: Session, reference: str) -> Principal:
+    """The scope of an API key given by prefix, id or token; a revoked key is refused."""
+    from app.auth.service import Principal, find_key
+
+    try:
+        api_key = find_key(session, reference)
+    except AppError as exc:
+        raise _fail(exc.detail) from exc
+    if api_key.revoked_at is not None:
+        raise _fail(f"the API key {api_key.prefix} is revoked")
+    return Principal(key_id=api_key.id, role=Role(api_key.role))
+
+
+def _print_summary(outcomes: list[FileOutcome]) -> None:
+    from app.exports.bulk import Result
+
+    order = {Result.FAILED: 0, Result.SKIPPED: 1, Result.RENDERED: 2, Result.CACHED: 3}
+    table = Table(title="Roadmap reports")
+    for column in ("Organization", "Result", "File or reason"):
+        table.add_column(column, overflow="fold")
+    for outcome in sorted(
+        outcomes, key=lambda o: (order[o.result], o.organization_name.casefold())
+    ):
+        detail = outcome.file.name if outcome.file else outcome.reason or ""
+        style = {Result.FAILED: "red", Result.SKIPPED: "yellow"}.get(outcome.result)
+        # Names and reasons are data: Text, so that "[b]" in a name is not read as markup.
+        cells = (Text(outcome.organization_name), Text(outcome.result.value), Text(detail))
+        table.add_row(*cells, style=style)
+    out.print(table)
+    counts = {result: sum(o.result is result for o in outcomes) for result in Result}
+    out.print(
+        f"{counts[Result.RENDERED]} rendered, {counts[Result.CACHED]} from cache, "
+        f"{counts[Result.FAILED]} failed, {counts[Result.SKIPPED]} skipped."
+    )
 
 
 @keys_cli.command("create")

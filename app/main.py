@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import __version__
 from app.api import (
     assessments,
+    batches,
+    exports,
     fhir,
     health,
     invitations,
@@ -101,6 +103,7 @@ def create_app(
                     "posted as QuestionnaireResponse; errors as OperationOutcome."
                 ),
             },
+            {"name": "exports", "description": "Assessments as CSV and Excel, within scope."},
             {"name": "health", "description": "Probes."},
         ],
     )
@@ -110,7 +113,17 @@ def create_app(
         app.state.session_factory = session_factory(engine)
     if registry is not None:
         app.state.registry = registry
-    routers = (questionnaires, organizations, assessments, reports, invitations, fhir, health)
+    routers = (
+        questionnaires,
+        organizations,
+        assessments,
+        reports,
+        batches,
+        exports,
+        invitations,
+        fhir,
+        health,
+    )
     for module in routers:
         app.include_router(module.router)
     _install_error_handlers(app)

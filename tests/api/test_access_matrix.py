@@ -168,6 +168,28 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int, int]]] = {
         "home job":           (409,  409,     409,       404,       409,       404),
         "other job":          (409,  404,     404,       404,       404,       404),
     },
+    # Batches are a consultant's tool: partners get 403. A listed organization out of scope
+    # is an item error inside the 202, worded exactly as for one that does not exist.
+    "POST /v1/reports/batch": {
+        "-":                  (202,  202,     202,       202,       403,       403),
+        "home":               (202,  202,     202,       202,       403,       403),
+        "other":              (202,  202,     202,       202,       403,       403),
+    },
+    "GET /v1/reports": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+        "home":               (200,  200,     200,       404,       200,       404),
+        "other":              (200,  404,     404,       404,       404,       404),
+    },
+    "GET /v1/exports/assessments.csv": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+        "home":               (200,  200,     200,       404,       200,       404),
+        "other":              (200,  404,     404,       404,       404,       404),
+    },
+    "GET /v1/exports/assessments.xlsx": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+        "home":               (200,  200,     200,       404,       200,       404),
+        "other":              (200,  404,     404,       404,       404,       404),
+    },
 }
 # fmt: on
 EXPECTED = {
@@ -177,6 +199,13 @@ EXPECTED = {
 }
 
 PUBLIC_ROUTES = {"GET /healthz", "GET /readyz"}
+# Routes whose target organization goes in the query (`?organization_id=`).
+ORGANIZATION_FILTERED = {
+    "GET /v1/assessments",
+    "GET /v1/reports",
+    "GET /v1/exports/assessments.csv",
+    "GET /v1/exports/assessments.xlsx",
+}
 # Aimed at home's objects (its draft where there is one), which the keys would otherwise reach.
 AUTHENTICATED = [
     pytest.param(route, target, id=f"{route} -> {target}")
@@ -244,7 +273,7 @@ class World:
             path = path.replace("{job_id}", self.job(organization))
         if "{invitation_id}" in path:
             path = path.replace("{invitation_id}", self.invitation(organization))
-        if route == "GET /v1/assessments" and org_id:
+        if route in ORGANIZATION_FILTERED and org_id:
             path += f"?organization_id={org_id}"
         body: dict[str, Any] | None = {
             "POST /v1/organizations": NEW_ORGANIZATION,
@@ -254,6 +283,7 @@ class World:
             "POST /fhir/r4/QuestionnaireResponse": questionnaire_response(
                 EXPORTED_V1, org_id, ANSWERS["answers"]
             ),
+            "POST /v1/reports/batch": {"organization_ids": [org_id]} if org_id else None,
         }.get(route)
         return method, path, body
 

@@ -1,0 +1,141 @@
+"""Reports for many organizations at once, and the list of report jobs to follow them by."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, Field
+
+from app.api.deps import (
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    reject_unknown_query_parameters,
+)
+from app.api.reports import ReportJobRead, _job_read
+from app.api.responses import errors
+from app.exports import batches
+from app.jobs.models import JobStatus, ReportJob
+from app.schemas import RequestModel
+
+router = APIRouter(
+    tags=["roadmaps and reports"], dependencies=[Depends(reject_unknown_query_parameters)]
+)
+
+
+class ReportBatchCreate(RequestModel):
+    """Which organizations to render; all of the key's organizations when left out."""
+
+    organization_ids: list[uuid.UUID] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Only these organizations. Ids the key cannot see are listed in `errors`.",
+    )
+
+
+class ReportJobSummary(ReportJobRead):
+    """A report job with the organization it is for."""
+
+    organization_id: uuid.UUID
+    organization_name: str
+
+
+class SkippedOrganizationRead(BaseModel):
+    organization_id: uuid.UUID
+    organization_name: str
+    reason: str = Field(description="Why no report was queued, e.g. no submitted assessment.")
+
+
+class BatchItemError(BaseModel):
+    """A requested organization that is not there for this key (as a 404 would say)."""
+
+    organization_id: uuid.UUID
+    error: str = Field(examples=["not_found"])
+    detail: str
+
+
+class ReportBatchRead(BaseModel):
+    jobs: list[ReportJobSummary] = Field(
+        description="One job per organization, for its latest submitted assessment; poll "
+        "`GET /v1/reports/{id}` (or `GET /v1/reports`) until each is done."
+    )
+    skipped: list[SkippedOrganizationRead]
+    errors: list[BatchItemError]
+
+
+class ReportJobPage(BaseModel):
+    items: list[ReportJobSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+def _summary(job: ReportJob, organization_name: str) -> ReportJobSummary:
+    return ReportJobSummary(
+        **_job_read(job).model_dump(),
+        organization_id=job.organization_id,
+        organization_name=organization_name,
+    )
+
+
+@router.post(
+    "/v1/reports/batch",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(400, 403, 413, 422),
+)
+def create_report_batch(
+    session: SessionDep,
+    registry: RegistryDep,
+    principal: PrincipalDep,
+    body: ReportBatchCreate | None = None,
+) -> ReportBatchRead:
+    """Queue the roadmap report of every organization the key manages (admins and consultants).
+
+    Each organization with a submitted assessment gets one job for its latest one, planned
+    with the organization's own roadmap settings; organizations without one are listed as
+    skipped. Partner keys get 403: batches are a consultant's tool.
+    """
+    wanted = body.organization_ids if body is not None else None
+    outcome = batches.queue_reports(session, registry, principal, wanted)
+    return ReportBatchRead(
+        jobs=[_summary(q.job, q.organization_name) for q in outcome.queued],
+        skipped=[
+            SkippedOrganizationRead(
+                organization_id=s.organization_id,
+                organization_name=s.organization_name,
+                reason=s.reason,
+            )
+            for s in outcome.skipped
+        ],
+        errors=[
+            BatchItemError(organization_id=m.organization_id, error="not_found", detail=m.detail)
+            for m in outcome.missing
+        ],
+    )
+
+
+@router.get("/v1/reports", responses=errors(404))
+def list_report_jobs(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
+    organization_id: Annotated[
+        uuid.UUID | None, Query(description="Only this organization's jobs.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")] = 0,
+) -> ReportJobPage:
+    """Report jobs of the key's organizations, newest first: follow a batch to the end."""
+    rows, total = batches.list_jobs(
+        session,
+        principal,
+        status=status.value if status is not None else None,
+        organization_id=organization_id,
+        limit=limit,
+        offset=offset,
+    )
+    return ReportJobPage(
+        items=[_summary(job, name) for job, name in rows], total=total, limit=limit, offset=offset
+    )

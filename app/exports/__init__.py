@@ -1,0 +1,1 @@
+"""Bulk work across organizations: assessment exports (CSV, XLSX) and batches of reports."""
