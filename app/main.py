@@ -16,7 +16,16 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api import assessments, health, invitations, organizations, questionnaires, reports
+from app.api import (
+    assessments,
+    audit,
+    health,
+    invitations,
+    organizations,
+    questionnaires,
+    reports,
+)
+from app.api.unit_of_work import install_unit_of_work
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
@@ -86,6 +95,7 @@ def create_app(
                 "description": "Costed, phased roadmaps and their PDF reports.",
             },
             {"name": "invitations", "description": "Links to the web form for hospital staff."},
+            {"name": "audit", "description": "Who wrote, downloaded, signed in or was refused."},
             {"name": "health", "description": "Probes."},
         ],
     )
@@ -95,11 +105,13 @@ def create_app(
         app.state.session_factory = session_factory(engine)
     if registry is not None:
         app.state.registry = registry
-    routers = (questionnaires, organizations, assessments, reports, invitations, health)
+    routers = (questionnaires, organizations, assessments, reports, invitations, audit, health)
     for module in routers:
         app.include_router(module.router)
     _install_error_handlers(app)
     install_web(app, settings)
+    # Inside the body limit: the unit of work reads whole bodies to fingerprint retries.
+    install_unit_of_work(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

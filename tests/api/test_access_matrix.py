@@ -89,6 +89,13 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int, int]]] = {
         "home":               (201,  201,     201,       404,       201,       404),
         "other":              (201,  404,     404,       404,       404,       404),
     },
+    "POST /v1/assessments/batch": {
+        "home":               (200,  200,     200,       200,       200,       200),
+        "other":              (200,  200,     200,       200,       200,       200),
+    },
+    "GET /v1/audit": {
+        "-":                  (200,  403,     403,       403,       403,       403),
+    },
     "GET /v1/assessments": {
         "-":                  (200,  200,     200,       200,       200,       200),
         "home":               (200,  200,     200,       404,       200,       404),
