@@ -32,7 +32,7 @@ from app.audit import service as audit
 from app.audit.service import ANONYMOUS, Actor, Entry, Outcome
 from app.auth.service import Principal
 from app.config import Settings
-from app.db import utcnow
+from app.db import Base, utcnow
 from app.idempotency import service as idempotency
 from app.idempotency.service import IdempotencyCandidate, IdempotentRequest, Replay
 from app.intake.models import Assessment
@@ -50,7 +50,7 @@ ASGIApp = Callable[[Message, Receive, Send], Awaitable[None]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Path parameters that name an object, so that a 404 on one that exists outside the
 # caller's scope is recorded as a denial, on routes written before or after this one.
-_SCOPED_OBJECTS: dict[str, type[Organization | Assessment | ReportJob | Invitation]] = {
+_SCOPED_OBJECTS: dict[str, type[Base]] = {
     "organization_id": Organization,
     "assessment_id": Assessment,
     "job_id": ReportJob,
@@ -251,14 +251,18 @@ def _record(session: Session, scope: Message, response: _Response, request_body:
     out_of_scope = bool(state.get("audit_out_of_scope"))
     if response.status == 404 and principal is not None and not out_of_scope:
         out_of_scope = _hides_existing_object(session, scope, request_json, state)
-    action = state.get("audit_action") or audit.action_name(route.name, download=download)
+    action = state.get("audit_action") or audit.action_name(
+        route.name, route.path, download=download
+    )
     outcome = audit.outcome_of(response.status, out_of_scope=out_of_scope)
     if action.startswith("auth.") and response.status >= 400:
         outcome = Outcome.DENIED  # a sign-in that did not work is a refused access
     if not (writes or download or state.get("audit_action") or outcome is Outcome.DENIED):
         return
-    object_type, object_id = _object(route.name, scope, response_json)
+    object_type, object_id = _object(route, scope, response_json)
     detail: dict[str, Any] = {"method": method, "route": route.path}
+    if isinstance(state.get("audit_detail"), dict):
+        detail.update(state["audit_detail"])  # counts and ids a route chose to add
     if state.get("audit_denial_reason") and response.status == 401:
         detail["reason"] = state["audit_denial_reason"]
     audit.record(
@@ -289,10 +293,10 @@ def _actor(state: dict[str, Any], principal: Principal | None) -> Actor:
     return ANONYMOUS
 
 
-def _object(route_name: str, scope: Message, response_json: Any) -> tuple[str | None, str | None]:
+def _object(route: APIRoute, scope: Message, response_json: Any) -> tuple[str | None, str | None]:
     """What the request acted on: the object a write returned, else the last id in the path."""
     if isinstance(response_json, dict) and isinstance(response_json.get("id"), str):
-        noun = audit.action_name(route_name).split(".", 1)[0]
+        noun = audit.action_name(route.name, route.path).split(".", 1)[0]
         return noun, response_json["id"]
     ids = [(k, v) for k, v in scope.get("path_params", {}).items() if k.endswith("_id")]
     if ids:
@@ -338,10 +342,12 @@ def _hides_existing_object(
         object_id = _uuid(value)
         if model is None or object_id is None:
             continue
-        found = session.get(model, object_id)
+        found: Any = session.get(model, object_id)
         if found is not None:
-            organization = found.id if isinstance(found, Organization) else found.organization_id
-            state["audit_organization_id"] = organization
+            # Every scoped object belongs to an organization; an organization to itself.
+            state["audit_organization_id"] = (
+                found.id if isinstance(found, Organization) else found.organization_id
+            )
             return True
     return False
 

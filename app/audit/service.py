@@ -113,14 +113,16 @@ def outcome_of(status_code: int, *, out_of_scope: bool = False) -> Outcome:
     return Outcome.FAILED
 
 
-def action_name(route_name: str, *, download: bool = False) -> str:
+def action_name(route_name: str, route_path: str = "", *, download: bool = False) -> str:
     """A stable action from a route's function name: ``create_assessment`` -> ``assessment.create``.
 
     The first word is the verb, the rest the object; a download is ``<object>.download``.
+    A one-word name (``submit`` on ``/form/submit``) takes the path's first word as object.
     """
     verb, _, noun = route_name.partition("_")
     if not noun:
-        noun, verb = verb, "call"
+        words = [w for w in route_path.split("/") if w and not w.startswith("{") and w != "v1"]
+        noun = words[0] if words else "request"
     return f"{noun}.download" if download else f"{noun}.{verb}"
 
 
