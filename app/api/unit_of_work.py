@@ -251,6 +251,8 @@ def _record(session: Session, scope: Message, response: _Response, request_body:
     out_of_scope = bool(state.get("audit_out_of_scope"))
     if response.status == 404 and principal is not None and not out_of_scope:
         out_of_scope = _hides_existing_object(session, scope, request_json, state)
+    elif response.status >= 400 and state.get("audit_organization_id") is None:
+        _hides_existing_object(session, scope, request_json, state)  # for its organization
     action = state.get("audit_action") or audit.action_name(
         route.name, route.path, download=download
     )

@@ -91,9 +91,7 @@ def test_the_same_key_with_a_different_body_is_a_conflict_naming_the_header(
     body = _assessment_body(organization)
     client.post("/v1/assessments", json=body, headers=headers)
 
-    response = client.post(
-        "/v1/assessments", json={**body, "status": "draft"}, headers=headers
-    )
+    response = client.post("/v1/assessments", json={**body, "status": "draft"}, headers=headers)
 
     assert response.status_code == 409
     assert response.json()["error"] == "conflict"
