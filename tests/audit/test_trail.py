@@ -14,7 +14,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiKey
 from app.auth.service import KEY_PATTERN
 from tests.conftest import bearer, example
-from tests.web.conftest import app_settings, csrf_of, invite, invited, visitor  # noqa: F401
+from tests.web.conftest import csrf_of
 
 ORGANIZATION = {
     "name": "Riverside Regional Medical Center",
@@ -315,7 +315,8 @@ def test_the_trail_filters_and_pages_newest_first(client, db, make_key, make_org
     ids = [e["id"] for e in mine["items"]]
     assert ids == sorted(ids, reverse=True)
     assert [e["id"] for e in first["items"] + rest["items"]] == ids
-    assert denied["total"] == 1 and denied["items"][0]["status_code"] == 403
+    assert denied["total"] == 1
+    assert denied["items"][0]["status_code"] == 403
     assert later["total"] == 0
     assert {e["organization_id"] for e in one_org["items"]} == {mine["items"][0]["organization_id"]}
 

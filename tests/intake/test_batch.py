@@ -79,7 +79,8 @@ def test_exactly_the_good_items_are_stored(client, db, admin_headers, make_organ
             assert item["assessment"]["organization_id"] == str(organization.id)
             assert item["assessment"]["overall_level"] >= 1
             continue
-        assert item["error"] and item["detail"]
+        assert item["error"]
+        assert item["detail"]
         field = BAD_ITEMS[kind][1]
         if field is not None:
             fields = [e["field"] for e in item["errors"]]
