@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 from anyio import to_thread
 from fastapi import FastAPI, Request, Response
@@ -335,8 +336,12 @@ def _organization_id(
 def _hides_existing_object(
     session: Session, scope: Message, request_json: Any, state: dict[str, Any]
 ) -> bool:
-    """Whether a 404 was about an object that exists: then the caller was out of scope."""
+    """Whether a 404 was about an object that exists: then the caller was out of scope.
+
+    Objects are named by id in the path, the query or a JSON body's ``organization_id``.
+    """
     named: list[tuple[str, Any]] = list(scope.get("path_params", {}).items())
+    named += parse_qsl(scope.get("query_string", b"").decode("latin-1"))
     if isinstance(request_json, dict) and "organization_id" in request_json:
         named.append(("organization_id", request_json["organization_id"]))
     for name, value in named:
