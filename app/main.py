@@ -44,6 +44,10 @@ Scores a hospital's answers to a social-media maturity questionnaire on three di
 Authenticate with an API key from `smm keys create`: `Authorization: Bearer smm_...`.
 Errors are JSON: `{"error": "<code>", "detail": "<sentence>"}`; 422 bodies add `errors`,
 each naming the field (e.g. `answers[3].value`) and the question id.
+
+Retry any POST safely with an `Idempotency-Key: <1-255 visible ASCII characters>` header:
+a retry of the same request gets the first response again (`Idempotent-Replayed: true`)
+and stores nothing new; the same key on a different request is 409. Keys last 24 hours.
 """
 
 

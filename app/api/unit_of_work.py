@@ -11,6 +11,9 @@ It applies to every route, including routes added later, without their doing any
   POST, its 4xx response) is written in a transaction of its own.
 - Reads are committed as they always were; downloads (file responses), denials and
   sign-ins are then recorded in a short transaction of their own.
+
+A write's background tasks (none so far) would run before its commit: they must not wait
+for a database connection of their own, which SQLite's single one cannot give them.
 """
 
 from __future__ import annotations
