@@ -172,7 +172,15 @@ def _finish(scope: Message, response: _Response, request_body: bytes) -> bool:
         log.exception("could not finish %s %s", scope["method"], _template(scope))
         if session is not None:
             session.rollback()
-        return not (writes and succeeded)
+        if not (writes and succeeded):
+            return True
+        # The write is lost and the client gets a 500: record that instead, if we can.
+        response.status, response.body = 500, bytearray()
+        try:
+            _record_alone(session, scope, response, request_body)
+        except Exception:
+            log.exception("could not record the failure of %s", _template(scope))
+        return False
     finally:
         if session is not None:
             session.close()

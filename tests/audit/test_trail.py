@@ -325,3 +325,43 @@ def test_an_unknown_filter_is_422(client, admin_headers):
     response = client.get("/v1/audit", params={"actor": "x"}, headers=admin_headers)
 
     assert response.status_code == 422
+
+
+def test_a_replayed_retry_is_not_recorded_as_a_second_write(client, db, admin_headers):
+    headers = {**admin_headers, "Idempotency-Key": "once"}
+
+    first = client.post("/v1/organizations", json=ORGANIZATION, headers=headers)
+    again = client.post("/v1/organizations", json=ORGANIZATION, headers=headers)
+
+    assert again.headers["Idempotent-Replayed"] == "true"
+    [event] = _events(db, action="organization.create")
+    assert event.object_id == first.json()["id"]
+
+
+def test_a_write_whose_commit_fails_answers_500_and_is_recorded_as_failed(
+    client, db, admin_headers, monkeypatch
+):
+    from app.api import unit_of_work
+
+    real_record = unit_of_work._record
+    calls = []
+
+    def failing_once(session, scope, response, request_body):
+        calls.append(response.status)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        real_record(session, scope, response, request_body)
+
+    monkeypatch.setattr(unit_of_work, "_record", failing_once)
+    name = f"Lost Hospital {uuid.uuid4()}"
+
+    response = client.post(
+        "/v1/organizations", json={**ORGANIZATION, "name": name}, headers=admin_headers
+    )
+
+    assert response.status_code == 500
+    assert response.json()["error"] == "internal_error"
+    [event] = _events(db, action="organization.create")
+    assert (event.outcome, event.status_code) == ("failed", 500)
+    listed = client.get("/v1/organizations", params={"limit": 200}, headers=admin_headers)
+    assert name not in {o["name"] for o in listed.json()["items"]}
