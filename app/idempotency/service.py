@@ -58,8 +58,9 @@ class IdempotencyCandidate:
 
     def for_key(self, api_key_id: uuid.UUID) -> IdempotentRequest:
         """The request as identified for ``api_key_id``; 422 if the header is malformed."""
+        # The path is kept as stored (512 characters); the fingerprint covers all of it.
         return IdempotentRequest(
-            api_key_id, checked_key(self.header), self.method, self.path, self.fingerprint
+            api_key_id, checked_key(self.header), self.method, self.path[:512], self.fingerprint
         )
 
 
@@ -184,7 +185,7 @@ def store(
             api_key_id=request.api_key_id,
             key=request.key,
             method=request.method,
-            path=request.path[:512],
+            path=request.path,
             request_hash=request.fingerprint,
             status_code=response.status_code,
             response_headers={

@@ -145,6 +145,25 @@ def test_an_expired_key_can_be_used_again(client, db, admin_headers, make_organi
     assert _count(db, organization) == 2
 
 
+def test_storing_a_record_purges_expired_ones_of_every_key(client, db, make_key, make_organization):
+    organization = make_organization()
+    body = _assessment_body(organization)
+    client.post("/v1/assessments", json=body, headers=_with_key(bearer(make_key()), "stale"))
+    db.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.key == "stale")
+        .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    )
+    db.commit()
+
+    client.post("/v1/assessments", json=body, headers=_with_key(bearer(make_key()), "fresh"))
+
+    db.expire_all()
+    keys = set(db.scalars(select(IdempotencyRecord.key)))
+    assert "stale" not in keys
+    assert "fresh" in keys
+
+
 def test_records_are_kept_for_the_configured_time(client, db, admin_headers, make_organization):
     before = datetime.now(UTC)
     client.post(
