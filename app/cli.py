@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.orm import Session
 
 from app.auth.models import Role
 from app.config import Settings, get_settings
@@ -478,6 +479,7 @@ def keys_create(
         with transaction(session_factory(engine)) as session:
             issued = create_key(session, role, organization_ids, name)
             key_id, prefix = issued.key.id, issued.key.prefix
+            _audit_cli(session, "api_key.create", "api_key", key_id, role=role.value)
     except (ValueError, AppError) as exc:
         raise _fail(getattr(exc, "detail", str(exc))) from exc
     finally:
@@ -539,6 +541,7 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="The key's prefix, id or
         with transaction(session_factory(engine)) as session:
             revoked = revoke_key(session, key)
             prefix = revoked.prefix
+            _audit_cli(session, "api_key.revoke", "api_key", revoked.id)
     except AppError as exc:
         raise _fail(exc.detail) from exc
     finally:
@@ -559,12 +562,40 @@ def keys_grant(
     engine = _database(get_settings())
     try:
         with transaction(session_factory(engine)) as session:
-            prefix = grant(session, key, organization_ids).prefix
+            granted = grant(session, key, organization_ids)
+            prefix = granted.prefix
+            for organization_id in organization_ids:
+                _audit_cli(session, "api_key.grant", "api_key", granted.id, organization_id)
     except (ValueError, AppError) as exc:
         raise _fail(getattr(exc, "detail", str(exc))) from exc
     finally:
         engine.dispose()
     out.print(f"Key {prefix} may now work on {', '.join(map(str, organization_ids))}.")
+
+
+def _audit_cli(
+    session: Session,
+    action: str,
+    object_type: str,
+    object_id: uuid.UUID,
+    organization_id: uuid.UUID | None = None,
+    **detail: str,
+) -> None:
+    """Record a CLI write in the audit trail, in the write's own transaction (actor `cli`)."""
+    from app.audit.service import CLI, Entry, Outcome, record
+
+    record(
+        session,
+        Entry(
+            CLI,
+            action,
+            Outcome.SUCCESS,
+            object_type=object_type,
+            object_id=str(object_id),
+            organization_id=organization_id,
+            detail=detail,
+        ),
+    )
 
 
 @cli.command()
@@ -606,6 +637,7 @@ def invite(
                 days=days or settings.invitation_days,
             )
             name, expires = target.name, issued.invitation.expires_at
+            _audit_cli(session, "invitation.create", "invitation", issued.invitation.id, target.id)
     except (DefinitionError, PublishedVersionChanged) as exc:
         raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
     except AppError as exc:

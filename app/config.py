@@ -53,6 +53,20 @@ class Settings(BaseSettings):
         default=2, ge=1, le=64, description="Reports rendered at once by the embedded runner."
     )
 
+    idempotency_ttl_hours: int = Field(
+        default=24,
+        ge=24,
+        le=24 * 365,
+        description="Hours a response to a POST with an Idempotency-Key is kept for retries.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Addresses of reverse proxies whose X-Forwarded-For the audit trail believes "
+            '(JSON list, e.g. ["10.0.0.2"]); without them the peer address is recorded.'
+        ),
+    )
+
     secret_key: SecretStr | None = Field(
         default=None,
         description=(

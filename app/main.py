@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import __version__
 from app.api import (
     assessments,
+    audit,
     batches,
     exports,
     fhir,
@@ -27,6 +28,7 @@ from app.api import (
     questionnaires,
     reports,
 )
+from app.api.unit_of_work import install_unit_of_work
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
@@ -45,6 +47,10 @@ Scores a hospital's answers to a social-media maturity questionnaire on three di
 Authenticate with an API key from `smm keys create`: `Authorization: Bearer smm_...`.
 Errors are JSON: `{"error": "<code>", "detail": "<sentence>"}`; 422 bodies add `errors`,
 each naming the field (e.g. `answers[3].value`) and the question id.
+
+Retry any POST safely with an `Idempotency-Key: <1-255 visible ASCII characters>` header:
+a retry of the same request gets the first response again (`Idempotent-Replayed: true`)
+and stores nothing new; the same key on a different request is 409. Keys last 24 hours.
 """
 
 
@@ -104,6 +110,7 @@ def create_app(
                 ),
             },
             {"name": "exports", "description": "Assessments as CSV and Excel, within scope."},
+            {"name": "audit", "description": "Who wrote, downloaded, signed in or was refused."},
             {"name": "health", "description": "Probes."},
         ],
     )
@@ -122,12 +129,15 @@ def create_app(
         exports,
         invitations,
         fhir,
+        audit,
         health,
     )
     for module in routers:
         app.include_router(module.router)
     _install_error_handlers(app)
     install_web(app, settings)
+    # Inside the body limit: the unit of work reads whole bodies to fingerprint retries.
+    install_unit_of_work(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

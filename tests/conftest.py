@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app.api.deps import get_session
+from app.api.deps import get_session, request_session
 from app.auth.models import Role
 from app.auth.service import create_key
 from app.config import PROJECT_ROOT, Settings
@@ -143,14 +143,8 @@ def app(
     """The application, with each request's session joined to the test's transaction."""
     application = create_app(app_settings, engine=engine, registry=registry)
 
-    def session_in_test_transaction() -> Iterator[Session]:
-        with bound_session(connection) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+    def session_in_test_transaction(request: Request) -> Iterator[Session]:
+        yield from request_session(request, lambda: bound_session(connection))
 
     application.dependency_overrides[get_session] = session_in_test_transaction
     return application

@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic_core import to_json
 
 from app.api.deps import (
@@ -21,6 +21,9 @@ from app.config import PROJECT_ROOT
 from app.intake import service
 from app.intake.models import Assessment
 from app.intake.schemas import (
+    AssessmentBatchCreate,
+    AssessmentBatchItem,
+    AssessmentBatchResult,
     AssessmentCreate,
     AssessmentPage,
     AssessmentRead,
@@ -130,6 +133,47 @@ def create_assessment(
         items=body.answers,
     )
     return assessment_json(assessment, status.HTTP_201_CREATED)
+
+
+@router.post("/batch", responses=errors(400, 413, 422))
+def create_assessment_batch(
+    body: AssessmentBatchCreate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    registry: RegistryDep,
+) -> AssessmentBatchResult:
+    """Store up to 500 assessments, each on its own; the result gives each item's outcome.
+
+    Always 200 when the batch itself is well-formed: an item that fails (invalid answers,
+    an organization this key cannot see) is reported in its place, and the others are stored.
+    """
+    outcomes = service.create_assessment_batch(session, registry, principal, body.assessments)
+    items = [_batch_item(outcome) for outcome in outcomes]
+    created = [o.result.id for o in outcomes if isinstance(o.result, Assessment)]
+    request.state.audit_detail = {
+        "created": len(created),
+        "failed": len(items) - len(created),
+        "assessment_ids": [str(i) for i in created],
+    }
+    return AssessmentBatchResult(
+        created=len(created), failed=len(items) - len(created), items=items
+    )
+
+
+def _batch_item(outcome: service.BatchOutcome) -> AssessmentBatchItem:
+    if isinstance(outcome.result, Assessment):
+        return AssessmentBatchItem(
+            index=outcome.index, status="created", assessment=_summary(outcome.result)
+        )
+    body = outcome.result.body()
+    return AssessmentBatchItem(
+        index=outcome.index,
+        status="error",
+        error=body["error"],
+        detail=body["detail"],
+        errors=body.get("errors"),
+    )
 
 
 @router.get("", responses=errors(404, 422))

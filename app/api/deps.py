@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,10 +12,16 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal, authenticate
+from app.auth.models import ApiKey
+from app.auth.service import KEY_PATTERN, Principal, authenticate
 from app.config import Settings
+from app.db import utcnow
+from app.errors import NotFound, Unauthenticated
+from app.idempotency import service as idempotency
+from app.idempotency.service import IdempotencyCandidate
 from app.intake.models import Assessment
 from app.intake.service import get_assessment
 from app.organizations.models import Organization
@@ -24,13 +31,31 @@ from app.questionnaire.registry import QuestionnaireRegistry
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed before the response is sent, or rolled back."""
-    with request.app.state.session_factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    yield from request_session(request, request.app.state.session_factory)
+
+
+def request_session(request: Request, factory: Callable[[], Session]) -> Iterator[Session]:
+    """The request's session from ``factory``; tests pass a factory bound to their transaction.
+
+    A read is committed here, as soon as the operation returns. A write (any method but
+    GET, HEAD or OPTIONS) is left open for the UnitOfWork middleware, which adds the
+    idempotent response and the audit event to the same transaction, commits, and only
+    then sends the response. On an error the work is rolled back; the middleware records
+    the failure in a transaction of its own.
+    """
+    session = factory()
+    request.state.db_session = session
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    if getattr(request.state, "defer_commit", False):
+        return
+    try:
+        session.commit()
+    finally:
+        session.close()
 
 
 # scope="function": the commit happens before the response leaves, so a 201 means stored.
@@ -68,32 +93,80 @@ def get_principal(
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from its API key; 401 when the key is missing, malformed or revoked."""
-    principal = authenticate(session, request.headers.get("authorization"))
+    authorization = request.headers.get("authorization")
+    previous_use = _last_use(session, authorization)
+    try:
+        principal = authenticate(session, authorization)
+    except Unauthenticated as exc:
+        request.state.audit_denial_reason = exc.detail
+        raise
     # The key's use is recorded in a transaction of its own: a request that then fails
     # (404, 409, 422...) rolls back its own work, not the record that the key was used.
     session.commit()
     request.state.principal = principal
+    now = utcnow()
+    request.state.key_signed_in = previous_use is None or now - previous_use > KEY_SESSION_GAP
+    candidate: IdempotencyCandidate | None = getattr(request.state, "idempotency", None)
+    if candidate is not None:
+        # The lookup opens the transaction the operation's writes and stored response share.
+        idempotent = candidate.for_key(principal.key_id)
+        idempotency.begin(session, idempotent, now)
+        request.state.idempotent_request = idempotent
     return principal
+
+
+# A key's use "signs in" (audit action auth.key) when it had not been used for this long.
+KEY_SESSION_GAP = timedelta(minutes=30)
+
+
+def _last_use(session: Session, authorization: str | None) -> datetime | None:
+    """When the key in the header was last used, before this request counts."""
+    _, _, token = (authorization or "").partition(" ")
+    match = KEY_PATTERN.match(token.strip())
+    if match is None:
+        return None
+    return session.scalar(select(ApiKey.last_used_at).where(ApiKey.prefix == match["prefix"]))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 def organization_by_id(
-    organization_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    request: Request, organization_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Organization:
     """The organization in the path, if the caller may see it (404 otherwise)."""
-    return get_organization(session, principal, organization_id)
+    try:
+        organization = get_organization(session, principal, organization_id)
+    except NotFound:
+        if session.get(Organization, organization_id) is not None:
+            mark_out_of_scope(request, organization_id)
+        raise
+    request.state.audit_organization_id = organization.id
+    return organization
 
 
 OrganizationDep = Annotated[Organization, Depends(organization_by_id)]
 
 
 def assessment_by_id(
-    assessment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    request: Request, assessment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Assessment:
     """The assessment in the path, if the caller may see it (404 otherwise)."""
-    return get_assessment(session, principal, assessment_id)
+    try:
+        assessment = get_assessment(session, principal, assessment_id)
+    except NotFound:
+        existing = session.get(Assessment, assessment_id)
+        if existing is not None:
+            mark_out_of_scope(request, existing.organization_id)
+        raise
+    request.state.audit_organization_id = assessment.organization_id
+    return assessment
+
+
+def mark_out_of_scope(request: Request, organization_id: uuid.UUID | None) -> None:
+    """Note that this 404 hides an object that exists: the audit trail records a denial."""
+    request.state.audit_out_of_scope = True
+    request.state.audit_organization_id = organization_id
 
 
 AssessmentDep = Annotated[Assessment, Depends(assessment_by_id)]

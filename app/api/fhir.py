@@ -20,6 +20,7 @@ from app.api.deps import (
     PrincipalDep,
     RegistryDep,
     SessionDep,
+    organization_by_id,
     reject_unknown_query_parameters,
 )
 from app.config import PROJECT_ROOT
@@ -229,7 +230,15 @@ def create_questionnaire_response(
     can be read again, and its `assessment` extension links the assessment (with its scores)
     in the native API.
     """
-    assessment = create_from_response(session, registry, principal, body)
+    assessment = create_from_response(
+        session,
+        registry,
+        principal,
+        body,
+        find_organization=lambda organization_id: organization_by_id(
+            request, organization_id, session, principal
+        ),
+    )
     location = str(request.url_for("read_questionnaire_response", assessment_id=assessment.id))
     resource = _stored_response(request, registry, assessment)
     return fhir_json(resource, status.HTTP_201_CREATED, Location=location)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,25 +14,30 @@ from app.fhir.outcome import answer_position, issue, item_expression
 from app.fhir.response import ResponseAnswer, parse_resource, read_response
 from app.intake import service as intake
 from app.intake.models import Assessment, AssessmentSource
+from app.organizations.models import Organization
 from app.organizations.service import get_organization
 from app.questionnaire.registry import QuestionnaireRegistry
 
 
 def create_from_response(
-    session: Session, registry: QuestionnaireRegistry, principal: Principal, body: bytes
+    session: Session,
+    registry: QuestionnaireRegistry,
+    principal: Principal,
+    body: bytes,
+    find_organization: Callable[[uuid.UUID], Organization] | None = None,
 ) -> Assessment:
     """Check, score and store the assessment a QuestionnaireResponse body describes.
 
     The organization's scope is checked before the answers, as the native route does, so a
     key learns nothing from posting answers for an organization it cannot see.
+    ``find_organization`` replaces the scoped lookup (the API's also notes denials).
     """
     resource = parse_resource(body)
     request = read_response(
         resource,
         registry,
-        before_answers=lambda organization_id: get_organization(
-            session, principal, organization_id
-        ),
+        before_answers=find_organization
+        or (lambda organization_id: get_organization(session, principal, organization_id)),
     )
     try:
         return intake.create_assessment(

@@ -175,3 +175,37 @@ class AssessmentPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class AssessmentBatchCreate(RequestModel):
+    """Up to 500 assessments, each stored or refused on its own."""
+
+    assessments: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=500,
+        description="Each item is a body of `POST /v1/assessments` (AssessmentCreate).",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/AssessmentCreate"}},
+    )
+
+
+class BatchItemFieldError(BaseModel):
+    field: str = Field(description="e.g. `assessments[3].answers[2].value`.")
+    question_id: str | None = None
+    message: str
+
+
+class AssessmentBatchItem(BaseModel):
+    """What became of one item: created (with its levels) or refused (with the reasons)."""
+
+    index: int = Field(description="The item's position in `assessments`, from 0.")
+    status: Literal["created", "error"]
+    assessment: AssessmentSummary | None = None
+    error: str | None = Field(default=None, description="The error code, as for one POST.")
+    detail: str | None = None
+    errors: list[BatchItemFieldError] | None = None
+
+
+class AssessmentBatchResult(BaseModel):
+    created: int
+    failed: int
+    items: list[AssessmentBatchItem]

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.service import Principal, visible_organizations
 from app.db import utcnow
-from app.errors import Conflict, NotFound
+from app.errors import AppError, Conflict, FieldError, InvalidRequest, NotFound
 from app.intake.models import Answer as AnswerRow
 from app.intake.models import Assessment, AssessmentSource, AssessmentStatus
+from app.intake.schemas import AssessmentCreate
 from app.intake.validation import Answer, AnswerItem, check_answers
 from app.organizations.models import Organization
 from app.organizations.service import get_organization
@@ -184,3 +187,90 @@ def _answer_rows(
         )
         for qid, answer in answers.items()
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """One item of a batch: the stored assessment, or the error that refused it."""
+
+    index: int
+    result: Assessment | AppError
+
+
+def create_assessment_batch(
+    session: Session,
+    registry: QuestionnaireRegistry,
+    principal: Principal,
+    items: Sequence[Mapping[str, Any]],
+) -> list[BatchOutcome]:
+    """Validate and store each item on its own (a savepoint each), in order.
+
+    One bad item never costs the good ones: its savepoint is rolled back and its error
+    reported with fields named from the batch (``assessments[3].answers[2].value``).
+    """
+    outcomes: list[BatchOutcome] = []
+    for index, raw in enumerate(items):
+        where = f"assessments[{index}]"
+        try:
+            body = AssessmentCreate.model_validate(raw)
+        except ValidationError as exc:
+            outcomes.append(BatchOutcome(index, _schema_error(where, raw, exc)))
+            continue
+        try:
+            with session.begin_nested():
+                assessment = create_assessment(
+                    session,
+                    registry,
+                    principal,
+                    organization_id=body.organization_id,
+                    questionnaire_id=body.questionnaire.id,
+                    version=body.questionnaire.version,
+                    status=body.status,
+                    items=body.answers,
+                )
+        except AppError as exc:
+            outcomes.append(BatchOutcome(index, _located(where, exc)))
+            continue
+        outcomes.append(BatchOutcome(index, assessment))
+    return outcomes
+
+
+def _located(where: str, exc: AppError) -> AppError:
+    """The error with each field named from the batch's root."""
+    located = type(exc)(exc.detail, **exc.extra)
+    problems = exc.extra.get("errors")
+    if isinstance(problems, list):
+        located.extra["errors"] = [
+            {**p, "field": f"{where}.{p.get('field')}" if p.get("field") else where}
+            for p in problems
+        ]
+    return located
+
+
+def _schema_error(where: str, raw: Any, exc: ValidationError) -> InvalidRequest:
+    problems = []
+    for error in exc.errors():
+        field = where
+        for part in error.get("loc", ()):
+            field += f"[{part}]" if isinstance(part, int) else f".{part}"
+        problems.append(
+            FieldError(
+                field=field,
+                question_id=_question_id(raw, error.get("loc", ())),
+                message=f"{field}: {error.get('msg', 'is not valid')}",
+            ).model_dump()
+        )
+    fields = ", ".join(dict.fromkeys(str(p["field"]) for p in problems))
+    return InvalidRequest(f"The item has {len(problems)} problem(s): {fields}.", errors=problems)
+
+
+def _question_id(raw: Any, location: Sequence[int | str]) -> str | None:
+    """The question an answer error is about, when the item names one."""
+    if len(location) < 2 or location[0] != "answers" or not isinstance(location[1], int):
+        return None
+    answers = raw.get("answers") if isinstance(raw, Mapping) else None
+    if not isinstance(answers, list) or not 0 <= location[1] < len(answers):
+        return None
+    answer = answers[location[1]]
+    question = answer.get("question_id") if isinstance(answer, Mapping) else None
+    return question if isinstance(question, str) else None

@@ -221,9 +221,12 @@ def _visit(
     form_session = FormSession.from_cookie(request.cookies.get(SESSION_COOKIE), key)
     if form_session is None:
         raise NO_SESSION
+    # The audit trail names the invitation as the actor of what this visit does.
+    request.state.invitation_id = form_session.invitation_id
     invitation = service.usable_invitation(
         session, form_session.invitation_id, allow_submitted=allow_submitted
     )
+    request.state.audit_organization_id = invitation.organization_id
     return Visit(
         form_session,
         invitation,
@@ -363,7 +366,10 @@ def _first(form: Mapping[str, list[str]], name: str) -> str:
 @router.get("/i/{token}")
 def open_link(token: str, request: Request, session: SessionDep, key: KeyDep) -> Response:
     """Exchange the link for a session cookie, then leave the token out of every later URL."""
+    request.state.audit_action = "auth.invitation"  # a sign-in, recorded whatever the outcome
     invitation = service.open_invitation(session, token, key=key)
+    request.state.invitation_id = invitation.id
+    request.state.audit_organization_id = invitation.organization_id
     existing = FormSession.from_cookie(request.cookies.get(SESSION_COOKIE), key)
     form_session = (
         existing

@@ -1,0 +1,97 @@
+"""The audit trail, for administrators."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from app.api.deps import PrincipalDep, SessionDep, reject_unknown_query_parameters
+from app.api.responses import errors
+from app.audit import service
+from app.audit.service import EventFilter, Outcome
+from app.auth.models import Role
+from app.auth.service import require_role
+from app.schemas import ReadModel
+
+router = APIRouter(
+    prefix="/v1/audit",
+    tags=["audit"],
+    dependencies=[Depends(reject_unknown_query_parameters)],
+)
+
+
+class AuditEventRead(ReadModel):
+    """One recorded event."""
+
+    id: int
+    occurred_at: datetime
+    actor_type: str
+    api_key_id: uuid.UUID | None
+    invitation_id: uuid.UUID | None
+    action: str
+    object_type: str | None
+    object_id: str | None
+    organization_id: uuid.UUID | None
+    ip: str | None
+    outcome: str
+    status_code: int | None
+    detail: dict[str, Any] | None
+
+
+class AuditEventPage(ReadModel):
+    items: list[AuditEventRead]
+    total: int
+    limit: int
+    offset: int
+    next_before_id: int | None
+
+
+@router.get("", responses=errors(403))
+def list_audit_events(
+    session: SessionDep,
+    principal: PrincipalDep,
+    actor_key_id: Annotated[uuid.UUID | None, Query(description="Events of this API key.")] = None,
+    organization_id: Annotated[
+        uuid.UUID | None, Query(description="Events about this organization.")
+    ] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="e.g. `assessment.create`, `auth.key`.")
+    ] = None,
+    outcome: Annotated[Outcome | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="At or after (ISO 8601).")] = None,
+    until: Annotated[datetime | None, Query(description="Before (ISO 8601).")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, description="Only events older than this id (a cursor).")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> AuditEventPage:
+    """List audit events, newest first (admin keys only)."""
+    require_role(principal, Role.ADMIN, action="read the audit trail")
+    where = EventFilter(
+        actor_key_id=actor_key_id,
+        organization_id=organization_id,
+        action=action,
+        outcome=outcome,
+        since=_utc(since),
+        until=_utc(until),
+        before_id=before_id,
+    )
+    rows, total = service.list_events(session, where, limit=limit, offset=offset)
+    return AuditEventPage(
+        items=[AuditEventRead.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_before_id=rows[-1].id if len(rows) == limit else None,
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A timestamp without an offset is taken as UTC, the trail's own zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
