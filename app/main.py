@@ -16,7 +16,15 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api import assessments, health, invitations, organizations, questionnaires, reports
+from app.api import (
+    assessments,
+    consultants,
+    health,
+    invitations,
+    organizations,
+    questionnaires,
+    reports,
+)
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
@@ -95,7 +103,15 @@ def create_app(
         app.state.session_factory = session_factory(engine)
     if registry is not None:
         app.state.registry = registry
-    routers = (questionnaires, organizations, assessments, reports, invitations, health)
+    routers = (
+        questionnaires,
+        organizations,
+        assessments,
+        reports,
+        consultants,
+        invitations,
+        health,
+    )
     for module in routers:
         app.include_router(module.router)
     _install_error_handlers(app)
