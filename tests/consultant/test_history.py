@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from app.errors import Conflict
 from app.intake.models import Assessment
 from app.organizations.history import compare
@@ -123,12 +125,8 @@ def test_assessments_of_different_questionnaires_do_not_compare(registry: Questi
     one = Assessment(questionnaire_id="hospital-social-media", questionnaire_version=1)
     other = Assessment(questionnaire_id="clinic-social-media", questionnaire_version=1)
 
-    try:
+    with pytest.raises(Conflict, match="same questionnaire"):
         compare(registry, one, other)
-    except Conflict as exc:
-        assert "same questionnaire" in exc.detail
-    else:
-        raise AssertionError("comparing different questionnaires must be a conflict")
 
 
 def _assessment(definition, answers, version):
