@@ -41,10 +41,11 @@ class DimensionPoint(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    """One submitted assessment as the history shows it."""
+    """One assessment as the history (submitted ones) or a comparison (any) shows it."""
 
     assessment_id: uuid.UUID
-    submitted_at: datetime
+    status: Literal["draft", "submitted"]
+    submitted_at: datetime | None = Field(description="Null for a draft.")
     questionnaire: QuestionnaireVersionRef
     overall_level: int
     overall_level_name: str
@@ -91,7 +92,10 @@ class QuestionChange(BaseModel):
 
 
 class Comparison(BaseModel):
-    """The change from ``before`` (the first id in the path) to ``after`` (the second)."""
+    """The change from ``before`` (the first id in the path) to ``after`` (the second).
+
+    Drafts compare too (their scores cover what is answered so far); ``status`` says which.
+    """
 
     organization_id: uuid.UUID
     questionnaire_id: str
@@ -131,7 +135,8 @@ def history_entry(assessment: Assessment) -> HistoryEntry:
     scores = assessment.scores
     return HistoryEntry(
         assessment_id=assessment.id,
-        submitted_at=assessment.submitted_at or assessment.updated_at,
+        status=AssessmentStatus(assessment.status).value,
+        submitted_at=assessment.submitted_at,
         questionnaire=QuestionnaireVersionRef(
             id=assessment.questionnaire_id, version=assessment.questionnaire_version
         ),

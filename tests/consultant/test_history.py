@@ -143,6 +143,7 @@ def _assessment(definition, answers, version):
         organization_id=uuid.uuid4(),
         questionnaire_id=definition.id,
         questionnaire_version=version,
+        status="submitted",
         submitted_at=day(3 + version),
         scores=score_answers(definition, values).to_dict(),
         answers=[
@@ -179,3 +180,21 @@ def test_a_question_asked_in_only_one_version_is_marked(registry: QuestionnaireR
     assert questions["pr_verification"].presence == "both"
     assert questions["pr_verification"].score_delta == 0
     assert list(questions)[-1] == dropped  # after every question of the newer version
+
+
+def test_a_draft_compares_too_and_says_it_is_a_draft(
+    client, admin_headers, make_organization, submit
+):
+    org = make_organization()
+    submitted = submit(org, on=day(3))
+    draft = submit(org, "academic-medical-center", status="draft")
+
+    response = client.get(
+        f"/v1/assessments/{submitted['id']}/compare/{draft['id']}", headers=admin_headers
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["before"]["status"] == "submitted"
+    assert body["after"]["status"] == "draft"
+    assert body["after"]["submitted_at"] is None
