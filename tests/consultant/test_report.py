@@ -6,10 +6,13 @@ import uuid
 from io import BytesIO
 
 from pypdf import PdfReader
+from sqlalchemy.orm import sessionmaker
 
+from app.config import Settings
 from app.delivery import service as delivery
 from app.delivery.service import PlanRequest
 from app.intake.models import Assessment
+from app.jobs.runner import run_job
 from app.reports.render import render_pdf
 from tests.consultant.conftest import day
 from tests.reports.conftest import flat_text, weasyprint_warnings
@@ -139,3 +142,35 @@ def test_hostile_notes_print_literally_and_fetch_nothing(
     assert '<img src="file:///etc/passwd">' in text
     assert "root:x:0:0" not in text
     assert [r.getMessage() for r in warnings] == []
+
+
+def test_a_report_job_uses_the_settings_and_its_own_options_override_them(
+    client, admin_headers, connection, registry, make_organization, submit
+):
+    org = make_organization("Lakeside Community Hospital", beds=60)
+    assessment = submit(org)
+    client.put(
+        f"/v1/organizations/{org.id}/roadmap-settings",
+        json={"budget": 123_456, "notes": "Notes the board should read."},
+        headers=admin_headers,
+    )
+    created = client.post(
+        f"/v1/assessments/{assessment['id']}/reports",
+        json={"targets": {"security": 4}},
+        headers=admin_headers,
+    )
+    assert created.status_code == 202, created.text
+    job = created.json()
+
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    run_job(factory, registry, Settings(run_report_jobs=False), uuid.UUID(job["id"]))
+
+    status = client.get(f"/v1/reports/{job['id']}", headers=admin_headers).json()
+    assert status["status"] == "done", status
+    pdf = client.get(status["pdf_url"], headers=admin_headers)
+    text = flat_text(PdfReader(BytesIO(pdf.content)))
+    assert "Notes the board should read." in text
+    assert "within a budget of $123,456" in text
+    assert "Target Level 4" in text
