@@ -188,3 +188,28 @@ def test_report_pdf_is_rendered_again_after_the_settings_change(
     assert second.status_code == 200
     assert second.content != first.content
     assert stored() == count + 1
+
+
+def test_settings_for_ids_a_version_lacks_are_left_out_not_fatal(registry, make_organization):
+    loaded = registry.get("hospital-social-media", 1)
+    assert loaded.catalogue is not None
+    org = make_organization()
+    org.roadmap_targets = {"security": 4, "retired_dimension": 3}
+    org.roadmap_excluded_services = ["annual_conference", "retired_service"]
+    org.roadmap_budget = 10
+
+    request = delivery.stored_settings(org, loaded.definition, loaded.catalogue)
+
+    assert request == PlanRequest({"security": 4}, 10, ("annual_conference",))
+
+
+def test_request_options_override_settings_field_by_field():
+    stored = PlanRequest({"security": 4, "presence": 2}, 5000, ("annual_conference",))
+
+    assert PlanRequest().over(stored) == stored
+    assert PlanRequest({"presence": 3}, None, ()).over(stored) == PlanRequest(
+        {"security": 4, "presence": 3}, 5000, ("annual_conference",)
+    )
+    assert PlanRequest({}, 0, ("governance_templates",)).over(stored) == PlanRequest(
+        {"security": 4, "presence": 2}, 0, ("governance_templates",)
+    )
