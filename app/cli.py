@@ -21,6 +21,12 @@ from app.delivery.service import PlanRequest, ReportInputs, plan
 from app.errors import AppError, InvalidAnswers
 from app.intake.schemas import AnswersFile
 from app.intake.validation import Answer, check_answers
+from app.organizations.roadmap_settings import (
+    RoadmapSettingsRead,
+    RoadmapSettingsUpdate,
+    read_settings,
+    replace_settings,
+)
 from app.questionnaire.loader import DefinitionError, LoadedDefinition, load_directory
 from app.questionnaire.registry import PublishedVersionChanged, QuestionnaireRegistry
 from app.scoring import AssessmentScore, score_answers
@@ -39,8 +45,10 @@ cli = typer.Typer(
 )
 keys_cli = typer.Typer(help="Create, list, grant and revoke API keys.", no_args_is_help=True)
 questionnaires_cli = typer.Typer(help="Questionnaire definitions.", no_args_is_help=True)
+org_cli = typer.Typer(help="Client organizations: roadmap settings.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(questionnaires_cli, name="questionnaires")
+cli.add_typer(org_cli, name="org")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -648,6 +656,88 @@ def invite(
     out.print(f"Invitation for {name}, valid until {expires:%Y-%m-%d %H:%M} UTC. The link:")
     sys.stdout.flush()
     print(f"{base.rstrip('/')}/i/{issued.token}")
+
+
+@org_cli.command("settings")
+def org_settings(
+    organization: Annotated[str, typer.Argument(help="The organization's id.")],
+    target: TargetOption = None,
+    budget: BudgetOption = None,
+    exclude: ExcludeOption = None,
+    notes: Annotated[str | None, typer.Option(help="Consultant's notes for the PDF.")] = None,
+    notes_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--notes-file", exists=True, dir_okay=False, help="Read the notes from a file."
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Clear every setting first, then apply the others.")
+    ] = False,
+) -> None:
+    """Show or change an organization's roadmap settings; prints them after any change.
+
+    A --target changes that dimension's target only; --exclude replaces the exclusions.
+    """
+    from app.db import session_factory, transaction
+    from app.organizations.models import Organization
+
+    if notes is not None and notes_file is not None:
+        raise _fail("give --notes or --notes-file, not both")
+    if notes_file is not None:
+        try:
+            notes = notes_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _fail(f"cannot read {notes_file}: {exc}") from exc
+    request = _plan_request(target, budget, exclude)
+    changing = clear or bool(target) or budget is not None or bool(exclude) or notes is not None
+    organization_id = _organization_ids([organization])[0]
+    settings = get_settings()
+    registry = _registry(settings)
+    engine = _database(settings)
+    try:
+        with transaction(session_factory(engine)) as session:
+            row = session.get(Organization, organization_id)
+            if row is None:
+                raise _fail(f"there is no organization {organization_id}")
+            current = read_settings(row)
+            if changing:
+                if clear:
+                    current = RoadmapSettingsRead(
+                        targets={}, budget=None, excluded_services=[], notes=None
+                    )
+                changed = RoadmapSettingsUpdate.model_validate(
+                    {
+                        "targets": {**current.targets, **request.targets},
+                        "budget": budget if budget is not None else current.budget,
+                        "excluded_services": list(request.excluded_services)
+                        or current.excluded_services,
+                        "notes": notes if notes is not None else current.notes,
+                    }
+                )
+                current = replace_settings(session, registry, None, row, changed)
+            name = row.name
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise _fail(problems) from exc
+    except AppError as exc:
+        raise _fail(_problems(exc)) from exc
+    finally:
+        engine.dispose()
+    _print_settings(name, organization_id, current)
+
+
+def _print_settings(name: str, organization_id: uuid.UUID, current: RoadmapSettingsRead) -> None:
+    targets = ", ".join(f"{d}={level}" for d, level in current.targets.items())
+    lines = [
+        f"Roadmap settings of {name} ({organization_id}):",
+        f"  targets: {targets or 'one level up in every dimension'}",
+        f"  budget: {_money(current.budget, 'USD') if current.budget is not None else 'none'}",
+        f"  excluded services: {', '.join(current.excluded_services) or 'none'}",
+        f"  notes: {current.notes if current.notes else 'none'}",
+    ]
+    for line in lines:
+        out.print(line, markup=False)
 
 
 def _organization_ids(values: list[str]) -> list[uuid.UUID]:

@@ -4,7 +4,8 @@ Rendering is slow and must not hold database locks, so ``report_pdf`` reads what
 ends the read transaction, renders in an isolated process, and stores the result in a
 transaction of its own. Reports are cached by a hash of everything that determines their
 bytes: the definition and catalogue versions, the answers, the organization as the report
-shows it, the plan options, the engine and the template version.
+shows it, its roadmap settings and notes, the trend and peer percentiles the report shows,
+the plan options, the engine and the template version.
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ from app.errors import Conflict, FieldError, InvalidRequest, NotFound, RenderErr
 from app.intake.models import Assessment, AssessmentStatus
 from app.jobs.isolation import RenderFailed, run_isolated
 from app.jobs.models import ReportFile
+from app.organizations.benchmarks import assessment_benchmark
+from app.organizations.history import submitted_assessments
 from app.organizations.models import Organization
+from app.organizations.percentile import Benchmark
 from app.questionnaire.catalogue import Catalogue
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.reports.render import render_html, render_pdf, template_version
-from app.reports.view import OrganizationInfo, build_report_view
+from app.reports.view import OrganizationInfo, TrendPoint, build_report_view
 from app.roadmap.planner import PlanningError, PlanOptions, plan_roadmap
 from app.roadmap.results import Roadmap
 from app.scoring.engine import ENGINE_VERSION, NA, AnswerValue, score_answers
@@ -73,6 +77,18 @@ class PlanRequest:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def over(self, defaults: PlanRequest) -> PlanRequest:
+        """This request, with ``defaults`` (an organization's settings) where it gives nothing.
+
+        Field by field: a target per dimension overrides that dimension's stored target,
+        a budget overrides the stored budget, and a list of exclusions replaces the stored one.
+        """
+        return PlanRequest(
+            {**defaults.targets, **self.targets},
+            self.budget if self.budget is not None else defaults.budget,
+            self.excluded_services or defaults.excluded_services,
+        )
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanRequest:
         return cls(dict(data["targets"]), data["budget"], tuple(data["excluded_services"]))
@@ -91,6 +107,9 @@ class ReportInputs:
     organization: OrganizationInfo
     assessed_on: date
     notes: str | None = None
+    settings: PlanRequest = field(default_factory=PlanRequest)
+    trend: tuple[TrendPoint, ...] = ()
+    peers: Benchmark | None = None
 
 
 def gather_inputs(
@@ -108,6 +127,23 @@ def gather_inputs(
             f"version {loaded.definition.version}, so no roadmap can be planned."
         )
     organization = session.get_one(Organization, assessment.organization_id)
+    submitted_at = assessment.submitted_at
+    trend = tuple(
+        TrendPoint(
+            day=earlier.submitted_at.date(),
+            dimensions=tuple(
+                (d["dimension_id"], float(d["score"]), int(d["level"]))
+                for d in earlier.scores["dimensions"]
+            ),
+        )
+        for earlier in submitted_assessments(
+            session,
+            organization.id,
+            questionnaire_id=assessment.questionnaire_id,
+            up_to=submitted_at,
+        )
+        if earlier.submitted_at is not None
+    )
     return ReportInputs(
         definition=loaded.definition,
         definition_hash=loaded.content_hash,
@@ -121,12 +157,42 @@ def gather_inputs(
             licensed_beds=organization.licensed_beds,
             state=organization.state,
         ),
-        assessed_on=assessment.submitted_at.date(),
+        assessed_on=submitted_at.date(),
+        notes=organization.consultant_notes,
+        settings=stored_settings(organization, loaded.definition, loaded.catalogue),
+        trend=trend,
+        peers=assessment_benchmark(session, registry, organization, assessment),
+    )
+
+
+def stored_settings(
+    organization: Organization, definition: QuestionnaireDefinition, catalogue: Catalogue
+) -> PlanRequest:
+    """The organization's roadmap settings, as far as they apply to this questionnaire version.
+
+    Settings are checked against every served questionnaire when saved; a target for a
+    dimension (or an exclusion of a service) this version does not have is left out here
+    rather than failing every roadmap of the organization.
+    """
+    dimensions = {d.id for d in definition.dimensions}
+    services = {s.id for s in catalogue.services}
+    return PlanRequest(
+        {
+            d: int(level)
+            for d, level in (organization.roadmap_targets or {}).items()
+            if d in dimensions
+        },
+        organization.roadmap_budget,
+        tuple(sorted(s for s in organization.roadmap_excluded_services or [] if s in services)),
     )
 
 
 def plan(inputs: ReportInputs, request: PlanRequest) -> Roadmap:
-    """The roadmap for these inputs; InvalidRequest (422) names a bad option."""
+    """The roadmap for these inputs; InvalidRequest (422) names a bad option.
+
+    The organization's stored settings fill in whatever the request leaves out.
+    """
+    request = request.over(inputs.settings)
     try:
         return plan_roadmap(
             inputs.definition,
@@ -159,6 +225,8 @@ def report_html(inputs: ReportInputs, request: PlanRequest) -> str:
         inputs.comments,
         inputs.assessed_on,
         inputs.notes,
+        inputs.trend,
+        inputs.peers,
     )
     return render_html(view)
 
@@ -181,7 +249,9 @@ def cache_key(inputs: ReportInputs, request: PlanRequest) -> str:
         "organization": asdict(inputs.organization),
         "assessed_on": inputs.assessed_on.isoformat(),
         "notes": inputs.notes,
-        "plan": request.to_dict(),
+        "plan": request.over(inputs.settings).to_dict(),
+        "trend": [asdict(point) for point in inputs.trend],
+        "peers": asdict(inputs.peers) if inputs.peers is not None else None,
         "engine": ENGINE_VERSION,
         "templates": _template_version(),
     }

@@ -1,4 +1,4 @@
-"""Charts as self-contained SVG: a maturity radar, a roadmap timeline and a score bar.
+"""Charts as self-contained SVG: a maturity radar, a roadmap timeline, a score bar, a trend.
 
 Each function returns one ``<svg>`` element as ``Markup``, with every style given as an
 attribute, so the same chart renders in the PDF (WeasyPrint) and on a web page without
@@ -419,6 +419,108 @@ def score_bar(
         + ", ".join(f"level {n + 1} from {_fmt(t)}" for n, t in enumerate(thresholds)),
         body,
         css_class="score-bar",
+    )
+
+
+# -- trend over time ------------------------------------------------------------------------
+
+TREND_WIDTH = 640
+_TREND_LEFT = 44.0
+_TREND_RIGHT = 610.0
+_TREND_TOP = 16.0
+_TREND_BOTTOM = 196.0
+
+
+class TrendSeries(NamedTuple):
+    """One dimension over time: its title, color, and score (0-100, or None) per point."""
+
+    title: str
+    color: str
+    scores: Sequence[float | None]
+
+
+def trend_x(index: int, count: int) -> float:
+    """Where point ``index`` of ``count`` lies across the plot (evenly spaced, by date order)."""
+    if count == 1:
+        return (_TREND_LEFT + _TREND_RIGHT) / 2
+    return _TREND_LEFT + 24 + (_TREND_RIGHT - _TREND_LEFT - 48) * index / (count - 1)
+
+
+def trend_y(score: float) -> float:
+    """Where a 0-100 score lies on the vertical axis (100 at the top)."""
+    clamped = max(0.0, min(100.0, score))
+    return _TREND_BOTTOM - (_TREND_BOTTOM - _TREND_TOP) * clamped / 100
+
+
+def trend_chart(labels: Sequence[str], series: Sequence[TrendSeries]) -> Markup:
+    """Dimension scores over successive assessments: one line per dimension on a 0-100 axis.
+
+    ``labels`` name the assessments (dates) from oldest to newest; every series has one
+    score per label, None where that assessment's version had no such dimension.
+    """
+    count = len(labels)
+    if count == 0:
+        raise ValueError("a trend needs at least one point")
+    for line in series:
+        if len(line.scores) != count:
+            raise ValueError(f"{line.title}: {len(line.scores)} scores for {count} points")
+    body: list[str] = []
+    for tick in range(0, 101, 25):
+        y = trend_y(tick)
+        body.append(
+            f'<line x1="{_num(_TREND_LEFT)}" y1="{_num(y)}" x2="{_num(_TREND_RIGHT)}" '
+            f'y2="{_num(y)}" stroke="{GRID}" stroke-width="0.8"/>'
+        )
+        body.append(_text(_TREND_LEFT - 6, y + 3, str(tick), size=8.5, anchor="end", fill=MUTED))
+    for index, label in enumerate(labels):
+        body.append(
+            _text(
+                trend_x(index, count),
+                _TREND_BOTTOM + 15,
+                label,
+                size=8.5,
+                anchor="middle",
+                fill=MUTED,
+            )
+        )
+    for line in series:
+        color = _color(line.color)
+        points = [
+            (trend_x(i, count), trend_y(score))
+            for i, score in enumerate(line.scores)
+            if score is not None
+        ]
+        if len(points) > 1:
+            path = " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
+            body.append(
+                f'<polyline class="trend-line" points="{path}" fill="none" '
+                f'stroke="{color}" stroke-width="2.2"/>'
+            )
+        for x, y in points:
+            body.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="3.2" fill="{color}"/>')
+    x, y = _TREND_LEFT, _TREND_BOTTOM + 38
+    for line in series:
+        body.append(
+            f'<rect x="{_num(x)}" y="{_num(y - 9)}" width="14" height="10" rx="2" '
+            f'fill="{_color(line.color)}"/>'
+        )
+        body.append(_text(x + 19, y, line.title, size=9))
+        x += 19 + 5.6 * len(line.title) + 18
+    summary = "; ".join(
+        f"{line.title}: "
+        + ", ".join(
+            f"{label} {_fmt(score)}"
+            for label, score in zip(labels, line.scores, strict=True)
+            if score is not None
+        )
+        for line in series
+    )
+    return _svg(
+        TREND_WIDTH,
+        int(_TREND_BOTTOM + 46),
+        f"Dimension scores (0 to 100) over {count} assessments. {summary}",
+        body,
+        css_class="trend-chart",
     )
 
 

@@ -15,8 +15,17 @@ from itertools import zip_longest
 
 from markupsafe import Markup
 
+from app.organizations.percentile import Benchmark
 from app.questionnaire.schemas import OverallMethod, QuestionnaireDefinition, TextQuestion
-from app.reports.charts import TimelineBar, TimelinePhase, radar_chart, score_bar, timeline_chart
+from app.reports.charts import (
+    TimelineBar,
+    TimelinePhase,
+    TrendSeries,
+    radar_chart,
+    score_bar,
+    timeline_chart,
+    trend_chart,
+)
 from app.roadmap.planner import PHASES
 from app.roadmap.results import DimensionProjection, Phase, PlannedAction, Roadmap
 from app.scoring.engine import NA, AnswerValue, describe_answer, question_score, visible_questions
@@ -67,6 +76,33 @@ class OrganizationInfo:
     type: str
     licensed_beds: int
     state: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """One earlier (or this) submitted assessment: its date and (dimension, score, level)s."""
+
+    day: date
+    dimensions: tuple[tuple[str, float, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    """One assessment in the trend table: its date and each dimension's score and level."""
+
+    day: str
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkRow:
+    """One dimension's standing among peers, in words."""
+
+    title: str
+    color: str
+    score: str
+    percentile: str
+    sentence: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +283,11 @@ class ReportView:
     notes: str | None
     levels: tuple[LevelRow, ...]
     appendix: tuple[AppendixSection, ...]
+    trend_chart: Markup | None = None
+    trend_columns: tuple[str, ...] = ()
+    trend_rows: tuple[TrendRow, ...] = ()
+    benchmark_intro: str | None = None
+    benchmark_rows: tuple[BenchmarkRow, ...] = ()
 
 
 def format_money(amount: int, currency: str = "USD") -> str:
@@ -307,6 +348,8 @@ def build_report_view(
     comments: Mapping[str, str],
     assessed_on: date,
     notes: str | None = None,
+    trend: Sequence[TrendPoint] = (),
+    peers: Benchmark | None = None,
 ) -> ReportView:
     """Precompute every label, sentence, table row and chart the report needs."""
     colors = {
@@ -426,6 +469,8 @@ def build_report_view(
             else "No action in the catalogue moves any dimension towards its target."
         )
     title = f"{organization.name}: Social Media Maturity Assessment and Roadmap"
+    trend_view = _trend(definition, trend, colors)
+    benchmark_view = _benchmark(peers, organization.name, colors)
     return ReportView(
         title=title,
         author=definition.publisher,
@@ -472,7 +517,81 @@ def build_report_view(
         notes=notes.strip() if notes and notes.strip() else None,
         levels=tuple(LevelRow(lv.level, lv.name, lv.description) for lv in definition.levels),
         appendix=_appendix(definition, answers, comments, colors),
+        trend_chart=trend_view[0],
+        trend_columns=trend_view[1],
+        trend_rows=trend_view[2],
+        benchmark_intro=benchmark_view[0],
+        benchmark_rows=benchmark_view[1],
     )
+
+
+def _trend(
+    definition: QuestionnaireDefinition, trend: Sequence[TrendPoint], colors: Mapping[str, str]
+) -> tuple[Markup | None, tuple[str, ...], tuple[TrendRow, ...]]:
+    """The trend chart, columns and rows, from two or more assessments; nothing from fewer."""
+    if len(trend) < 2:
+        return None, (), ()
+    labels = [f"{p.day:%b} {p.day.day}, {p.day.year}" for p in trend]
+    by_point = [{d: (score, level) for d, score, level in p.dimensions} for p in trend]
+    series = [
+        TrendSeries(
+            d.title,
+            colors[d.id],
+            [point[d.id][0] if d.id in point else None for point in by_point],
+        )
+        for d in definition.dimensions
+    ]
+    rows = tuple(
+        TrendRow(
+            day=label,
+            cells=tuple(
+                f"{format_score(point[d.id][0])} · level {point[d.id][1]}"
+                if d.id in point
+                else EN_DASH
+                for d in definition.dimensions
+            ),
+        )
+        for label, point in zip(labels, by_point, strict=True)
+    )
+    return trend_chart(labels, series), tuple(d.title for d in definition.dimensions), rows
+
+
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
+def _benchmark(
+    peers: Benchmark | None, name: str, colors: Mapping[str, str]
+) -> tuple[str | None, tuple[BenchmarkRow, ...]]:
+    """The peer section: an introduction and percentiles only, or why there are none."""
+    if peers is None or not peers.band_label:
+        return None, ()
+    if not peers.available:
+        return f"{peers.reason} Size band: {peers.band_label}.", ()
+    intro = (
+        f"How {name} compares with {peers.peer_count} other organizations of the same size "
+        f"({peers.band_label}), each by its latest submitted assessment. A percentile of 60 "
+        f"means a higher score than 60% of those peers, counting ties as half. Peers are "
+        f"never named."
+    )
+    rows = tuple(
+        BenchmarkRow(
+            title=d.title,
+            color=colors.get(d.dimension_id, DIMENSION_COLORS[0]),
+            score=format_score(d.score),
+            percentile=_ordinal(round(d.percentile)) if d.percentile is not None else EN_DASH,
+            sentence=(
+                f"Percentile among {d.peer_count} peers"
+                if d.percentile is not None
+                else f"Fewer than {peers.minimum_peers} peers scored this dimension"
+            ),
+        )
+        for d in peers.dimensions
+    )
+    return intro, rows
 
 
 def _for_actions(numbers: Sequence[int]) -> str:

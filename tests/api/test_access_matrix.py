@@ -171,6 +171,27 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int, int]]] = {
         "other draft":        (200,  404,     404,       404,       404,       404),
         "other submitted":    (200,  404,     404,       404,       404,       404),
     },
+    "GET /v1/organizations/{organization_id}/history": {
+        "home":               (200,  200,     200,       404,       200,       404),
+        "other":              (200,  404,     404,       404,       404,       404),
+    },
+    # Compared with the same organization's draft (same questionnaire).
+    "GET /v1/assessments/{assessment_id}/compare/{other_id}": {
+        "home submitted":     (200,  200,     200,       404,       200,       404),
+        "other submitted":    (200,  404,     404,       404,       404,       404),
+    },
+    "GET /v1/organizations/{organization_id}/roadmap-settings": {
+        "home":               (200,  200,     200,       404,       200,       404),
+        "other":              (200,  404,     404,       404,       404,       404),
+    },
+    "PUT /v1/organizations/{organization_id}/roadmap-settings": {
+        "home":               (200,  200,     200,       404,       403,       404),
+        "other":              (200,  404,     404,       404,       404,       404),
+    },
+    "GET /v1/organizations/{organization_id}/benchmarks": {
+        "home":               (200,  200,     200,       404,       200,       404),
+        "other":              (200,  404,     404,       404,       404,       404),
+    },
     # No runner renders jobs in these tests, so a job's PDF is never ready: 409.
     "GET /v1/reports/{job_id}/pdf": {
         "home job":           (409,  409,     409,       404,       409,       404),
@@ -277,6 +298,8 @@ class World:
         path = path.replace("{version}", "1").replace("{organization_id}", org_id)
         if "{assessment_id}" in path:
             path = path.replace("{assessment_id}", self.assessment(organization, status))
+        if "{other_id}" in path:
+            path = path.replace("{other_id}", self.assessment(organization, "draft"))
         if "{job_id}" in path:
             path = path.replace("{job_id}", self.job(organization))
         if "{invitation_id}" in path:
@@ -293,6 +316,11 @@ class World:
                 EXPORTED_V1, org_id, ANSWERS["answers"]
             ),
             "POST /v1/reports/batch": {"organization_ids": [org_id]} if org_id else None,
+            "PUT /v1/organizations/{organization_id}/roadmap-settings": {
+                "targets": {"security": 4},
+                "budget": 50_000,
+                "notes": "Start with the policy.",
+            },
         }.get(route)
         return method, path, body
 

@@ -13,9 +13,13 @@ from app.reports.charts import (
     RADAR_RADIUS,
     TimelineBar,
     TimelinePhase,
+    TrendSeries,
     radar_chart,
     score_bar,
     timeline_chart,
+    trend_chart,
+    trend_x,
+    trend_y,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -189,3 +193,48 @@ def test_the_score_bar_marks_the_score_against_the_thresholds() -> None:
     for threshold in ("25", "45", "65", "85", "100"):
         assert threshold in words
     assert float(marker.get("x1", 0)) == pytest.approx(8 + 35.3 * (640 - 16) / 100, abs=0.06)
+
+
+TREND_LABELS = ["Mar 3, 2025", "Sep 9, 2025", "Mar 2, 2026"]
+TREND = [
+    TrendSeries("Presence", "#2f6690", [40.0, 55.5, 71.0]),
+    TrendSeries("Security", "#7b4f9d", [None, 20.0, 35.0]),  # not in the first version
+]
+
+
+def test_the_trend_draws_one_line_per_dimension_through_its_scores() -> None:
+    root = parse(trend_chart(TREND_LABELS, TREND))
+
+    lines = [p for p in root.iter(f"{SVG}polyline") if p.get("class") == "trend-line"]
+    assert [line.get("stroke") for line in lines] == ["#2f6690", "#7b4f9d"]
+    presence = [float(v) for pair in lines[0].get("points", "").split() for v in pair.split(",")]
+    expected = [v for i, s in enumerate([40.0, 55.5, 71.0]) for v in (trend_x(i, 3), trend_y(s))]
+    assert presence == pytest.approx(expected, abs=0.05)
+    security = lines[1].get("points", "").split()
+    assert len(security) == 2  # the missing first score is skipped, not drawn at zero
+    words = texts(root)
+    assert all(label in words for label in TREND_LABELS)
+    assert "Presence" in words
+    assert "Security" in words
+    title = root.find(f"{SVG}title")
+    assert title is not None
+    assert "Presence: Mar 3, 2025 40, Sep 9, 2025 55.5" in (title.text or "")
+
+
+def test_a_higher_score_is_drawn_higher_on_the_trend() -> None:
+    assert trend_y(80) < trend_y(20)
+    assert trend_y(150) == trend_y(100)
+    assert trend_x(0, 3) < trend_x(1, 3) < trend_x(2, 3)
+
+
+def test_the_trend_escapes_its_text_and_checks_its_input() -> None:
+    title = '<script>alert("x")</script>'
+    svg = trend_chart([title, "b"], [TrendSeries(title, "#2f6690", [1.0, 2.0])])
+
+    assert "<script>" not in svg
+    assert any("<script>" in t for t in texts(parse(svg)))
+    assert trend_chart(TREND_LABELS, TREND) == trend_chart(list(TREND_LABELS), list(TREND))
+    with pytest.raises(ValueError, match="2 scores for 3 points"):
+        trend_chart(TREND_LABELS, [TrendSeries("A", "#2f6690", [1.0, 2.0])])
+    with pytest.raises(ValueError, match="colors"):
+        trend_chart(["a"], [TrendSeries("A", "red;x", [1.0])])

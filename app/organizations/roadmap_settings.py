@@ -1,0 +1,122 @@
+"""Roadmap settings per organization: targets, budget, excluded services, consultant notes.
+
+A consultant sets them once; every roadmap, report and results page of the organization
+then uses them, and a request's own options override them field by field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+from sqlalchemy.orm import Session
+
+from app.auth.models import Role
+from app.auth.service import Principal, require_role
+from app.db import utcnow
+from app.errors import FieldError, InvalidRequest
+from app.organizations.models import Organization
+from app.questionnaire.registry import QuestionnaireRegistry
+from app.schemas import ReadModel, RequestModel
+
+NOTES_MAX_LENGTH = 5000
+
+DimensionId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+ServiceId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Level = Annotated[int, Field(strict=True, ge=1, le=5)]
+
+
+class RoadmapSettingsUpdate(RequestModel):
+    """The whole settings: a field left out is cleared (targets {}, budget null, ...)."""
+
+    targets: dict[DimensionId, Level] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="Target level (1-5) per dimension id; others default to one level up.",
+        examples=[{"security": 4}],
+    )
+    budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] | None = Field(
+        default=None, description="The most a roadmap may cost, in whole currency units."
+    )
+    excluded_services: list[ServiceId] = Field(
+        default_factory=list, max_length=50, description="Service ids roadmaps must not use."
+    )
+    notes: (
+        Annotated[str, StringConstraints(max_length=NOTES_MAX_LENGTH, pattern=r"^[^\x00]*$")] | None
+    ) = Field(default=None, description="Consultant's notes, printed (as text) in the PDF.")
+
+
+class RoadmapSettingsRead(ReadModel):
+    targets: dict[str, int]
+    budget: int | None
+    excluded_services: list[str]
+    notes: str | None
+
+
+def read_settings(organization: Organization) -> RoadmapSettingsRead:
+    """The organization's roadmap settings as stored."""
+    return RoadmapSettingsRead(
+        targets=dict(organization.roadmap_targets or {}),
+        budget=organization.roadmap_budget,
+        excluded_services=list(organization.roadmap_excluded_services or []),
+        notes=organization.consultant_notes,
+    )
+
+
+def _known_ids(registry: QuestionnaireRegistry) -> tuple[set[str], set[str]]:
+    """Every dimension id of every served questionnaire, and every catalogue's service ids."""
+    dimensions: set[str] = set()
+    services: set[str] = set()
+    for latest in registry.latest():
+        for loaded in registry.versions(latest.definition.id):
+            dimensions |= {d.id for d in loaded.definition.dimensions}
+            if loaded.catalogue is not None:
+                services |= {s.id for s in loaded.catalogue.services}
+    return dimensions, services
+
+
+def check_settings(registry: QuestionnaireRegistry, data: RoadmapSettingsUpdate) -> None:
+    """InvalidRequest (422) naming each unknown dimension or service id."""
+    dimensions, services = _known_ids(registry)
+    problems = [
+        FieldError(field=f"targets.{d}", message=f"{d!r} is not a dimension of any questionnaire")
+        for d in data.targets
+        if d not in dimensions
+    ]
+    problems += [
+        FieldError(
+            field=f"excluded_services[{i}]", message=f"{s!r} is not a service of any catalogue"
+        )
+        for i, s in enumerate(data.excluded_services)
+        if s not in services
+    ]
+    if problems:
+        raise InvalidRequest(
+            "The roadmap settings are not valid.", errors=[p.model_dump() for p in problems]
+        )
+
+
+def replace_settings(
+    session: Session,
+    registry: QuestionnaireRegistry,
+    principal: Principal | None,
+    organization: Organization,
+    data: RoadmapSettingsUpdate,
+) -> RoadmapSettingsRead:
+    """Store new settings (admin or consultant; None is the operator's CLI)."""
+    if principal is not None:
+        require_role(principal, Role.ADMIN, Role.CONSULTANT, action="change roadmap settings")
+    check_settings(registry, data)
+    notes = data.notes.strip() if data.notes else None
+    organization.roadmap_targets = dict(sorted(data.targets.items()))
+    organization.roadmap_budget = data.budget
+    organization.roadmap_excluded_services = sorted(set(data.excluded_services))
+    organization.consultant_notes = notes or None
+    organization.updated_at = utcnow()
+    session.flush()
+    return read_settings(organization)
+
+
+def settings_update(current: RoadmapSettingsRead, **changes: Any) -> RoadmapSettingsUpdate:
+    """Current settings with some fields changed, validated as a PUT body would be."""
+    return RoadmapSettingsUpdate.model_validate({**current.model_dump(), **changes})
