@@ -16,12 +16,22 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api import assessments, health, invitations, organizations, questionnaires, reports
+from app.api import (
+    assessments,
+    health,
+    invitations,
+    metrics,
+    organizations,
+    questionnaires,
+    reports,
+)
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
 from app.jobs import isolation
 from app.jobs.runner import LocalRunner
+from app.observability.logs import current_context
+from app.observability.requests import REQUEST_ID_HEADER, RequestContext
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
 from app.web.routes import install_web
@@ -86,7 +96,7 @@ def create_app(
                 "description": "Costed, phased roadmaps and their PDF reports.",
             },
             {"name": "invitations", "description": "Links to the web form for hospital staff."},
-            {"name": "health", "description": "Probes."},
+            {"name": "health", "description": "Probes and metrics."},
         ],
     )
     app.state.settings = settings
@@ -95,12 +105,13 @@ def create_app(
         app.state.session_factory = session_factory(engine)
     if registry is not None:
         app.state.registry = registry
-    routers = (questionnaires, organizations, assessments, reports, invitations, health)
+    routers = (questionnaires, organizations, assessments, reports, invitations, health, metrics)
     for module in routers:
         app.include_router(module.router)
     _install_error_handlers(app)
     install_web(app, settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)  # outermost: every response and log line gets its id
     return app
 
 
@@ -168,9 +179,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Sent from outside the middleware stack: the request id header is added here.
+        request_id = current_context().get("request_id")
         return JSONResponse(
             {"error": "internal_error", "detail": "Something went wrong on our side."},
             status_code=500,
+            headers={REQUEST_ID_HEADER: str(request_id)} if request_id else None,
         )
 
 
