@@ -76,8 +76,11 @@ class ReportJobCounts(Collector):
 
 def report_job_counts(session: Session) -> dict[str, int]:
     """How many report jobs are in each status right now."""
-    rows = session.execute(select(ReportJob.status, func.count()).group_by(ReportJob.status))
-    return dict(rows.tuples().all())
+    query = select(ReportJob.status, func.count()).group_by(ReportJob.status)
+    counts: dict[str, int] = {}
+    for status, count in session.execute(query):
+        counts[status] = count
+    return counts
 
 
 def process_registry() -> CollectorRegistry:
