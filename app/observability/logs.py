@@ -102,7 +102,7 @@ class JsonFormatter(logging.Formatter):
         line.update(_access_fields(record))
         for name, value in vars(record).items():
             if name not in _RECORD_ATTRIBUTES and not name.startswith("_"):
-                line.setdefault(name, value)
+                line.setdefault(name, redact(value) if isinstance(value, str) else value)
         if record.exc_info:
             line["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, default=str, ensure_ascii=False)
