@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import uuid
 from pathlib import Path
@@ -77,21 +78,33 @@ def serve(
         int | None, typer.Option(help="Worker processes (default SMM_WORKERS).")
     ] = None,
 ) -> None:
-    """Apply migrations, load and verify questionnaires, and start the API server."""
+    """Apply migrations, load and verify questionnaires, and start the API server.
+
+    With SMM_MIGRATE_ON_START=false the database must already be migrated (`smm migrate`).
+    """
     import uvicorn
 
+    from app.db import make_engine
     from app.main import load_registry
+    from app.observability.logs import configure_logging, logging_config
 
     settings = get_settings()
-    engine = _database(settings)
+    configure_logging(settings)
+    if settings.migrate_on_start:
+        engine = _database(settings)
+    else:
+        engine = make_engine(settings.database_url)
     try:
+        if not settings.migrate_on_start:
+            _require_migrated(engine)
         registry = load_registry(settings, engine)
     except (DefinitionError, PublishedVersionChanged) as exc:
         raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
     finally:
         engine.dispose()
     versions = ", ".join(f"{d.definition.id} v{d.definition.version}" for d in registry.latest())
-    out.print(f"Database migrated; questionnaires verified: {versions}")
+    migrated = "migrated" if settings.migrate_on_start else "at the latest migration"
+    logging.getLogger("smm").info("Database %s; questionnaires verified: %s", migrated, versions)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -99,8 +112,21 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         log_level=settings.log_level,
+        log_config=logging_config(settings),
         proxy_headers=True,
     )
+
+
+def _require_migrated(engine) -> None:  # type: ignore[no-untyped-def]
+    """Fail, naming the fix, when the database is behind the code's migrations."""
+    from app.migrate import pending_migrations
+
+    pending = pending_migrations(engine)
+    if pending:
+        raise _fail(
+            f"the database is not migrated ({len(pending)} pending: {', '.join(pending)}); "
+            "run `smm migrate` first, or unset SMM_MIGRATE_ON_START=false"
+        )
 
 
 @cli.command()

@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,27 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, description="Largest request body accepted (bytes)."
     )
     log_level: str = Field(default="info", description="Log level for the service.")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description=(
+            "Log lines as JSON objects (one a line) or text; `auto`: text when stderr is a "
+            "terminal, JSON otherwise (containers, files, log shippers)."
+        ),
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "When set, GET /metrics wants `Authorization: Bearer <this token>`; "
+            "unset, /metrics is open like /healthz."
+        ),
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        description=(
+            "Whether `smm serve` applies migrations before starting; set false where a "
+            "separate `smm migrate` step does it (compose, Kubernetes jobs)."
+        ),
+    )
     render_timeout_seconds: float = Field(
         default=60, gt=0, le=3600, description="Longest a report may take to render."
     )

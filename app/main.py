@@ -25,6 +25,7 @@ from app.api import (
     fhir,
     health,
     invitations,
+    metrics,
     organizations,
     questionnaires,
     reports,
@@ -35,6 +36,8 @@ from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
 from app.jobs import isolation
 from app.jobs.runner import LocalRunner
+from app.observability.logs import current_context
+from app.observability.requests import REQUEST_ID_HEADER, RequestContext
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
 from app.web.routes import install_web
@@ -112,7 +115,7 @@ def create_app(
             },
             {"name": "exports", "description": "Assessments as CSV and Excel, within scope."},
             {"name": "audit", "description": "Who wrote, downloaded, signed in or was refused."},
-            {"name": "health", "description": "Probes."},
+            {"name": "health", "description": "Probes and metrics."},
         ],
     )
     app.state.settings = settings
@@ -133,6 +136,7 @@ def create_app(
         fhir,
         audit,
         health,
+        metrics,
     )
     for module in routers:
         app.include_router(module.router)
@@ -141,6 +145,7 @@ def create_app(
     # Inside the body limit: the unit of work reads whole bodies to fingerprint retries.
     install_unit_of_work(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)  # outermost: every response and log line gets its id
     return app
 
 
@@ -208,9 +213,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # Sent from outside the middleware stack: the request id header is added here.
+        request_id = current_context().get("request_id")
         return JSONResponse(
             {"error": "internal_error", "detail": "Something went wrong on our side."},
             status_code=500,
+            headers={REQUEST_ID_HEADER: str(request_id)} if request_id else None,
         )
 
 

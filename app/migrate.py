@@ -34,3 +34,15 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def pending_migrations(engine: Engine) -> list[str]:
+    """Revisions between the database's current one and head, oldest first."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    ancestry = script.iterate_revisions(tuple(script.get_heads()), current or "base")
+    return [revision.revision for revision in reversed(list(ancestry))]

@@ -1,7 +1,8 @@
-"""POST /v1/assessments requests per second with one uvicorn worker, against a bare baseline.
+"""POST /v1/assessments requests per second, against a bare baseline or by API processes.
 
     .venv/bin/python bench/bench_submit.py
     .venv/bin/python bench/bench_submit.py --database-url postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/bench_submit.py --database-url postgresql://... --api-processes 1 2
 
 Sets up a temporary directory and database (SQLite file there, or a throwaway PostgreSQL
 database smm_bench_<random> that is dropped afterwards), creates an admin key with
@@ -11,6 +12,9 @@ server, a separate load-generator process (bench/loadgen.py) sends the warm-up r
 and another sends the measured ones. Every response must be 201; the service's stored
 assessments are counted at the end. Subprocesses and temporary files are removed on any
 exit, Ctrl-C and SIGTERM included.
+
+With ``--api-processes 1 2``, no bare app: `smm serve --workers N` is measured for each N in
+turn on the same database, and the throughput of each is compared with one process's.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from benchlib import (
     code_note,
     machine_note,
     print_table,
-    process_cpu_seconds,
+    process_tree_cpu_seconds,
     request_body,
 )
 from psycopg import sql
@@ -279,9 +283,9 @@ def failures(result: dict[str, Any]) -> int:
 def measure(server: Server, bodies: Path, args: argparse.Namespace, key: str) -> tuple[Run, int]:
     """Warm up, then one measured batch; the run and the warm-up failures."""
     warmup = run_loadgen(server, bodies, args.warmup, args, key)
-    cpu_before = process_cpu_seconds(server.pid)
+    cpu_before = process_tree_cpu_seconds(server.pid)
     result = run_loadgen(server, bodies, args.requests, args, key)
-    server_cpu = process_cpu_seconds(server.pid) - cpu_before
+    server_cpu = process_tree_cpu_seconds(server.pid) - cpu_before
     count = result["requests"]
     run = Run(
         server=server.name,
@@ -342,13 +346,19 @@ def report(runs: list[tuple[Run, Run]]) -> float:
     return ratio
 
 
-def benchmark(args: argparse.Namespace, stack: ExitStack) -> int:
-    """Set everything up, run the rounds, print the report; the exit status."""
+def workspace(args: argparse.Namespace, stack: ExitStack) -> tuple[Path, str]:
+    """A temporary directory and the database to use (SQLite there, or throwaway PostgreSQL)."""
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smm-bench-")))
     if args.database_url:
-        database_url = stack.enter_context(throwaway_postgres(args.database_url))
-    else:
-        database_url = f"sqlite:///{tmp / 'bench.db'}"
+        return tmp, stack.enter_context(throwaway_postgres(args.database_url))
+    return tmp, f"sqlite:///{tmp / 'bench.db'}"
+
+
+def benchmark(args: argparse.Namespace, stack: ExitStack) -> int:
+    """Set everything up, run the rounds, print the report; the exit status."""
+    if args.api_processes:
+        return benchmark_processes(args, stack)
+    tmp, database_url = workspace(args, stack)
     backend = make_url(database_url).get_backend_name()
     env = server_env(database_url, args.log_level)
     key = create_admin_key(env)
@@ -380,6 +390,57 @@ def benchmark(args: argparse.Namespace, stack: ExitStack) -> int:
     return check_accounting(args, runs, warmup_failures, service, key, organization_id)
 
 
+def benchmark_processes(args: argparse.Namespace, stack: ExitStack) -> int:
+    """`smm serve --workers N` for each N of --api-processes, on one database; the exit status."""
+    tmp, database_url = workspace(args, stack)
+    backend = make_url(database_url).get_backend_name()
+    env = server_env(database_url, args.log_level)
+    key = create_admin_key(env)
+    print(f"bench_submit by API processes on {backend}: {machine_note()}")
+    print(f"code: {code_note()}")
+    print(
+        f"{args.rounds} rounds x ({args.warmup} warm-up + {args.requests} measured requests) "
+        f"for each process count, {args.concurrency} concurrent keep-alive {args.client} "
+        "clients in a separate process\n"
+    )
+    runs: dict[int, list[Run]] = {}
+    warmup_failures = 0
+    organization_id = ""
+    stored = 0
+    for processes in args.api_processes:
+        command = smm_command("serve", "--workers", str(processes))
+        name = f"smm serve x{processes}"
+        with running_server(name, command, env, tmp / f"smm-{processes}.log", pin=False) as server:
+            if not organization_id:
+                organization_id = create_organization(server.base_url, key)
+            bodies = write_bodies(tmp / "bodies.jsonl", organization_id)
+            for _ in range(args.rounds):
+                run, failed = measure(server, bodies, args, key)
+                runs.setdefault(processes, []).append(run)
+                warmup_failures += failed
+            stored = stored_assessments(server.base_url, key, organization_id)
+    print_table(
+        RUN_HEADERS,
+        [run_row(i, run) for series in runs.values() for i, run in enumerate(series, start=1)],
+    )
+    base = statistics.median(r.requests_per_s for r in runs[args.api_processes[0]])
+    print()
+    for processes, series in runs.items():
+        median = statistics.median(r.requests_per_s for r in series)
+        print(
+            f"{processes} API process(es): {median:.0f} req/s (median of {len(series)}), "
+            f"{median / base:.2f}x {args.api_processes[0]} process(es); CPU ms/req "
+            f"{statistics.median(r.server_cpu_ms for r in series):.2f}"
+        )
+    every_run = [run for series in runs.values() for run in series]
+    return accounting(every_run, warmup_failures, stored, expected=len(every_run) * per_round(args))
+
+
+def per_round(args: argparse.Namespace) -> int:
+    """Requests a round sends to one server: warm-up and measured."""
+    return int(args.warmup + args.requests)
+
+
 def check_accounting(
     args: argparse.Namespace,
     runs: list[tuple[Run, Run]],
@@ -389,14 +450,19 @@ def check_accounting(
     organization_id: str,
 ) -> int:
     """Every response a 201, and every 201 of the service a stored assessment."""
-    measured_failures = sum(s.failures + b.failures for s, b in runs)
-    expected = args.rounds * (args.warmup + args.requests)
     stored = stored_assessments(service.base_url, key, organization_id)
+    every_run = [run for pair in runs for run in pair]
+    return accounting(every_run, warmup_failures, stored, expected=args.rounds * per_round(args))
+
+
+def accounting(runs: list[Run], warmup_failures: int, stored: int, *, expected: int) -> int:
+    """Print the failures and the stored count; 0 when every request was a stored 201."""
+    measured_failures = sum(run.failures for run in runs)
     print(
         f"non-201 responses: {measured_failures} measured, {warmup_failures} warm-up; "
         f"assessments stored: {stored} of {expected} sent"
     )
-    bad = [run.statuses for pair in runs for run in pair if run.failures]
+    bad = [run.statuses for run in runs if run.failures]
     if bad:
         print(f"statuses of failing runs: {bad}")
     return 0 if measured_failures == warmup_failures == 0 and stored == expected else 1
@@ -422,6 +488,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--pin", action="store_true", help="pin servers to CPU 0, the load generator to CPU 1"
+    )
+    parser.add_argument(
+        "--api-processes",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="instead of the bare comparison, measure `smm serve --workers N` for each N",
     )
     return parser.parse_args()
 

@@ -29,6 +29,7 @@ from app.errors import Conflict, FieldError, InvalidRequest, NotFound, RenderErr
 from app.intake.models import Assessment, AssessmentStatus
 from app.jobs.isolation import RenderFailed, run_isolated
 from app.jobs.models import ReportFile
+from app.observability.metrics import RENDER_SECONDS
 from app.organizations.benchmarks import assessment_benchmark
 from app.organizations.history import submitted_assessments
 from app.organizations.models import Organization
@@ -276,7 +277,9 @@ def render_report(
         timeout=settings.render_timeout_seconds,
         memory_bytes=settings.render_memory_mb * 2**20,
     )
-    return pdf, round((time.perf_counter() - started) * 1000)
+    elapsed = time.perf_counter() - started
+    RENDER_SECONDS.observe(elapsed)
+    return pdf, round(elapsed * 1000)
 
 
 def store_report(session: Session, key: str, pdf: bytes, render_ms: int) -> None:

@@ -19,6 +19,7 @@ from app.intake.models import Answer as AnswerRow
 from app.intake.models import Assessment, AssessmentSource, AssessmentStatus
 from app.intake.schemas import AssessmentCreate
 from app.intake.validation import Answer, AnswerItem, check_answers
+from app.observability.metrics import record_assessment
 from app.organizations.models import Organization
 from app.organizations.service import get_organization
 from app.questionnaire.registry import QuestionnaireRegistry
@@ -65,6 +66,9 @@ def create_assessment(
     if rows:
         session.execute(insert(AnswerRow), [_row_values(assessment.id, row) for row in rows])
     set_committed_value(assessment, "answers", rows)
+    record_assessment("created", source.value)
+    if submitting:
+        record_assessment("submitted", source.value)
     return assessment
 
 
@@ -98,6 +102,8 @@ def update_assessment(
     # Replacing the collection deletes the old rows (delete-orphan) and inserts the new.
     assessment.answers = _answer_rows(definition, answers)
     session.flush()
+    if submit:
+        record_assessment("submitted", assessment.source)
     return assessment
 
 

@@ -29,6 +29,7 @@ from app.intake.models import Assessment
 from app.jobs import service
 from app.jobs.isolation import RenderFailed
 from app.jobs.models import ReportJob
+from app.observability.logs import log_context
 from app.questionnaire.registry import QuestionnaireRegistry
 
 log = logging.getLogger("smm.jobs")
@@ -92,7 +93,8 @@ class LocalRunner:
 
     def _run(self, job_id: uuid.UUID) -> None:
         try:
-            run_job(self.factory, self.registry, self.settings, job_id)
+            with log_context(job_id=str(job_id)):
+                run_job(self.factory, self.registry, self.settings, job_id)
         finally:
             self._slots.release()
 

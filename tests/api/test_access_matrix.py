@@ -73,6 +73,9 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int, int]]] = {
     "GET /readyz": {
         "-":                  (200,  200,     200,       200,       200,       200),
     },
+    "GET /metrics": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+    },
     "POST /v1/organizations": {
         "-":                  (201,  201,     201,       201,       403,       403),
     },
@@ -227,7 +230,6 @@ EXPECTED = {
     for target, statuses in targets.items()
 }
 
-PUBLIC_ROUTES = {"GET /healthz", "GET /readyz"}
 # Routes whose target organization goes in the query (`?organization_id=`).
 ORGANIZATION_FILTERED = {
     "GET /v1/assessments",
@@ -235,6 +237,7 @@ ORGANIZATION_FILTERED = {
     "GET /v1/exports/assessments.csv",
     "GET /v1/exports/assessments.xlsx",
 }
+PUBLIC_ROUTES = {"GET /healthz", "GET /readyz", "GET /metrics"}
 # Aimed at home's objects (its draft where there is one), which the keys would otherwise reach.
 AUTHENTICATED = [
     pytest.param(route, target, id=f"{route} -> {target}")
@@ -497,7 +500,10 @@ def test_probes_need_no_key(client, route):
     response = client.get(route.split(" ")[1])
 
     assert response.status_code == 200
-    assert response.json()["status"] == "ok"
+    if route == "GET /metrics":  # Prometheus text, open like the probes (no SMM_METRICS_TOKEN)
+        assert "# TYPE smm_report_jobs gauge" in response.text
+    else:
+        assert response.json()["status"] == "ok"
 
 
 def test_a_revoked_key_that_worked_a_moment_ago_gets_401(client, db, make_key):
