@@ -41,7 +41,7 @@ def use_the_service(base: str, key: str) -> dict[str, str]:
     idempotency_key = f"idem-{secrets.token_hex(16)}"
     wrong_key = f"smm_{'z' * 12}_{secrets.token_urlsafe(32)[:43]}"
     with httpx.Client(base_url=base, timeout=60) as http:
-        auth = {"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key}
+        auth = {"Authorization": f"Bearer {key}"}
         organization = http.post(
             "/v1/organizations",
             json={
@@ -50,7 +50,7 @@ def use_the_service(base: str, key: str) -> dict[str, str]:
                 "licensed_beds": 60,
                 "state": "MN",
             },
-            headers={**auth, "X-Request-ID": "ops-trace-1"},
+            headers={**auth, "Idempotency-Key": idempotency_key, "X-Request-ID": "ops-trace-1"},
         ).json()
         created = http.post(
             "/v1/assessments",
