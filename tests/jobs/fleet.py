@@ -134,7 +134,7 @@ class Fleet:
         log = self.folder / f"worker-{len(self.workers)}.log"
         command = [SMM] if not quick else [sys.executable, "-m", "tests.jobs.quick_worker"]
         with log.open("wb") as handle:
-            process = subprocess.Popen(  # noqa: S603 - our own console script
+            process = subprocess.Popen(
                 [*command, "worker", "--concurrency", str(concurrency)],
                 cwd=PROJECT_ROOT,
                 env=self.environment,

@@ -152,7 +152,9 @@ def test_the_sweep_queues_a_stored_job_once_however_often_it_runs(db, job_id):
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("the queue lives in PostgreSQL")
     db.execute(
-        update(ReportJob).where(ReportJob.id == job_id).values(created_at=utcnow() - timedelta(minutes=1))
+        update(ReportJob)
+        .where(ReportJob.id == job_id)
+        .values(created_at=utcnow() - timedelta(minutes=1))
     )
     app = queue.client_app(db.get_bind().engine.url.render_as_string(hide_password=False))
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pypdf import PdfReader
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
 from app.config import Settings
@@ -87,7 +87,8 @@ def assert_each_rendered_once(engine: Engine, fleet: Fleet, job_ids: list[uuid.U
         stored = session.scalar(select(func.count()).select_from(ReportFile))
         pdf = session.scalar(select(ReportFile.pdf).limit(1))
     assert stored == len(job_ids)
-    assert pdf is not None and pdf.startswith(b"%PDF")
+    assert pdf is not None
+    assert pdf.startswith(b"%PDF")
 
 
 def test_a_worker_renders_real_pdfs_that_the_api_then_serves(engine, postgres_url, fleet):
@@ -101,7 +102,8 @@ def test_a_worker_renders_real_pdfs_that_the_api_then_serves(engine, postgres_ur
     headers = {"Authorization": f"Bearer {seeded.admin_key}"}
     with TestClient(create_app(settings)) as client:
         job = client.get(f"/v1/reports/{job_ids[0]}", headers=headers).json()
-        assert job["status"] == "done" and job["error"] is None
+        assert job["status"] == "done"
+        assert job["error"] is None
         pdf = client.get(job["pdf_url"], headers=headers)
     assert pdf.status_code == 200
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
@@ -115,7 +117,8 @@ def test_two_workers_render_a_burst_of_reports_each_exactly_once(engine, postgre
 
     assert_each_rendered_once(engine, fleet, job_ids)
     # Both workers took part, and no job needed a second attempt.
-    assert first.rendered() and second.rendered()
+    assert first.rendered()
+    assert second.rendered()
     with transaction(session_factory(engine)) as session:
         attempts = set(session.scalars(select(ReportJob.attempts)))
     assert attempts == {1}
@@ -162,7 +165,7 @@ def _free_port() -> int:
 def _serve(postgres_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     environment = worker_environment(postgres_url, port=str(port))
     with log.open("ab") as handle:
-        return subprocess.Popen(  # noqa: S603 - our own console script
+        return subprocess.Popen(
             [SMM, "serve"], env=environment, stdout=handle, stderr=subprocess.STDOUT
         )
 
