@@ -129,13 +129,21 @@ class Fleet:
     folder: Path
     workers: list[WorkerProcess] = field(default_factory=list)
 
-    def start(self, concurrency: int = 1, *, quick: bool = False) -> WorkerProcess:
+    def start(
+        self, concurrency: int = 1, *, quick: bool = False, metrics_port: int | None = None
+    ) -> WorkerProcess:
         """A worker; ``quick`` swaps WeasyPrint for a stand-in (tests of the queue only)."""
         log = self.folder / f"worker-{len(self.workers)}.log"
         command = [SMM] if not quick else [sys.executable, "-m", "tests.jobs.quick_worker"]
         with log.open("wb") as handle:
             process = subprocess.Popen(
-                [*command, "worker", "--concurrency", str(concurrency)],
+                [
+                    *command,
+                    "worker",
+                    "--concurrency",
+                    str(concurrency),
+                    *(["--metrics-port", str(metrics_port)] if metrics_port else []),
+                ],
                 cwd=PROJECT_ROOT,
                 env=self.environment,
                 stdout=handle,
