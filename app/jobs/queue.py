@@ -111,6 +111,15 @@ def sweep(app: procrastinate.App, session: Session, stalled_after: float) -> tup
             if str(job_id) not in waiting:
                 _deferrer(app, job_id, connection).defer(job_id=str(job_id))
                 dispatched += 1
+        # A row left running by a delivery that is over (its attempts spent while the
+        # database was unreachable) goes back to queued, and out on the next sweep.
+        cursor.execute(
+            "UPDATE report_jobs SET status = 'queued', worker = NULL "
+            "WHERE status = 'running' AND queue_job_id IS NOT NULL AND NOT EXISTS ("
+            " SELECT 1 FROM procrastinate_jobs WHERE id = report_jobs.queue_job_id"
+            " AND status IN ('todo', 'doing'))"
+        )
+        released = cursor.rowcount
         cursor.execute(
             _query("select_stalled_jobs_by_heartbeat"),
             {"queue": QUEUE, "task_name": TASK, "seconds_since_heartbeat": stalled_after},
@@ -127,11 +136,13 @@ def sweep(app: procrastinate.App, session: Session, stalled_after: float) -> tup
                 },
             )
             retried += 1
-    if dispatched or retried:
+    if dispatched or retried or released:
         log.info(
-            "swept the report queue: %d job(s) queued, %d retried from dead workers",
+            "swept the report queue: %d job(s) queued, %d retried from dead workers, "
+            "%d handed back after their delivery ended",
             dispatched,
             retried,
+            released,
         )
     return dispatched, retried
 

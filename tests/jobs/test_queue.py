@@ -163,3 +163,27 @@ def test_the_sweep_queues_a_stored_job_once_however_often_it_runs(db, job_id):
     locks = db.scalars(text("SELECT queueing_lock FROM procrastinate.procrastinate_jobs")).all()
     assert locks == [str(job_id)]
     assert db.scalar(select(ReportJob.status).where(ReportJob.id == job_id)) == "queued"
+
+
+@pytest.mark.postgres
+def test_the_sweep_hands_back_a_job_left_running_by_a_delivery_that_is_over(db, job_id):
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the queue lives in PostgreSQL")
+    app = queue.client_app(db.get_bind().engine.url.render_as_string(hide_password=False))
+    delivery = queue.dispatch(app, db, job_id)
+    assert _claim(db, job_id, delivery)
+    # Its attempts ran out while the database was unreachable: the queue gave up on it.
+    db.execute(text("SELECT set_config('search_path', 'procrastinate, public', true)"))
+    db.execute(
+        text("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = :id"), {"id": delivery}
+    )
+    db.execute(text("SELECT set_config('search_path', '\"$user\", public', true)"))
+    db.execute(
+        update(ReportJob)
+        .where(ReportJob.id == job_id)
+        .values(created_at=utcnow() - timedelta(minutes=1))
+    )
+
+    queue.sweep(app, db, stalled_after=30)  # hands it back
+    assert db.scalar(select(ReportJob.status).where(ReportJob.id == job_id)) == "queued"
+    assert queue.sweep(app, db, stalled_after=30) == (1, 0)  # and queues it again
