@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     web_rate_burst: int = Field(
         default=60, ge=1, description="Requests one client may make at once to one invitation."
     )
+
+    @model_validator(mode="after")
+    def _queue_needs_postgresql(self) -> Settings:
+        if self.job_backend == "procrastinate" and self.is_sqlite:
+            raise ValueError("job_backend 'procrastinate' needs a PostgreSQL database_url")
+        return self
 
     def signing_key(self) -> bytes:
         """The secret key as bytes: SMM_SECRET_KEY, or the generated one in secret_key_file."""

@@ -30,7 +30,7 @@ from tests.conftest import example
         ("postgres://db/smm", "auto", True),
         ("postgresql+psycopg://db/smm", "auto", True),
         ("postgresql://db/smm", "local", False),
-        ("sqlite:///var/smm.db", "procrastinate", True),
+        ("postgresql://db/smm", "procrastinate", True),
     ],
 )
 def test_the_queue_is_used_on_postgresql_unless_the_setting_says_otherwise(
@@ -43,6 +43,11 @@ def test_the_queue_is_used_on_postgresql_unless_the_setting_says_otherwise(
 def test_an_unknown_job_backend_is_refused_naming_the_setting():
     with pytest.raises(ValueError, match="job_backend"):
         Settings(job_backend="celery")
+
+
+def test_the_queue_backend_on_sqlite_is_refused_at_start():
+    with pytest.raises(ValueError, match="'procrastinate' needs a PostgreSQL"):
+        Settings(database_url="sqlite:///var/smm.db", job_backend="procrastinate")
 
 
 @pytest.fixture
