@@ -130,6 +130,43 @@ def _require_migrated(engine) -> None:  # type: ignore[no-untyped-def]
 
 
 @cli.command()
+def worker(
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=32, help="Reports rendered at once by this worker.")
+    ] = 1,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Serve Prometheus metrics on this port."),
+    ] = None,
+) -> None:
+    """Render report jobs from the PostgreSQL queue until stopped (SIGINT or SIGTERM)."""
+    import logging
+
+    from app.db import make_engine
+    from app.jobs import worker as render_worker
+    from app.main import load_registry
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        raise _fail("`smm worker` needs PostgreSQL (SMM_DATABASE_URL=postgresql://...)")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    engine = make_engine(settings.database_url)
+    try:
+        registry = load_registry(settings, engine)
+    except (DefinitionError, PublishedVersionChanged) as exc:
+        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
+    finally:
+        engine.dispose()
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=settings.host)
+    render_worker.run(settings, registry, concurrency)
+
+
+@cli.command()
 def migrate() -> None:
     """Apply database migrations and exit."""
     _database(get_settings()).dispose()

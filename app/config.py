@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -74,6 +74,36 @@ class Settings(BaseSettings):
     render_workers: int = Field(
         default=2, ge=1, le=64, description="Reports rendered at once by the embedded runner."
     )
+    job_backend: Literal["auto", "local", "procrastinate"] = Field(
+        default="auto",
+        description=(
+            "Who renders report jobs: `local` (a pool inside each API process), "
+            "`procrastinate` (a PostgreSQL queue consumed by `smm worker`), or `auto`: "
+            "procrastinate on PostgreSQL, local otherwise."
+        ),
+    )
+    render_recycle_jobs: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="Reports a worker's render process renders "
+        "before it is replaced by a fresh one.",
+    )
+    job_max_attempts: int = Field(
+        default=3, ge=1, le=20, description="Attempts at a report job before it is failed."
+    )
+    job_retry_seconds: int = Field(
+        default=2, ge=0, le=60, description="Base of the exponential wait between attempts."
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10, gt=0, le=600, description="How often `smm worker` says it is alive."
+    )
+    worker_stalled_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="Silence after which a worker counts as dead and its jobs go to another.",
+    )
 
     idempotency_ttl_hours: int = Field(
         default=24,
@@ -115,6 +145,12 @@ class Settings(BaseSettings):
         default=60, ge=1, description="Requests one client may make at once to one invitation."
     )
 
+    @model_validator(mode="after")
+    def _queue_needs_postgresql(self) -> Settings:
+        if self.job_backend == "procrastinate" and self.is_sqlite:
+            raise ValueError("job_backend 'procrastinate' needs a PostgreSQL database_url")
+        return self
+
     def signing_key(self) -> bytes:
         """The secret key as bytes: SMM_SECRET_KEY, or the generated one in secret_key_file."""
         if self.secret_key is not None:
@@ -125,6 +161,13 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """Whether the database is an embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_job_queue(self) -> bool:
+        """Whether report jobs go to the procrastinate queue rather than the local pool."""
+        if self.job_backend == "auto":
+            return self.database_url.startswith(("postgres://", "postgresql"))
+        return self.job_backend == "procrastinate"
 
 
 def _generated_key(path: Path) -> bytes:

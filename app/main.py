@@ -34,7 +34,7 @@ from app.api.unit_of_work import install_unit_of_work
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
-from app.jobs import isolation
+from app.jobs import isolation, queue
 from app.jobs.runner import LocalRunner
 from app.observability.logs import current_context
 from app.observability.requests import REQUEST_ID_HEADER, RequestContext
@@ -81,7 +81,11 @@ def create_app(
         app.state.session_factory = session_factory(app.state.engine)
         app.state.registry = registry or load_registry(settings, app.state.engine)
         runner = None
-        if settings.run_report_jobs:
+        app.state.report_queue = None
+        if settings.uses_job_queue:
+            # `smm worker` processes render; this process only puts jobs on the queue.
+            app.state.report_queue = queue.client_app(settings.database_url)
+        elif settings.run_report_jobs:
             runner = LocalRunner(app.state.session_factory, app.state.registry, settings)
             runner.start()
             # The first render would otherwise wait for the fork server to import WeasyPrint.

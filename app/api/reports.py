@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,7 @@ from app.api.responses import errors
 from app.delivery import service
 from app.delivery.service import PlanRequest
 from app.errors import Conflict, NotFound
+from app.jobs import queue
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
 from app.roadmap.schemas import RoadmapRead
@@ -140,6 +141,7 @@ def get_report_pdf(
     responses=errors(400, 404, 409, 413, 422),
 )
 def create_report_job(
+    request_: Request,
     assessment: AssessmentDep,
     session: SessionDep,
     registry: RegistryDep,
@@ -161,6 +163,10 @@ def create_report_job(
         cache_key=service.cache_key(inputs, request),
         requested_by=principal.key_id,
     )
+    report_queue = getattr(request_.app.state, "report_queue", None)
+    if report_queue is not None and job.status == JobStatus.QUEUED:
+        # In this transaction: the job is on the queue if and only if its row is stored.
+        queue.dispatch(report_queue, session, job.id)
     body = _job_read(job)
     return JSONResponse(
         body.model_dump(mode="json"),

@@ -34,6 +34,10 @@ class RenderTimedOut(RenderFailed):
     pass
 
 
+class RenderProcessDied(RenderFailed):
+    """The child ended without an answer (killed, crashed): worth another attempt."""
+
+
 def run_isolated(
     function: Callable[[Any], bytes], argument: Any, *, timeout: float, memory_bytes: int
 ) -> bytes:
@@ -50,7 +54,9 @@ def run_isolated(
         try:
             ok, payload = receiver.recv()
         except EOFError as exc:
-            raise RenderFailed(f"the render process died (exit code {child.exitcode})") from exc
+            raise RenderProcessDied(
+                f"the render process died (exit code {child.exitcode})"
+            ) from exc
         if not ok:
             raise RenderFailed(payload)
         result: bytes = payload
@@ -67,14 +73,94 @@ def _child(
 ) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
-        result = function(argument)
-    except MemoryError:
-        sender.send(
-            (False, f"rendering needed more than {memory_bytes // 2**20} MiB and was stopped")
-        )
-    except Exception as exc:  # reported to the job record; the child ends either way
-        sender.send((False, f"rendering failed: {type(exc).__name__}: {exc}"[:500]))
-    else:
-        sender.send((True, result))
+        sender.send(_outcome(function, argument, memory_bytes))
     finally:
         sender.close()
+
+
+def _outcome(
+    function: Callable[[Any], bytes], argument: Any, memory_bytes: int
+) -> tuple[bool, Any]:
+    """(True, result) or (False, why it failed, in words for the job record)."""
+    try:
+        return True, function(argument)
+    except MemoryError:
+        return False, f"rendering needed more than {memory_bytes // 2**20} MiB and was stopped"
+    except Exception as exc:  # reported to the job record
+        return False, f"rendering failed: {type(exc).__name__}: {exc}"[:500]
+
+
+class RenderProcess:
+    """One long-lived child that renders one document at a time, with the same limits.
+
+    A worker keeps one per concurrent job so renders skip process start-up and reuse the
+    renderer's warm caches. The child is replaced after ``recycle_after`` documents (so
+    whatever a render leaks goes with it) and after any failure or overrun (so a child
+    that hit its memory cap or was killed mid-render is never trusted again).
+    """
+
+    def __init__(self, *, memory_bytes: int, recycle_after: int) -> None:
+        self.memory_bytes = memory_bytes
+        self.recycle_after = recycle_after
+        self.rendered = 0
+        self.generation = 0
+        self._child: multiprocessing.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+
+    def run(self, function: Callable[[Any], bytes], argument: Any, *, timeout: float) -> bytes:
+        """``function(argument)`` in the child; RenderFailed if it fails or runs over."""
+        connection = self._ready()
+        self.rendered += 1
+        try:
+            connection.send((function, argument))
+            if not connection.poll(timeout):
+                raise RenderTimedOut(f"rendering took longer than {timeout:g} s and was stopped")
+            ok, payload = connection.recv()
+        except (EOFError, OSError) as exc:
+            self.close()
+            raise RenderProcessDied("the render process died while rendering") from exc
+        except RenderFailed:
+            self.close()
+            raise
+        if not ok:
+            self.close()
+            raise RenderFailed(payload)
+        result: bytes = payload
+        return result
+
+    def _ready(self) -> Connection:
+        alive = self._child is not None and self._child.is_alive()
+        if not alive or self.rendered >= self.recycle_after or self._connection is None:
+            self.close()
+            parent_end, child_end = _CONTEXT.Pipe(duplex=True)
+            self._child = _CONTEXT.Process(
+                target=_serve, args=(child_end, self.memory_bytes), daemon=True
+            )
+            self._child.start()
+            child_end.close()
+            self._connection = parent_end
+            self.rendered = 0
+            self.generation += 1
+        return self._connection
+
+    def close(self) -> None:
+        """Stop the child (if any); the next render starts a fresh one."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        if self._child is not None:
+            if self._child.is_alive():
+                self._child.kill()
+            self._child.join(5)
+            self._child = None
+
+
+def _serve(connection: Connection, memory_bytes: int) -> None:
+    """The child's loop: render what the parent sends until it hangs up."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    while True:
+        try:
+            function, argument = connection.recv()
+        except EOFError:
+            return
+        connection.send(_outcome(function, argument, memory_bytes))

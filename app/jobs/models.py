@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, new_id, utcnow
@@ -50,6 +50,11 @@ class ReportJob(Base):
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
+    # host:pid of the process rendering it, so an operator can tell who holds a running job.
+    worker: Mapped[str | None] = mapped_column(String(100))
+    # The procrastinate job delivering it: a retry of that same delivery may take over a
+    # running row whose worker died; any other delivery (a duplicate) may not.
+    queue_job_id: Mapped[int | None] = mapped_column(BigInteger)
     requested_by_key_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )

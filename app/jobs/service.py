@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal, visible_organizations
@@ -80,6 +80,61 @@ def claim_next(session: Session) -> ReportJob | None:
         )
         if claimed.rowcount == 1:  # type: ignore[attr-defined]
             return session.get_one(ReportJob, job_id, populate_existing=True)
+
+
+def claim(session: Session, job_id: uuid.UUID, *, worker: str, queue_job_id: int) -> bool:
+    """Mark one job running for a queue delivery; False when the delivery must not render it.
+
+    A queued job is taken. A running job is taken only by a later attempt of the very
+    delivery that was running it (its worker died or the attempt failed before it could
+    hand the job back); a duplicate delivery of a running or finished job takes nothing,
+    so a job is never rendered by two workers.
+    """
+    now = utcnow()
+    claimed = session.execute(
+        update(ReportJob)
+        .where(
+            ReportJob.id == job_id,
+            or_(
+                ReportJob.status == JobStatus.QUEUED.value,
+                and_(
+                    ReportJob.status == JobStatus.RUNNING.value,
+                    ReportJob.queue_job_id == queue_job_id,
+                ),
+            ),
+        )
+        .values(
+            status=JobStatus.RUNNING.value,
+            started_at=now,
+            heartbeat_at=now,
+            attempts=ReportJob.attempts + 1,
+            worker=worker[:100],
+            queue_job_id=queue_job_id,
+            error=None,
+        )
+    )
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def release(session: Session, job_id: uuid.UUID, error: str) -> None:
+    """Hand a running job back to the queue after a failed attempt that will be retried."""
+    session.execute(
+        update(ReportJob)
+        .where(ReportJob.id == job_id, ReportJob.status == JobStatus.RUNNING.value)
+        .values(status=JobStatus.QUEUED.value, error=error, worker=None)
+    )
+
+
+def undispatched(session: Session, older_than: datetime, limit: int = 500) -> list[uuid.UUID]:
+    """Queued jobs, oldest first, created before ``older_than`` (candidates for the queue)."""
+    return list(
+        session.scalars(
+            select(ReportJob.id)
+            .where(ReportJob.status == JobStatus.QUEUED.value, ReportJob.created_at < older_than)
+            .order_by(ReportJob.created_at, ReportJob.id)
+            .limit(limit)
+        )
+    )
 
 
 def finish(session: Session, job_id: uuid.UUID, error: str | None = None) -> None:

@@ -22,3 +22,9 @@ def crash(_: str) -> bytes:
 
 def echo(text: str) -> bytes:
     return text.encode()
+
+
+def whoami(_: str) -> bytes:
+    import os
+
+    return str(os.getpid()).encode()

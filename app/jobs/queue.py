@@ -1,0 +1,158 @@
+"""Report jobs on procrastinate: a PostgreSQL queue that `smm worker` processes consume.
+
+The ReportJob row stays the record of a job's state; the queue only says "render job X".
+API processes put that message on the queue in the same transaction that writes the row,
+so a job the API acknowledged is on the queue exactly when its row exists. Rows that
+reached the database some other way (while the embedded runner was in charge, or from a
+code path that does not dispatch) are swept onto the queue by the workers. Both paths
+key the message by the job id (procrastinate's ``queueing_lock`` and ``lock``), so a
+job waits on the queue at most once and never runs twice at the same time; the row's
+conditional claim turns away any duplicate delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, LiteralString
+
+import procrastinate
+import psycopg
+from procrastinate import sql
+from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
+from sqlalchemy import Engine, make_url, text
+from sqlalchemy.orm import Session
+
+from app.db import normalize_url, utcnow
+from app.jobs import service
+
+log = logging.getLogger("smm.jobs")
+
+SCHEMA = "procrastinate"
+QUEUE = "reports"
+TASK = "smm.render_report"
+# pg_advisory_xact_lock key that serializes sweeps across workers ("smm-sweep").
+SWEEP_LOCK = 0x736D6D2D7377
+
+
+def conninfo(database_url: str) -> str:
+    """The libpq connection string for a SQLAlchemy PostgreSQL URL."""
+    url = make_url(normalize_url(database_url)).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def connection_options() -> dict[str, Any]:
+    """psycopg connection arguments that put the queue's schema on the search path."""
+    return {"options": f"-c search_path={SCHEMA},public"}
+
+
+def client_app(database_url: str) -> procrastinate.App:
+    """A procrastinate App for putting jobs on the queue over connections we already hold."""
+    connector = SyncPsycopgConnector(conninfo=conninfo(database_url), **connection_options())
+    return procrastinate.App(connector=connector)
+
+
+@contextmanager
+def _queue_schema(session: Session) -> Iterator[psycopg.Connection[Any]]:
+    """The session's psycopg connection, with the queue schema visible for a moment.
+
+    Only within the current transaction, and put back afterwards, so the request's own
+    statements resolve names exactly as before.
+    """
+    previous = session.scalar(text("SELECT current_setting('search_path')"))
+    session.execute(
+        text("SELECT set_config('search_path', :path, true)"), {"path": f"{SCHEMA}, {previous}"}
+    )
+    driver = session.connection().connection.driver_connection
+    if not isinstance(driver, psycopg.Connection):
+        raise TypeError("the report queue needs the psycopg 3 driver")
+    try:
+        yield driver
+    finally:
+        session.execute(text("SELECT set_config('search_path', :path, true)"), {"path": previous})
+
+
+def dispatch(app: procrastinate.App, session: Session, job_id: uuid.UUID) -> int:
+    """Put job ``job_id`` on the queue in the session's transaction; the queue job's id."""
+    with _queue_schema(session) as connection:
+        return _deferrer(app, job_id, connection).defer(job_id=str(job_id))
+
+
+def _deferrer(
+    app: procrastinate.App, job_id: uuid.UUID, connection: psycopg.Connection[Any]
+) -> procrastinate.jobs.JobDeferrer:
+    key = str(job_id)
+    return app.configure_task(TASK, queue=QUEUE, lock=key, queueing_lock=key, connection=connection)
+
+
+def sweep(app: procrastinate.App, session: Session, stalled_after: float) -> tuple[int, int]:
+    """Queue what is not on the queue, retry what dead workers held: (dispatched, retried).
+
+    One sweep at a time across all workers (an advisory lock for the transaction), so two
+    sweepers never retry the same stalled job or queue the same row twice.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK})
+    # A row a few seconds old may still be in its request's transaction; leave it be.
+    candidates = service.undispatched(session, utcnow() - timedelta(seconds=5))
+    dispatched = retried = 0
+    with _queue_schema(session) as connection, connection.cursor() as cursor:
+        waiting = set()
+        if candidates:
+            cursor.execute(
+                "SELECT queueing_lock FROM procrastinate_jobs "
+                "WHERE queueing_lock = ANY(%s) AND status IN ('todo', 'doing')",
+                ([str(c) for c in candidates],),
+            )
+            waiting = {row[0] for row in cursor.fetchall()}
+        for job_id in candidates:
+            if str(job_id) not in waiting:
+                _deferrer(app, job_id, connection).defer(job_id=str(job_id))
+                dispatched += 1
+        # A row left running by a delivery that is over (its attempts spent while the
+        # database was unreachable) goes back to queued, and out on the next sweep.
+        cursor.execute(
+            "UPDATE report_jobs SET status = 'queued', worker = NULL "
+            "WHERE status = 'running' AND queue_job_id IS NOT NULL AND NOT EXISTS ("
+            " SELECT 1 FROM procrastinate_jobs WHERE id = report_jobs.queue_job_id"
+            " AND status IN ('todo', 'doing'))"
+        )
+        released = cursor.rowcount
+        cursor.execute(
+            _query("select_stalled_jobs_by_heartbeat"),
+            {"queue": QUEUE, "task_name": TASK, "seconds_since_heartbeat": stalled_after},
+        )
+        for stalled in cursor.fetchall():
+            cursor.execute(
+                _query("retry_job"),
+                {
+                    "job_id": stalled[0],
+                    "retry_at": utcnow(),
+                    "new_priority": None,
+                    "new_queue_name": None,
+                    "new_lock": None,
+                },
+            )
+            retried += 1
+    if dispatched or retried or released:
+        log.info(
+            "swept the report queue: %d job(s) queued, %d retried from dead workers, "
+            "%d handed back after their delivery ended",
+            dispatched,
+            retried,
+            released,
+        )
+    return dispatched, retried
+
+
+def _query(name: str) -> LiteralString:
+    query: LiteralString = sql.queries[name]
+    return query
+
+
+def sweep_now(app: procrastinate.App, engine: Engine, stalled_after: float) -> tuple[int, int]:
+    """One sweep in its own transaction."""
+    with Session(engine) as session, session.begin():
+        return sweep(app, session, stalled_after)

@@ -1,0 +1,221 @@
+"""`smm worker`: render report jobs from the procrastinate queue.
+
+Each worker runs ``concurrency`` jobs at once, each in its own long-lived render process
+(replaced every ``SMM_RENDER_RECYCLE_JOBS`` documents, with the per-job time and memory
+limits). A sweeper thread, at start and then every heartbeat, queues job rows that are
+not on the queue and retries jobs held by workers that stopped sending heartbeats
+(killed, or their machine gone), so another worker finishes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue as queues
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import procrastinate
+from procrastinate import JobContext, RetryStrategy
+from procrastinate.psycopg_connector import PsycopgConnector
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import make_engine, session_factory, transaction
+from app.delivery.service import (
+    PlanRequest,
+    cache_key,
+    cached_report,
+    gather_inputs,
+    report_html,
+    store_report,
+)
+from app.errors import AppError
+from app.intake.models import Assessment
+from app.jobs import metrics, queue, service
+from app.jobs.isolation import RenderFailed, RenderProcess, RenderProcessDied
+from app.jobs.models import ReportJob
+from app.questionnaire.registry import QuestionnaireRegistry
+from app.reports.render import render_pdf
+
+log = logging.getLogger("smm.worker")
+
+
+class RetryLater(Exception):
+    """This attempt failed for a reason that may pass (a render process died, the
+    database blinked); procrastinate runs the job again after a back-off."""
+
+
+@dataclass
+class Worker:
+    """What a worker process needs to render jobs: database, questionnaires, render pool."""
+
+    settings: Settings
+    factory: sessionmaker[Session]
+    registry: QuestionnaireRegistry
+    concurrency: int
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    _processes: queues.SimpleQueue[RenderProcess] = field(default_factory=queues.SimpleQueue)
+
+    def __post_init__(self) -> None:
+        for _ in range(self.concurrency):
+            self._processes.put(
+                RenderProcess(
+                    memory_bytes=self.settings.render_memory_mb * 2**20,
+                    recycle_after=self.settings.render_recycle_jobs,
+                )
+            )
+
+    @contextmanager
+    def render_process(self) -> Iterator[RenderProcess]:
+        """Borrow an idle render process (there is one per concurrent job)."""
+        process = self._processes.get()
+        try:
+            yield process
+        finally:
+            self._processes.put(process)
+
+    def close(self) -> None:
+        """Stop every render process."""
+        for _ in range(self.concurrency):
+            self._processes.get().close()
+
+    def handle(self, job_id: uuid.UUID, queue_job_id: int, *, last_attempt: bool) -> None:
+        """Render one delivered job, unless another delivery has it or it is finished."""
+        with transaction(self.factory) as session:
+            claimed = service.claim(session, job_id, worker=self.name, queue_job_id=queue_job_id)
+        if not claimed:
+            log.info("report job %s is taken or finished; this delivery does nothing", job_id)
+            return
+        metrics.JOBS_RUNNING.inc()
+        try:
+            self._render(job_id, last_attempt=last_attempt)
+        finally:
+            metrics.JOBS_RUNNING.dec()
+
+    def _render(self, job_id: uuid.UUID, *, last_attempt: bool) -> None:
+        try:
+            with transaction(self.factory) as session:
+                job = session.get_one(ReportJob, job_id)
+                assessment = session.get_one(Assessment, job.assessment_id)
+                inputs = gather_inputs(session, self.registry, assessment)
+                request = PlanRequest.from_dict(job.options)
+                # The organization or templates may have changed since the job was queued.
+                job.cache_key = key = cache_key(inputs, request)
+                if cached_report(session, key) is not None:
+                    service.finish(session, job_id)
+                    metrics.JOBS_FINISHED.labels("done").inc()
+                    return
+            html = report_html(inputs, request)
+            started = time.perf_counter()
+            with self.render_process() as process:
+                pdf = process.run(render_pdf, html, timeout=self.settings.render_timeout_seconds)
+            seconds = time.perf_counter() - started
+        except (RenderProcessDied, RetryLater) as exc:
+            self._fail_or_retry(job_id, str(exc), last_attempt=last_attempt)
+            return
+        except (RenderFailed, AppError) as exc:
+            # Over its time or memory, or a document the renderer rejects: again would fail.
+            self._fail(job_id, exc.detail if isinstance(exc, AppError) else str(exc))
+            return
+        except Exception:
+            log.exception("report job %s failed unexpectedly", job_id)
+            self._fail_or_retry(job_id, "rendering failed unexpectedly", last_attempt=last_attempt)
+            return
+        with transaction(self.factory) as session:
+            store_report(session, key, pdf, round(seconds * 1000))
+            service.finish(session, job_id)
+        metrics.RENDER_SECONDS.observe(seconds)
+        metrics.JOBS_FINISHED.labels("done").inc()
+        log.info("report job %s rendered by %s in %d ms", job_id, self.name, seconds * 1000)
+
+    def _fail(self, job_id: uuid.UUID, error: str) -> None:
+        with transaction(self.factory) as session:
+            service.finish(session, job_id, error=error)
+        metrics.JOBS_FINISHED.labels("failed").inc()
+        log.warning("report job %s failed: %s", job_id, error)
+
+    def _fail_or_retry(self, job_id: uuid.UUID, error: str, *, last_attempt: bool) -> None:
+        if last_attempt:
+            self._fail(job_id, error)
+            return
+        # If the database is what failed, this raises too; the row stays running and the
+        # retry of this same delivery may take it over (see service.claim).
+        with transaction(self.factory) as session:
+            service.release(session, job_id, error)
+        metrics.JOBS_FINISHED.labels("retried").inc()
+        raise RetryLater(error)
+
+
+def queue_app(worker: Worker) -> procrastinate.App:
+    """The procrastinate App of a worker process, with the render task bound to ``worker``."""
+    settings = worker.settings
+    connector = PsycopgConnector(
+        conninfo=queue.conninfo(settings.database_url), kwargs=queue.connection_options()
+    )
+    app = procrastinate.App(connector=connector)
+
+    @app.task(
+        name=queue.TASK,
+        queue=queue.QUEUE,
+        pass_context=True,
+        retry=RetryStrategy(
+            max_attempts=settings.job_max_attempts - 1,
+            exponential_wait=settings.job_retry_seconds,
+        ),
+    )
+    def render_report(context: JobContext, job_id: str) -> None:
+        worker.handle(
+            uuid.UUID(job_id),
+            context.job.id or 0,
+            last_attempt=context.job.attempts + 1 >= settings.job_max_attempts,
+        )
+
+    return app
+
+
+def _sweep_forever(
+    app: procrastinate.App, engine: Engine, settings: Settings, stop: threading.Event
+) -> None:
+    while True:
+        try:
+            queue.sweep_now(app, engine, settings.worker_stalled_seconds)
+        except Exception:  # the database may be briefly unavailable; try again
+            log.exception("could not sweep the report queue")
+        if stop.wait(settings.worker_heartbeat_seconds):
+            return
+
+
+def run(settings: Settings, registry: QuestionnaireRegistry, concurrency: int) -> None:
+    """Consume the report queue until SIGINT or SIGTERM; running jobs finish first."""
+    engine = make_engine(settings.database_url, pool_size=concurrency + 2)
+    worker = Worker(settings, session_factory(engine), registry, concurrency)
+    app = queue_app(worker)
+    client = queue.client_app(settings.database_url)
+    stop = threading.Event()
+    sweeper = threading.Thread(
+        target=_sweep_forever, args=(client, engine, settings, stop), name="smm-sweep", daemon=True
+    )
+    sweeper.start()
+    log.info("worker %s consuming the report queue with %d slot(s)", worker.name, concurrency)
+    try:
+        app.run_worker(
+            queues=[queue.QUEUE],
+            concurrency=concurrency,
+            name=worker.name,
+            update_heartbeat_interval=settings.worker_heartbeat_seconds,
+            stalled_worker_timeout=settings.worker_stalled_seconds,
+            fetch_job_polling_interval=settings.worker_heartbeat_seconds,
+            install_signal_handlers=True,
+        )
+    finally:
+        stop.set()
+        sweeper.join(10)
+        worker.close()
+        engine.dispose()

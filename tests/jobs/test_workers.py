@@ -1,0 +1,213 @@
+"""Render workers on the PostgreSQL queue, with real `smm worker` and `smm serve` processes.
+
+Each organization is distinct, so every report has its own cache key and is rendered.
+The first test renders real PDFs end to end (API request -> queue -> worker -> WeasyPrint
+-> report cache -> GET the PDF); the fault tests, which are about the queue, use workers
+whose WeasyPrint call is a quick stand-in so bursts of dozens of jobs stay fast.
+"""
+
+from __future__ import annotations
+
+import io
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy import Engine, func, select
+
+from app.config import Settings
+from app.db import make_engine, session_factory, transaction
+from app.jobs.models import JobStatus, ReportFile, ReportJob
+from app.main import create_app
+from app.migrate import upgrade
+from tests.conftest import create_postgres_database
+from tests.jobs.fleet import SMM, Fleet, Seeded, seed, wait_until_finished, worker_environment
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    url, drop = create_postgres_database(postgres_server)
+    try:
+        yield url
+    finally:
+        drop()
+
+
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[Engine]:
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fleet(postgres_url: str, tmp_path: Path) -> Iterator[Fleet]:
+    fleet = Fleet(worker_environment(postgres_url), tmp_path)
+    try:
+        yield fleet
+    finally:
+        fleet.stop()
+
+
+def request_reports(postgres_url: str, seeded: Seeded) -> list[uuid.UUID]:
+    """POST a report request per assessment through the API; the acknowledged job ids."""
+    settings = Settings(database_url=postgres_url)
+    assert settings.uses_job_queue
+    headers = {"Authorization": f"Bearer {seeded.admin_key}"}
+    ids = []
+    with TestClient(create_app(settings)) as client:
+        for assessment_id in seeded.assessment_ids:
+            response = client.post(f"/v1/assessments/{assessment_id}/reports", headers=headers)
+            assert response.status_code == 202, response.text
+            assert response.json()["status"] == "queued"
+            ids.append(uuid.UUID(response.json()["id"]))
+    return ids
+
+
+def assert_each_rendered_once(engine: Engine, fleet: Fleet, job_ids: list[uuid.UUID]) -> None:
+    jobs = wait_until_finished(engine, job_ids, seconds=240, fleet=fleet)
+    assert {job.status for job in jobs.values()} == {JobStatus.DONE}, [
+        job.error for job in jobs.values() if job.error
+    ]
+    renders = fleet.render_counts()
+    assert {uuid.UUID(job) for job in renders} == set(job_ids)
+    assert set(renders.values()) == {1}, renders.most_common(3)
+    with transaction(session_factory(engine)) as session:
+        stored = session.scalar(select(func.count()).select_from(ReportFile))
+        pdf = session.scalar(select(ReportFile.pdf).limit(1))
+    assert stored == len(job_ids)
+    assert pdf is not None
+    assert pdf.startswith(b"%PDF")
+
+
+def test_a_worker_renders_real_pdfs_that_the_api_then_serves(engine, postgres_url, fleet):
+    seeded = seed(engine, 3)
+    fleet.start()
+    fleet.start()
+    job_ids = request_reports(postgres_url, seeded)
+
+    assert_each_rendered_once(engine, fleet, job_ids)
+    settings = Settings(database_url=postgres_url)
+    headers = {"Authorization": f"Bearer {seeded.admin_key}"}
+    with TestClient(create_app(settings)) as client:
+        job = client.get(f"/v1/reports/{job_ids[0]}", headers=headers).json()
+        assert job["status"] == "done"
+        assert job["error"] is None
+        pdf = client.get(job["pdf_url"], headers=headers)
+    assert pdf.status_code == 200
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Member hospital 0000" in text
+
+
+def test_two_workers_render_a_burst_of_reports_each_exactly_once(engine, postgres_url, fleet):
+    seeded = seed(engine, 60)
+    first, second = fleet.start(quick=True), fleet.start(quick=True)
+    job_ids = request_reports(postgres_url, seeded)
+
+    assert_each_rendered_once(engine, fleet, job_ids)
+    # Both workers took part, and no job needed a second attempt.
+    assert first.rendered()
+    assert second.rendered()
+    with transaction(session_factory(engine)) as session:
+        attempts = set(session.scalars(select(ReportJob.attempts)))
+    assert attempts == {1}
+
+
+def test_a_job_whose_worker_is_killed_mid_render_is_finished_by_the_other(
+    engine, postgres_url, fleet
+):
+    seeded = seed(engine, 8)
+    doomed, survivor = fleet.start(quick=True), fleet.start(quick=True)
+    job_ids = request_reports(postgres_url, seeded)
+
+    factory = session_factory(engine)
+    deadline = time.monotonic() + 120
+    victim = None
+    while victim is None and time.monotonic() < deadline:
+        with transaction(factory) as session:
+            victim = session.scalar(
+                select(ReportJob.id).where(
+                    ReportJob.status == JobStatus.RUNNING.value,
+                    ReportJob.worker.endswith(doomed.name_suffix),
+                )
+            )
+        time.sleep(0.02)
+    assert victim is not None, fleet.logs()
+    doomed.kill()
+
+    jobs = wait_until_finished(engine, job_ids, seconds=240, fleet=fleet)
+    assert {job.status for job in jobs.values()} == {JobStatus.DONE}
+    assert jobs[victim].attempts == 2
+    assert jobs[victim].worker is not None
+    assert jobs[victim].worker.endswith(survivor.name_suffix)
+    assert str(victim) in survivor.rendered()
+    assert str(victim) not in doomed.rendered()
+    assert set(fleet.render_counts().values()) == {1}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _serve(postgres_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    environment = worker_environment(postgres_url, port=str(port))
+    with log.open("ab") as handle:
+        return subprocess.Popen(
+            [SMM, "serve"], env=environment, stdout=handle, stderr=subprocess.STDOUT
+        )
+
+
+def _wait_ready(client: httpx.Client, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("smm serve did not start")
+
+
+def test_restarting_the_api_mid_burst_loses_no_acknowledged_job(
+    engine, postgres_url, fleet, tmp_path
+):
+    seeded = seed(engine, 50)
+    fleet.start(quick=True)
+    fleet.start(quick=True)
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    api = _serve(postgres_url, port, log)
+    acknowledged: list[uuid.UUID] = []
+    headers = {"Authorization": f"Bearer {seeded.admin_key}"}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            _wait_ready(client)
+            for number, assessment_id in enumerate(seeded.assessment_ids):
+                if number == 25:  # the API dies without warning, and comes back
+                    api.send_signal(signal.SIGKILL)
+                    api.wait(10)
+                    api = _serve(postgres_url, port, log)
+                    _wait_ready(client)
+                response = client.post(f"/v1/assessments/{assessment_id}/reports", headers=headers)
+                assert response.status_code == 202, response.text
+                acknowledged.append(uuid.UUID(response.json()["id"]))
+    finally:
+        api.terminate()
+        api.wait(30)
+
+    assert len(acknowledged) == 50
+    assert_each_rendered_once(engine, fleet, acknowledged)
