@@ -140,18 +140,15 @@ def worker(
     ] = None,
 ) -> None:
     """Render report jobs from the PostgreSQL queue until stopped (SIGINT or SIGTERM)."""
-    import logging
-
     from app.db import make_engine
     from app.jobs import worker as render_worker
     from app.main import load_registry
+    from app.observability.logs import configure_logging
 
     settings = get_settings()
     if settings.is_sqlite:
         raise _fail("`smm worker` needs PostgreSQL (SMM_DATABASE_URL=postgresql://...)")
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings)
     engine = make_engine(settings.database_url)
     try:
         registry = load_registry(settings, engine)

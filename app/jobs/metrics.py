@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge
+
+# Render time is the API's own histogram (smm_report_render_seconds), so one series
+# covers renders wherever they run.
+from app.observability.metrics import RENDER_SECONDS
 
 JOBS_RUNNING = Gauge("smm_worker_jobs_running", "Report jobs this worker is rendering now.")
 JOBS_FINISHED = Counter(
@@ -10,8 +14,5 @@ JOBS_FINISHED = Counter(
     "Report job attempts this worker finished, by outcome (done, failed, retried).",
     ["outcome"],
 )
-RENDER_SECONDS = Histogram(
-    "smm_worker_render_seconds",
-    "Seconds a report PDF took to render in this worker.",
-    buckets=(0.25, 0.5, 1, 2, 4, 8, 16, 32, 64),
-)
+
+__all__ = ["JOBS_FINISHED", "JOBS_RUNNING", "RENDER_SECONDS"]

@@ -41,6 +41,7 @@ from app.intake.models import Assessment
 from app.jobs import metrics, queue, service
 from app.jobs.isolation import RenderFailed, RenderProcess, RenderProcessDied
 from app.jobs.models import ReportJob
+from app.observability.logs import log_context
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.reports.render import render_pdf
 
@@ -171,11 +172,12 @@ def queue_app(worker: Worker) -> procrastinate.App:
         ),
     )
     def render_report(context: JobContext, job_id: str) -> None:
-        worker.handle(
-            uuid.UUID(job_id),
-            context.job.id or 0,
-            last_attempt=context.job.attempts + 1 >= settings.job_max_attempts,
-        )
+        with log_context(job_id=job_id):
+            worker.handle(
+                uuid.UUID(job_id),
+                context.job.id or 0,
+                last_attempt=context.job.attempts + 1 >= settings.job_max_attempts,
+            )
 
     return app
 

@@ -48,4 +48,4 @@ def test_worker_serves_prometheus_metrics_on_the_port_given(postgres_server, tmp
         fleet.stop()
         drop()
     assert "smm_worker_jobs_running 0.0" in body
-    assert "# TYPE smm_worker_render_seconds histogram" in body
+    assert "# TYPE smm_report_render_seconds histogram" in body
