@@ -165,9 +165,19 @@ def worker(
 
 @cli.command()
 def migrate() -> None:
-    """Apply database migrations and exit."""
-    _database(get_settings()).dispose()
+    """Apply database migrations, publish new questionnaire versions, and exit."""
+    from app.main import load_registry
+
+    settings = get_settings()
+    engine = _database(settings)
+    try:
+        registry = load_registry(settings, engine)
+    except (DefinitionError, PublishedVersionChanged) as exc:
+        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
+    finally:
+        engine.dispose()
     out.print("Database is at the latest migration.")
+    out.print(f"Questionnaire versions published: {len(registry)}.")
 
 
 def _registry(settings: Settings) -> QuestionnaireRegistry:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -65,11 +65,19 @@ class QuestionnaireRegistry:
         return len(self._by_key)
 
 
+# An arbitrary, fixed advisory-lock key for publishing questionnaire versions.
+_PUBLISH_LOCK = 0x534D_4D51
+
+
 def publish(session: Session, loaded: list[LoadedDefinition]) -> QuestionnaireRegistry:
     """Record new versions, refuse edited ones, and restore versions whose files are gone.
 
     Raises PublishedVersionChanged naming every file that changed without a new version.
+    Processes starting together (API replicas, workers) publish one after another: on
+    PostgreSQL a transaction-scoped advisory lock orders them; SQLite's write lock does.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_PUBLISH_LOCK)))
     stored = {
         (row.questionnaire_id, row.version): row
         for row in session.scalars(select(QuestionnaireVersion))
