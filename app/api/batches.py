@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
 from app.api.deps import (
@@ -14,7 +14,7 @@ from app.api.deps import (
     SessionDep,
     reject_unknown_query_parameters,
 )
-from app.api.reports import ReportJobRead, _job_read
+from app.api.reports import ReportJobRead, _job_read, dispatch_queued
 from app.api.responses import errors
 from app.exports import batches
 from app.jobs.models import JobStatus, ReportJob
@@ -86,6 +86,7 @@ def _summary(job: ReportJob, organization_name: str) -> ReportJobSummary:
     responses=errors(400, 403, 413, 422),
 )
 def create_report_batch(
+    request: Request,
     session: SessionDep,
     registry: RegistryDep,
     principal: PrincipalDep,
@@ -99,6 +100,7 @@ def create_report_batch(
     """
     wanted = body.organization_ids if body is not None else None
     outcome = batches.queue_reports(session, registry, principal, wanted)
+    dispatch_queued(request, session, [q.job for q in outcome.queued])
     return ReportBatchRead(
         jobs=[_summary(q.job, q.organization_name) for q in outcome.queued],
         skipped=[

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from app.api.deps import (
     AssessmentDep,
@@ -69,6 +70,20 @@ class ReportJobRead(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     pdf_url: str | None = Field(description="Where to fetch the PDF once the job is done.")
+
+
+def dispatch_queued(request: Request, session: Session, queued: list[ReportJob]) -> None:
+    """Put queued jobs on the worker queue, when there is one, in the caller's transaction.
+
+    Then a job is on the queue if and only if its row is stored; with the embedded runner
+    there is nothing to do (it polls the table).
+    """
+    report_queue = getattr(request.app.state, "report_queue", None)
+    if report_queue is None:
+        return
+    for job in queued:
+        if job.status == JobStatus.QUEUED:
+            queue.dispatch(report_queue, session, job.id)
 
 
 def _job_read(job: ReportJob) -> ReportJobRead:
@@ -163,10 +178,7 @@ def create_report_job(
         cache_key=service.cache_key(inputs, request),
         requested_by=principal.key_id,
     )
-    report_queue = getattr(request_.app.state, "report_queue", None)
-    if report_queue is not None and job.status == JobStatus.QUEUED:
-        # In this transaction: the job is on the queue if and only if its row is stored.
-        queue.dispatch(report_queue, session, job.id)
+    dispatch_queued(request_, session, [job])
     body = _job_read(job)
     return JSONResponse(
         body.model_dump(mode="json"),

@@ -162,3 +162,27 @@ def test_the_job_list_refuses_an_unknown_status(client, clients):
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "status"
+
+
+@pytest.mark.postgres
+def test_on_the_worker_queue_a_batch_puts_each_job_on_it_in_its_transaction(
+    app, client, clients, db
+):
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the worker queue lives in PostgreSQL")
+    from sqlalchemy import text
+
+    from app.jobs import queue
+
+    app.state.report_queue = queue.client_app(
+        db.get_bind().engine.url.render_as_string(hide_password=False)
+    )
+    try:
+        response = client.post("/v1/reports/batch", headers=clients["consultant"])
+    finally:
+        del app.state.report_queue
+
+    assert response.status_code == 202, response.text
+    job_ids = [job["id"] for job in response.json()["jobs"]]
+    locks = db.scalars(text("SELECT queueing_lock FROM procrastinate.procrastinate_jobs")).all()
+    assert locks == job_ids
