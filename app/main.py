@@ -77,8 +77,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = engine is None
-        app.state.engine = engine or make_engine(settings.database_url)
-        app.state.session_factory = session_factory(app.state.engine)
+        if owned:  # otherwise create_app set both (and a test may have replaced the factory)
+            app.state.engine = make_engine(settings.database_url)
+            app.state.session_factory = session_factory(app.state.engine)
         app.state.registry = registry or load_registry(settings, app.state.engine)
         runner = None
         app.state.report_queue = None
@@ -160,7 +161,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         for error in exc.errors():
             if error.get("type") == "json_invalid":
                 # Not a payload that fails validation: there is no payload to validate.
@@ -175,6 +176,18 @@ def _install_error_handlers(app: FastAPI) -> None:
                     status_code=400,
                 )
         problems = [_field_error(e) for e in exc.errors()]
+        if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()) and _is_fixed_path(request):
+            # PATCH /v1/assessments/batch: not an assessment id, but a path of its own
+            # (POST only) that the router matched against /v1/assessments/{assessment_id}.
+            allowed = _allowed_methods(request)
+            return JSONResponse(
+                {
+                    "error": "method_not_allowed",
+                    "detail": f"{request.method} is not allowed here; use {' or '.join(allowed)}.",
+                },
+                status_code=405,
+                headers={"Allow": ", ".join(allowed)},
+            )
         if all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
             # A malformed id in the path names nothing that exists.
             return JSONResponse(
@@ -230,11 +243,18 @@ def _allowed_methods(request: Request) -> list[str]:
     """The methods the OpenAPI description gives for the request's path."""
     methods: set[str] = set()
     paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    if request.url.path in paths:  # a fixed path: its own methods, not its id-taking sibling's
+        return sorted(m.upper() for m in paths[request.url.path] if m in _HTTP_METHODS)
     for template, operations in paths.items():
         pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, request.url.path):
             methods |= {method.upper() for method in operations if method in _HTTP_METHODS}
     return sorted(methods)
+
+
+def _is_fixed_path(request: Request) -> bool:
+    """Whether the OpenAPI description has the request's path as a template with no parameter."""
+    return request.url.path in request.app.openapi().get("paths", {})
 
 
 _HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})

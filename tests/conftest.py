@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app.api.deps import get_session, request_session
 from app.auth.models import Role
 from app.auth.service import create_key
 from app.config import PROJECT_ROOT, Settings
@@ -142,11 +141,9 @@ def app(
 ) -> FastAPI:
     """The application, with each request's session joined to the test's transaction."""
     application = create_app(app_settings, engine=engine, registry=registry)
-
-    def session_in_test_transaction(request: Request) -> Iterator[Session]:
-        yield from request_session(request, lambda: bound_session(connection))
-
-    application.dependency_overrides[get_session] = session_in_test_transaction
+    # Every session the app opens (the request's, and the audit's own for requests that
+    # failed before they had one) joins the test's transaction.
+    application.state.session_factory = lambda: bound_session(connection)
     return application
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BeforeValidator
 
 from app.api.deps import PrincipalDep, SessionDep, reject_unknown_query_parameters
 from app.api.responses import errors
@@ -15,6 +17,17 @@ from app.audit.service import EventFilter, Outcome
 from app.auth.models import Role
 from app.auth.service import require_role
 from app.schemas import ReadModel
+
+
+def _iso_only(value: object) -> object:
+    """A date-time as ISO 8601 text; pydantic would also read ``0.5`` as a Unix time."""
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-11-29T08:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
 
 router = APIRouter(
     prefix="/v1/audit",
@@ -61,8 +74,8 @@ def list_audit_events(
         str | None, Query(max_length=64, description="e.g. `assessment.create`, `auth.key`.")
     ] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="At or after (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="Before (ISO 8601).")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="At or after (ISO 8601).")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="Before (ISO 8601).")] = None,
     before_id: Annotated[
         int | None, Query(ge=1, description="Only events older than this id (a cursor).")
     ] = None,

@@ -318,3 +318,21 @@ def test_old_assessment_keeps_its_stored_scores(client, admin_headers, org, db):
     row = db.get(Assessment, __import__("uuid").UUID(created["id"]))
     assert row.engine_version == created["scores"]["engine_version"]
     assert row.questionnaire_version == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PATCH", "/v1/assessments/batch"),
+        ("GET", "/v1/assessments/batch"),
+        ("GET", "/v1/reports/batch"),
+    ],
+)
+def test_a_fixed_path_is_not_read_as_an_id_by_its_sibling_route(
+    client, admin_headers, method, path
+):
+    response = client.request(method, path, json={"answers": []}, headers=admin_headers)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"] == "method_not_allowed"

@@ -64,7 +64,7 @@ def test_too_many_link_requests_get_a_429_page(
         registry=client.app.state.registry,  # type: ignore[attr-defined]
     )
     # In the test's transaction, like every other request: the failed sign-ins are recorded.
-    limited.dependency_overrides = client.app.dependency_overrides  # type: ignore[attr-defined]
+    limited.state.session_factory = client.app.state.session_factory  # type: ignore[attr-defined]
     with TestClient(limited) as browser:
         statuses = [browser.get("/i/guess-" + str(n)).status_code for n in range(5)]
         assert statuses == [404, 404, 404, 429, 429]
