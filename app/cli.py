@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role
@@ -33,8 +35,6 @@ from app.questionnaire.registry import PublishedVersionChanged, QuestionnaireReg
 from app.scoring import AssessmentScore, score_answers
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from app.auth.service import Principal
     from app.exports.bulk import FileOutcome
 
@@ -70,6 +70,22 @@ def _database(settings: Settings):  # type: ignore[no-untyped-def]
     return engine
 
 
+def _published(
+    settings: Settings, engine: Engine, check: Callable[[], None] | None = None
+) -> QuestionnaireRegistry:
+    """Publish and load the questionnaires (after ``check``), then release the engine."""
+    from app.main import load_registry
+
+    try:
+        if check is not None:
+            check()
+        return load_registry(settings, engine)
+    except (DefinitionError, PublishedVersionChanged) as exc:
+        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
+    finally:
+        engine.dispose()
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default SMM_HOST).")] = None,
@@ -85,7 +101,6 @@ def serve(
     import uvicorn
 
     from app.db import make_engine
-    from app.main import load_registry
     from app.observability.logs import configure_logging, logging_config
 
     settings = get_settings()
@@ -94,14 +109,8 @@ def serve(
         engine = _database(settings)
     else:
         engine = make_engine(settings.database_url)
-    try:
-        if not settings.migrate_on_start:
-            _require_migrated(engine)
-        registry = load_registry(settings, engine)
-    except (DefinitionError, PublishedVersionChanged) as exc:
-        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
-    finally:
-        engine.dispose()
+    check = None if settings.migrate_on_start else lambda: _require_migrated(engine)
+    registry = _published(settings, engine, check)
     versions = ", ".join(f"{d.definition.id} v{d.definition.version}" for d in registry.latest())
     migrated = "migrated" if settings.migrate_on_start else "at the latest migration"
     logging.getLogger("smm").info("Database %s; questionnaires verified: %s", migrated, versions)
@@ -142,20 +151,13 @@ def worker(
     """Render report jobs from the PostgreSQL queue until stopped (SIGINT or SIGTERM)."""
     from app.db import make_engine
     from app.jobs import worker as render_worker
-    from app.main import load_registry
     from app.observability.logs import configure_logging
 
     settings = get_settings()
     if settings.is_sqlite:
         raise _fail("`smm worker` needs PostgreSQL (SMM_DATABASE_URL=postgresql://...)")
     configure_logging(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        registry = load_registry(settings, engine)
-    except (DefinitionError, PublishedVersionChanged) as exc:
-        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
-    finally:
-        engine.dispose()
+    registry = _published(settings, make_engine(settings.database_url))
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
@@ -166,16 +168,8 @@ def worker(
 @cli.command()
 def migrate() -> None:
     """Apply database migrations, publish new questionnaire versions, and exit."""
-    from app.main import load_registry
-
     settings = get_settings()
-    engine = _database(settings)
-    try:
-        registry = load_registry(settings, engine)
-    except (DefinitionError, PublishedVersionChanged) as exc:
-        raise _fail(f"questionnaires cannot be served:\n{exc}") from exc
-    finally:
-        engine.dispose()
+    registry = _published(settings, _database(settings))
     out.print("Database is at the latest migration.")
     out.print(f"Questionnaire versions published: {len(registry)}.")
 

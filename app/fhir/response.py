@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
@@ -29,6 +29,7 @@ from app.fhir.outcome import (
 )
 from app.fhir.questionnaire import coding, not_applicable_coding, scale_label
 from app.intake.schemas import AnswerIn
+from app.intake.validation import AnswerItem
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
@@ -341,19 +342,6 @@ def _comment(item: Any) -> str | None:
 # -- out: a stored assessment as a QuestionnaireResponse --------------------------------
 
 
-class StoredAnswer(Protocol):
-    """A stored answer (intake's Answer row has this shape)."""
-
-    @property
-    def question_id(self) -> str: ...
-    @property
-    def value(self) -> Any: ...
-    @property
-    def na(self) -> bool: ...
-    @property
-    def comment(self) -> str | None: ...
-
-
 def response_resource(
     definition: QuestionnaireDefinition,
     *,
@@ -361,7 +349,7 @@ def response_resource(
     organization_id: uuid.UUID,
     status: str,
     authored: datetime,
-    answers: list[StoredAnswer],
+    answers: list[AnswerItem],
     assessment_url: str,
 ) -> Resource:
     """The QuestionnaireResponse of a stored assessment, grouped like the Questionnaire."""
@@ -396,7 +384,7 @@ def response_resource(
 
 
 def _answer_item(
-    definition: QuestionnaireDefinition, question: Question, answer: StoredAnswer
+    definition: QuestionnaireDefinition, question: Question, answer: AnswerItem
 ) -> Resource:
     item: Resource = {"linkId": question.id, "text": question.prompt}
     if answer.comment:
