@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role
-from app.auth.service import Principal, require_role, visible_organizations
+from app.auth.service import Principal, require_role
 from app.delivery.service import PlanRequest, cache_key, gather_inputs
 from app.errors import AppError
 from app.exports.service import latest_submitted
@@ -23,7 +23,7 @@ from app.intake.models import Assessment
 from app.jobs import service as jobs
 from app.jobs.models import ReportJob
 from app.organizations.models import Organization
-from app.organizations.service import get_organization
+from app.organizations.service import in_scope
 from app.questionnaire.registry import QuestionnaireRegistry
 
 NO_SUBMITTED_ASSESSMENT = "It has no submitted assessment yet."
@@ -115,14 +115,15 @@ def list_jobs(
 ) -> tuple[list[tuple[ReportJob, str]], int]:
     """A page of the report jobs of organizations the key can see, newest first, with each
     job's organization name, and their total."""
-    query = (
-        select(ReportJob, Organization.name)
-        .join(Organization, Organization.id == ReportJob.organization_id)
-        .where(visible_organizations(principal))
+    query = in_scope(
+        select(ReportJob, Organization.name).join(
+            Organization, Organization.id == ReportJob.organization_id
+        ),
+        session,
+        principal,
+        ReportJob.organization_id,
+        organization_id,
     )
-    if organization_id is not None:
-        get_organization(session, principal, organization_id)
-        query = query.where(ReportJob.organization_id == organization_id)
     if status is not None:
         query = query.where(ReportJob.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

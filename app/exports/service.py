@@ -19,7 +19,7 @@ from app.errors import FieldError, InvalidRequest
 from app.exports.table import ExportedAssessment, ExportLayout
 from app.intake.models import Assessment, AssessmentStatus
 from app.organizations.models import Organization
-from app.organizations.service import get_organization
+from app.organizations.service import in_scope
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.scoring.engine import NA
 
@@ -58,14 +58,15 @@ def export_assessments(
             field="questionnaire", message=f"questionnaire: there is no {questionnaire_id!r}"
         )
         raise InvalidRequest("The export filters are not valid.", errors=[problem.model_dump()])
-    query = (
-        select(Assessment, Organization.name)
-        .join(Organization, Organization.id == Assessment.organization_id)
-        .where(visible_organizations(principal))
+    query = in_scope(
+        select(Assessment, Organization.name).join(
+            Organization, Organization.id == Assessment.organization_id
+        ),
+        session,
+        principal,
+        Assessment.organization_id,
+        organization_id,
     )
-    if organization_id is not None:
-        get_organization(session, principal, organization_id)
-        query = query.where(Assessment.organization_id == organization_id)
     if status is not None:
         query = query.where(Assessment.status == status)
     if questionnaire_id is not None:

@@ -21,7 +21,7 @@ from app.intake.schemas import AssessmentCreate
 from app.intake.validation import Answer, AnswerItem, check_answers
 from app.observability.metrics import record_assessment
 from app.organizations.models import Organization
-from app.organizations.service import get_organization
+from app.organizations.service import get_organization, in_scope
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.scoring.engine import NA, score_answers
@@ -137,14 +137,13 @@ def list_assessments(
     offset: int,
 ) -> tuple[list[Assessment], int]:
     """A page of visible assessments, newest first, and their total."""
-    query = (
-        select(Assessment)
-        .join(Organization, Organization.id == Assessment.organization_id)
-        .where(visible_organizations(principal))
+    query = in_scope(
+        select(Assessment).join(Organization, Organization.id == Assessment.organization_id),
+        session,
+        principal,
+        Assessment.organization_id,
+        organization_id,
     )
-    if organization_id is not None:
-        get_organization(session, principal, organization_id)
-        query = query.where(Assessment.organization_id == organization_id)
     if status is not None:
         query = query.where(Assessment.status == status)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVarTuple
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.auth.models import Role
 from app.auth.service import Principal, require_role, visible_organizations
@@ -27,6 +28,25 @@ def get_organization(
     if organization is None:
         raise NotFound(f"There is no organization {organization_id} that this key can see.")
     return organization
+
+
+Rows = TypeVarTuple("Rows")
+
+
+def in_scope(
+    query: Select[*Rows],
+    session: Session,
+    principal: Principal,
+    organization_column: InstrumentedAttribute[uuid.UUID],
+    organization_id: uuid.UUID | None = None,
+) -> Select[*Rows]:
+    """``query`` (joined to organizations) limited to what the principal may see, and to
+    ``organization_id`` when given: NotFound if that one is outside the scope."""
+    query = query.where(visible_organizations(principal))
+    if organization_id is not None:
+        get_organization(session, principal, organization_id)
+        query = query.where(organization_column == organization_id)
+    return query
 
 
 def list_organizations(
