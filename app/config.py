@@ -138,6 +138,14 @@ class Settings(BaseSettings):
     invitation_days: int = Field(
         default=30, ge=1, le=365, description="Days an invitation link stays valid by default."
     )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description=(
+            "When the form's session cookie is `Secure`: `always` (behind a TLS proxy), "
+            "`never` (plain http only, e.g. a closed test network), or `auto`: when the "
+            "request is https as uvicorn sees it, through the proxies it trusts."
+        ),
+    )
     web_rate_limit: int = Field(
         default=120, ge=1, description="Requests per minute one client may make to one invitation."
     )

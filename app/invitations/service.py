@@ -29,6 +29,7 @@ from app.intake.service import update_assessment
 from app.intake.validation import AnswerItem
 from app.invitations.models import Invitation
 from app.invitations.schemas import InvitationStatus
+from app.observability.metrics import record_assessment
 from app.organizations.models import Organization
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.scoring.engine import score_answers
@@ -151,8 +152,14 @@ _GONE = {
 }
 
 
-def open_invitation(session: Session, token: str, *, key: bytes) -> Invitation:
-    """The invitation a link's token names, if it may still be used; InvitationUnavailable."""
+def open_invitation(
+    session: Session, token: str, *, key: bytes, allow_submitted: bool = False
+) -> Invitation:
+    """The invitation a link's token names, if it may still be used; InvitationUnavailable.
+
+    ``allow_submitted``: a submitted invitation's link still opens (to its results) until
+    it expires or is revoked.
+    """
     nonce, _, signature = token.partition(".")
     if (
         not nonce
@@ -165,18 +172,26 @@ def open_invitation(session: Session, token: str, *, key: bytes) -> Invitation:
     )
     if invitation is None:
         raise InvitationUnavailable(None, "This link is not valid.")
-    return usable_invitation(session, invitation.id)
+    return usable_invitation(session, invitation.id, allow_submitted=allow_submitted)
 
 
 def usable_invitation(
     session: Session, invitation_id: uuid.UUID, *, allow_submitted: bool = False
 ) -> Invitation:
-    """The invitation by id if it can still be used; InvitationUnavailable saying why not."""
+    """The invitation by id if it can still be used; InvitationUnavailable saying why not.
+
+    ``allow_submitted``: a submitted one is usable (read-only, for its results) until it
+    expires or is revoked.
+    """
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
         raise InvitationUnavailable(None, "This link is not valid.")
     status = invitation_status(session, invitation)
-    if status in _GONE and not (allow_submitted and status is InvitationStatus.SUBMITTED):
+    if status is InvitationStatus.SUBMITTED and allow_submitted:
+        if invitation.expires_at <= utcnow():
+            raise InvitationUnavailable(InvitationStatus.EXPIRED, _GONE[InvitationStatus.EXPIRED])
+        return invitation
+    if status in _GONE:
         raise InvitationUnavailable(status, _GONE[status])
     return invitation
 
@@ -219,6 +234,7 @@ def start_draft(
     session.flush()
     invitation.assessment_id = assessment.id
     session.flush()
+    record_assessment("created", AssessmentSource.WEB.value)
     return assessment
 
 

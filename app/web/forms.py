@@ -2,7 +2,8 @@
 
 Pure: no database, no web framework. Each question's inputs are named ``q-<id>``; radio
 and checkbox inputs have ids ``q-<id>-<n>``, text and number inputs ``q-<id>-input``, so
-an error can link straight to the first input of its question.
+an error can link straight to the first input of its question. Its comment is the
+textarea ``q-<id>-comment`` (name and id).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.intake.schemas import AnswerIn
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
     NumberQuestion,
@@ -23,9 +25,22 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
-from app.scoring.engine import NA, AnswerValue, visible_questions
+from app.scoring.engine import (
+    NA,
+    AnswerValue,
+    describe_answer,
+    missing_required,
+    visible_questions,
+)
 
 NA_VALUE = "__na__"
+#: The API's limit on an answer's comment, so both doors keep the same text.
+COMMENT_MAX_LENGTH: int = next(
+    limit
+    for limit in (getattr(m, "max_length", None) for m in AnswerIn.model_fields["comment"].metadata)
+    if limit is not None
+)
+UNANSWERED = "Answer this question, or continue and come back to it before submitting."
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +83,18 @@ class QuestionView:
     na_checked: bool = False
     error: str | None = None
     show_if: str | None = None  # JSON of the condition, for the page's script
+    comment: str = ""
+    comment_error: str | None = None
+    comment_max_length: int = COMMENT_MAX_LENGTH
 
     @property
     def first_input_id(self) -> str:
         """Where a link to this question should land."""
         return self.choices[0].input_id if self.choices else f"q-{self.id}-input"
+
+    @property
+    def comment_input_id(self) -> str:
+        return f"q-{self.id}-comment"
 
     @property
     def na_input_id(self) -> str:
@@ -86,6 +108,8 @@ class ParsedSection:
     values: dict[str, AnswerValue | None]  # None: no answer given
     raw: dict[str, list[str]]  # what was typed or chosen, to show it again
     problems: dict[str, str] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)  # as typed, to show it again
+    comment_problems: dict[str, str] = field(default_factory=dict)
 
 
 def _number(text: str, question: NumberQuestion) -> tuple[float | int | None, str | None]:
@@ -106,8 +130,18 @@ def parse_section(questions: Sequence[Question], form: Mapping[str, list[str]]) 
     values: dict[str, AnswerValue | None] = {}
     raw: dict[str, list[str]] = {}
     problems: dict[str, str] = {}
+    comments: dict[str, str] = {}
+    comment_problems: dict[str, str] = {}
     for question in questions:
         name = f"q-{question.id}"
+        comment = (form.get(f"{name}-comment") or [""])[0]
+        if comment.strip():
+            comments[question.id] = comment
+            if len(comment.strip()) > COMMENT_MAX_LENGTH:
+                comment_problems[question.id] = (
+                    f"Keep the comment to {COMMENT_MAX_LENGTH:,} characters or fewer "
+                    f"(it has {len(comment.strip()):,})."
+                )
         given = [v for v in form.get(name, []) if v != ""]
         na = NA_VALUE in given or (question.allow_na and NA_VALUE in form.get(f"{name}-na", []))
         raw[question.id] = given + ([NA_VALUE] if na and NA_VALUE not in given else [])
@@ -116,8 +150,14 @@ def parse_section(questions: Sequence[Question], form: Mapping[str, list[str]]) 
             continue
         value: AnswerValue | None = None
         match question:
-            case MultipleChoiceQuestion():
+            case MultipleChoiceQuestion(options=options):
                 value = given or None
+                alone = [o.label for o in options if o.exclusive and o.value in given]
+                if alone and len(given) > 1:
+                    problems[question.id] = (
+                        f"\N{LEFT DOUBLE QUOTATION MARK}{alone[0]}\N{RIGHT DOUBLE QUOTATION MARK} "
+                        "cannot be combined with other options: choose it alone, or untick it."
+                    )
             case YesNoQuestion():
                 value = {"yes": True, "no": False}.get(given[0]) if given else None
             case ScaleQuestion():
@@ -132,7 +172,7 @@ def parse_section(questions: Sequence[Question], form: Mapping[str, list[str]]) 
             case _:
                 value = given[0] if given else None
         values[question.id] = value
-    return ParsedSection(values, raw, problems)
+    return ParsedSection(values, raw, problems, comments, comment_problems)
 
 
 def section_items(
@@ -156,13 +196,29 @@ def section_items(
     items = []
     for question in questions:
         value = parsed.values.get(question.id)
+        comment = parsed.comments.get(question.id, "").strip() or None
         if question.id not in shown or value is None or question.id in parsed.problems:
             items.append(FormAnswer(question.id))
+            if comment and question.id in shown and question.id not in parsed.problems:
+                # A comment is kept with its answer, as the API keeps it: say so, lose nothing.
+                parsed.comment_problems.setdefault(
+                    question.id, "Answer the question to keep this comment with it."
+                )
         elif value is NA:
-            items.append(FormAnswer(question.id, na=True))
+            items.append(FormAnswer(question.id, na=True, comment=comment))
         else:
-            items.append(FormAnswer(question.id, value=value))
+            items.append(FormAnswer(question.id, value=value, comment=comment))
     return items
+
+
+def unanswered_required(
+    definition: QuestionnaireDefinition,
+    questions: Sequence[Question],
+    answers: Mapping[str, AnswerValue],
+) -> list[str]:
+    """Ids of this page's required questions (follow-ups included) asked but not answered."""
+    on_page = {q.id for q in questions}
+    return [q.id for q in missing_required(definition, answers) if q.id in on_page]
 
 
 def _show_if_json(question: Question) -> str | None:
@@ -188,6 +244,8 @@ def question_views(
     *,
     raw: Mapping[str, list[str]] | None = None,
     errors: Mapping[str, str] | None = None,
+    comments: Mapping[str, str] | None = None,
+    comment_errors: Mapping[str, str] | None = None,
 ) -> list[QuestionView]:
     """The section's questions as pages show them: stored answers, or what was just posted."""
     shown = visible_questions(definition, answers)
@@ -196,7 +254,10 @@ def question_views(
         current = raw.get(question.id) if raw is not None and question.id in raw else None
         if current is None:
             current = _as_raw(question, answers.get(question.id))
-        views.append(_view(question, current, question.id in shown, errors or {}))
+        view = _view(question, current, question.id in shown, errors or {})
+        view.comment = (comments or {}).get(question.id, "")
+        view.comment_error = (comment_errors or {}).get(question.id)
+        views.append(view)
     return views
 
 
@@ -275,3 +336,50 @@ def friendly_message(message: str, question_id: str) -> str:
     if text == "is required before submitting":
         return "Answer this question before submitting."
     return "This answer " + text + "."
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """One asked question on the review page: its answer in words, and where to change it."""
+
+    question_id: str
+    prompt: str
+    answer: str | None  # None: not answered
+    comment: str | None
+    required: bool
+    change_url: str
+
+    @property
+    def missing(self) -> bool:
+        """A required question still without an answer (it stops the submission)."""
+        return self.required and self.answer is None
+
+
+def field_anchor(question: Question) -> str:
+    """The id of a question's first input, where a link to change its answer lands."""
+    if isinstance(question, NumberQuestion | TextQuestion):
+        return f"q-{question.id}-input"
+    return f"q-{question.id}-0"
+
+
+def review_rows(
+    definition: QuestionnaireDefinition,
+    questions: Iterable[Question],
+    answers: Mapping[str, AnswerValue],
+    comments: Mapping[str, str],
+    page_url: str,
+) -> list[ReviewRow]:
+    """Every question these answers ask, with its answer's labels (never the codes)."""
+    shown = visible_questions(definition, answers)
+    return [
+        ReviewRow(
+            question.id,
+            question.prompt,
+            describe_answer(question, answers[question.id]) if question.id in answers else None,
+            comments.get(question.id),
+            question.required,
+            f"{page_url}#{field_anchor(question)}",
+        )
+        for question in questions
+        if question.id in shown
+    ]

@@ -42,8 +42,23 @@ from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.reports.charts import radar_chart
 from app.reports.view import format_money, format_score, weeks_label
-from app.scoring.engine import NA, AnswerValue, missing_required, score_answers, visible_questions
-from app.web.forms import friendly_message, parse_section, question_views, section_items
+from app.scoring.engine import (
+    NA,
+    AnswerValue,
+    missing_required,
+    score_answers,
+    visible_questions,
+)
+from app.web.forms import (
+    UNANSWERED,
+    field_anchor,
+    friendly_message,
+    parse_section,
+    question_views,
+    review_rows,
+    section_items,
+    unanswered_required,
+)
 from app.web.security import (
     SESSION_COOKIE,
     FormSession,
@@ -84,12 +99,20 @@ MAX_BEDS = 20_000
 class WebPageError(Exception):
     """A page that explains a problem: its status, title, message and what to do."""
 
-    def __init__(self, status: int, title: str, message: str, advice: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        message: str,
+        advice: str,
+        link: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__(title)
         self.status = status
         self.title = title
         self.message = message
         self.advice = advice
+        self.link = link  # (href, text): where to go from here
 
 
 NO_SESSION = WebPageError(
@@ -105,10 +128,10 @@ ADVICE = {
     InvitationStatus.EXPIRED: "Your saved answers are kept. Ask the person who invited you "
     "for a new link to finish the assessment.",
     InvitationStatus.REVOKED: "Ask the person who invited you whether there is a new link.",
-    InvitationStatus.SUBMITTED: "Nothing more is needed from you. If you submitted it in this "
-    "browser, your results are still on the results page; otherwise ask the person who "
-    "invited you for the report.",
+    InvitationStatus.SUBMITTED: "Nothing more is needed from you, and the answers can no longer "
+    "change. Your results and the roadmap PDF stay on the results page until the link expires.",
 }
+RESULTS_LINK = ("/form/results", "See your results")
 
 
 def error_page(request: Request, error: WebPageError) -> Response:
@@ -116,7 +139,13 @@ def error_page(request: Request, error: WebPageError) -> Response:
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"title": error.title, "message": error.message, "advice": error.advice, "lang": "en"},
+        {
+            "title": error.title,
+            "message": error.message,
+            "advice": error.advice,
+            "link": error.link,
+            "lang": "en",
+        },
         status_code=error.status,
     )
 
@@ -125,7 +154,14 @@ def _as_page_error(exc: Exception) -> WebPageError | None:
     if isinstance(exc, WebPageError):
         return exc
     if isinstance(exc, InvitationUnavailable):
-        return WebPageError(exc.status, exc.detail, _unavailable_message(exc), ADVICE[exc.reason])
+        submitted = exc.reason is InvitationStatus.SUBMITTED
+        return WebPageError(
+            exc.status,
+            exc.detail,
+            _unavailable_message(exc),
+            ADVICE[exc.reason],
+            RESULTS_LINK if submitted else None,
+        )
     if isinstance(exc, RequestValidationError):
         return WebPageError(404, "Page not found", "There is no such page in this assessment.", "")
     if isinstance(exc, AppError):
@@ -285,6 +321,12 @@ def _stored(assessment: Assessment | None) -> dict[str, AnswerValue]:
     return {a.question_id: NA if a.na else a.value for a in assessment.answers}
 
 
+def _comments(assessment: Assessment | None) -> dict[str, str]:
+    if assessment is None:
+        return {}
+    return {a.question_id: a.comment for a in assessment.answers if a.comment}
+
+
 def _progress(
     visit: Visit, answers: Mapping[str, AnswerValue], current: str
 ) -> list[dict[str, Any]]:
@@ -364,10 +406,16 @@ def _first(form: Mapping[str, list[str]], name: str) -> str:
 
 
 @router.get("/i/{token}")
-def open_link(token: str, request: Request, session: SessionDep, key: KeyDep) -> Response:
-    """Exchange the link for a session cookie, then leave the token out of every later URL."""
+def open_link(
+    token: str, request: Request, session: SessionDep, key: KeyDep, settings: SettingsDep
+) -> Response:
+    """Exchange the link for a session cookie, then leave the token out of every later URL.
+
+    Once submitted, the link still opens, read-only, to the results (the welcome page sends
+    a submitted visit there) until it expires or is revoked.
+    """
     request.state.audit_action = "auth.invitation"  # a sign-in, recorded whatever the outcome
-    invitation = service.open_invitation(session, token, key=key)
+    invitation = service.open_invitation(session, token, key=key, allow_submitted=True)
     request.state.invitation_id = invitation.id
     request.state.audit_organization_id = invitation.organization_id
     existing = FormSession.from_cookie(request.cookies.get(SESSION_COOKIE), key)
@@ -385,9 +433,20 @@ def open_link(token: str, request: Request, session: SessionDep, key: KeyDep) ->
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=cookie_secure(settings, request),
     )
     return response
+
+
+def cookie_secure(settings: Settings, request: Request) -> bool:
+    """Whether the session cookie is ``Secure``: always, never, or when the request is https.
+
+    ``auto`` reads the scheme uvicorn gives the request, which is the client's when a proxy
+    it trusts says so (``X-Forwarded-Proto``).
+    """
+    if settings.cookie_secure == "auto":
+        return request.url.scheme == "https"
+    return settings.cookie_secure == "always"
 
 
 @router.get("/form")
@@ -499,30 +558,55 @@ def _section_page(
     dimension_id: str,
     answers: Mapping[str, AnswerValue],
     *,
+    comments: Mapping[str, str],
     raw: Mapping[str, list[str]] | None = None,
     errors: Mapping[str, str] | None = None,
+    comment_errors: Mapping[str, str] | None = None,
     followup: bool = False,
+    unanswered: bool = False,
 ) -> Response:
     dimension = _dimension(visit, dimension_id)
+    page_questions = visit.definition.questions_in(dimension_id)
+    missing: list[str] = []
+    if unanswered and not errors and not comment_errors:
+        missing = unanswered_required(visit.definition, page_questions, answers)
+        errors = dict.fromkeys(missing, UNANSWERED)
     questions = question_views(
         visit.definition,
-        visit.definition.questions_in(dimension_id),
+        page_questions,
         answers,
         raw=raw,
         errors=errors,
+        comments=comments,
+        comment_errors=comment_errors,
     )
+    error_links = []
+    for q in questions:
+        if q.error:
+            error_links.append((q.first_input_id, q.prompt, q.error))
+        if q.comment_error:
+            error_links.append((q.comment_input_id, f"Comment on: {q.prompt}", q.comment_error))
+    invalid = bool(error_links) and not missing
     return _page(
         request,
         "section.html",
         visit,
         answers,
         dimension_id,
-        status_code=422 if errors else 200,
+        status_code=422 if invalid else 200,
         dimension=dimension,
         questions=questions,
-        error_links=[(q.first_input_id, q.prompt, q.error) for q in questions if q.error],
+        error_links=error_links,
+        unanswered=missing,
+        next_title=_next_title(visit, dimension_id),
         followup=followup,
     )
+
+
+def _next_title(visit: Visit, current: str) -> str:
+    steps = visit.steps()
+    index = [step for step, _ in steps].index(current)
+    return steps[min(index + 1, len(steps) - 1)][1]
 
 
 @router.get("/form/section/{dimension_id}")
@@ -532,10 +616,23 @@ def section(
     visit: OpenVisit,
     session: SessionDep,
     followup: bool = False,
+    unanswered: bool = False,
 ) -> Response:
-    """One dimension's questions, in the definition's order, with their help."""
-    answers = _stored(service.draft_of(session, visit.invitation))
-    return _section_page(request, visit, dimension_id, answers, followup=followup)
+    """One dimension's questions, in the definition's order, with their help.
+
+    ``unanswered``: flag the page's required questions still without an answer (where
+    "Save and continue" sends a page it saved with some left).
+    """
+    draft = service.draft_of(session, visit.invitation)
+    return _section_page(
+        request,
+        visit,
+        dimension_id,
+        _stored(draft),
+        comments=_comments(draft),
+        followup=followup,
+        unanswered=unanswered,
+    )
 
 
 @router.post("/form/section/{dimension_id}")
@@ -547,7 +644,13 @@ def save_section(
     session: SessionDep,
     registry: RegistryDep,
 ) -> Response:
-    """Check and save a section's answers, then go on; errors keep the person here."""
+    """Check and save a section's answers, then go on.
+
+    An answer that does not fit keeps the person here and saves nothing. Required
+    questions left unanswered do not: the answers given are saved and "Save and continue"
+    shows the page again with them flagged, where "Continue without answering" (or any
+    other page) moves on; the review page lists them again before submitting.
+    """
     _dimension(visit, dimension_id)
     definition = visit.definition
     questions = definition.questions_in(dimension_id)
@@ -567,9 +670,18 @@ def save_section(
             qid = problem.get("question_id")
             if qid and qid not in errors:
                 errors[qid] = friendly_message(problem["message"], qid)
-    if errors:
+    if errors or parsed.comment_problems:
         shown = {**stored, **{k: v for k, v in parsed.values.items() if v is not None}}
-        return _section_page(request, visit, dimension_id, shown, raw=parsed.raw, errors=errors)
+        return _section_page(
+            request,
+            visit,
+            dimension_id,
+            shown,
+            comments={**_comments(draft), **parsed.comments},
+            raw=parsed.raw,
+            errors=errors,
+            comment_errors=parsed.comment_problems,
+        )
     assessment = service.save_answers(session, registry, visit.invitation, items)
     saved = _stored(assessment)
     action = _first(form, "action")
@@ -577,9 +689,14 @@ def save_section(
         before = visible_questions(definition, stored)
         after = visible_questions(definition, saved)
         appeared = [q.id for q in questions if q.id in after - before and q.id not in saved]
-        if appeared:  # without a script, follow-ups appear only now: ask them before moving on
-            return _see_other(f"/form/section/{dimension_id}?followup=true#q-{appeared[0]}")
-    return _see_other(_next_step(visit, dimension_id, action))
+        missing = unanswered_required(definition, questions, saved)
+        # Without a script, follow-ups appear only now: ask them before moving on.
+        query = [name for name, flag in (("followup", appeared), ("unanswered", missing)) if flag]
+        if query:
+            anchor = f"#q-{appeared[0]}" if appeared else ""
+            flags = "&".join(f"{name}=true" for name in query)
+            return _see_other(f"/form/section/{dimension_id}?{flags}{anchor}")
+    return _see_other(_next_step(visit, dimension_id, "next" if action == "skip" else action))
 
 
 def _review_page(
@@ -591,15 +708,17 @@ def _review_page(
 ) -> Response:
     draft = service.draft_of(session, visit.invitation)
     answers = _stored(draft)
-    missing = missing_required(visit.definition, answers)
-    by_section = [
+    comments = _comments(draft)
+    sections = [
         (
             dimension,
-            [
-                (f"/form/section/{dimension.id}#q-{q.id}", q.prompt)
-                for q in missing
-                if q.dimension == dimension.id
-            ],
+            review_rows(
+                visit.definition,
+                visit.definition.questions_in(dimension.id),
+                answers,
+                comments,
+                visit.url(dimension.id),
+            ),
         )
         for dimension in visit.definition.dimensions
     ]
@@ -610,8 +729,8 @@ def _review_page(
         answers,
         "review",
         status_code=422 if errors else 200,
-        missing_count=len(missing),
-        by_section=by_section,
+        missing_count=len(missing_required(visit.definition, answers)),
+        sections=sections,
         errors=errors or [],
         organization_type=ORGANIZATION_TYPES.get(
             OrganizationType(visit.organization.type)
@@ -624,7 +743,7 @@ def _review_page(
 
 @router.get("/form/review")
 def review(request: Request, visit: OpenVisit, session: SessionDep) -> Response:
-    """Every section at a glance, with links to any required question left unanswered."""
+    """Every answer by section, each with a link to change it; unanswered required ones marked."""
     return _review_page(request, visit, session)
 
 
@@ -648,7 +767,7 @@ def submit(
                 question = index[qid][1]
                 errors.append(
                     (
-                        f"/form/section/{question.dimension}#q-{qid}",
+                        f"{visit.url(question.dimension)}#{field_anchor(question)}",
                         question.prompt,
                         friendly_message(problem["message"], qid),
                     )

@@ -28,8 +28,9 @@ from tests.conftest import example
 DEFINITION: QuestionnaireDefinition = next(
     d.definition
     for d in load_directory(PROJECT_ROOT / "questionnaires")
-    if d.definition.id == "hospital-social-media"
+    if d.definition.id == "hospital-social-media" and d.definition.version == 1
 )
+QUESTIONNAIRE_V1 = {"id": "hospital-social-media", "version": 1}
 EXAMPLE_ANSWERS: dict[str, Any] = {
     a["question_id"]: ("__na__" if a.get("na") else a["value"])
     for a in example("community-hospital")["answers"]
@@ -71,6 +72,7 @@ def invite(
 
     def make(organization: Organization | None = None, **body: Any) -> Invited:
         organization = organization or make_organization()
+        body.setdefault("questionnaire", QUESTIONNAIRE_V1)
         response = client.post(
             f"/v1/organizations/{organization.id}/invitations", json=body, headers=admin_headers
         )
