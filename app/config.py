@@ -153,6 +153,18 @@ class Settings(BaseSettings):
         default=60, ge=1, description="Requests one client may make at once to one invitation."
     )
 
+    report_rate_limit: int = Field(
+        default=30,
+        ge=1,
+        description=(
+            "Report renders and report jobs one API key may start per minute: `report.pdf` "
+            "renders (not cache hits), `POST .../reports` and `POST /v1/reports/batch`."
+        ),
+    )
+    report_rate_burst: int = Field(
+        default=20, ge=1, description="Report renders and jobs one API key may start at once."
+    )
+
     @model_validator(mode="after")
     def _queue_needs_postgresql(self) -> Settings:
         if self.job_backend == "procrastinate" and self.is_sqlite:

@@ -25,6 +25,10 @@ class AppError(Exception):
         """The JSON body for this error."""
         return {"error": self.code, "detail": self.detail, **self.extra}
 
+    def headers(self) -> dict[str, str]:
+        """Response headers this error needs (none by default)."""
+        return {}
+
 
 class NotFound(AppError):
     status_code = 404
@@ -49,6 +53,20 @@ class Conflict(AppError):
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"
+
+
+class RateLimited(AppError):
+    """Too many requests of one kind from one key; ``Retry-After`` says when to try again."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, **extra)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class RenderError(AppError):

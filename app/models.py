@@ -9,6 +9,7 @@ from app.invitations.models import Invitation
 from app.jobs.models import ReportFile, ReportJob
 from app.organizations.models import Organization
 from app.questionnaire.models import QuestionnaireVersion
+from app.ratelimit import RateLimitState
 
 __all__ = [
     "Answer",
@@ -21,6 +22,7 @@ __all__ = [
     "Invitation",
     "Organization",
     "QuestionnaireVersion",
+    "RateLimitState",
     "ReportFile",
     "ReportJob",
 ]

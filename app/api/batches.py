@@ -12,9 +12,10 @@ from app.api.deps import (
     PrincipalDep,
     RegistryDep,
     SessionDep,
+    SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.api.reports import ReportJobRead, _job_read, dispatch_queued
+from app.api.reports import ReportJobRead, _job_read, dispatch_queued, spend_report_budget
 from app.api.responses import errors
 from app.exports import batches
 from app.jobs.models import JobStatus, ReportJob
@@ -83,23 +84,27 @@ def _summary(job: ReportJob, organization_name: str) -> ReportJobSummary:
 @router.post(
     "/v1/reports/batch",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors(400, 403, 413, 422),
+    responses=errors(400, 403, 413, 422, 429),
 )
 def create_report_batch(
     request: Request,
     session: SessionDep,
     registry: RegistryDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
     body: ReportBatchCreate | None = None,
 ) -> ReportBatchRead:
     """Queue the roadmap report of every organization the key manages (admins and consultants).
 
     Each organization with a submitted assessment gets one job for its latest one, planned
     with the organization's own roadmap settings; organizations without one are listed as
-    skipped. Partner keys get 403: batches are a consultant's tool.
+    skipped. Partner keys get 403: batches are a consultant's tool. A batch counts once
+    against the key's report budget.
     """
     wanted = body.organization_ids if body is not None else None
     outcome = batches.queue_reports(session, registry, principal, wanted)
+    # Refused here, the request's transaction rolls back: no job of the batch is kept.
+    spend_report_budget(request, principal, settings)
     dispatch_queued(request, session, [q.job for q in outcome.queued])
     return ReportBatchRead(
         jobs=[_summary(q.job, q.organization_name) for q in outcome.queued],

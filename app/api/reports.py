@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import threading
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -20,12 +22,15 @@ from app.api.deps import (
     reject_unknown_query_parameters,
 )
 from app.api.responses import errors
+from app.auth.service import Principal
+from app.config import Settings
 from app.delivery import service
 from app.delivery.service import PlanRequest
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, RateLimited
 from app.jobs import queue
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
+from app.ratelimit import RateLimiter
 from app.roadmap.schemas import RoadmapRead
 from app.schemas import RequestModel
 
@@ -70,6 +75,40 @@ class ReportJobRead(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     pdf_url: str | None = Field(description="Where to fetch the PDF once the job is done.")
+
+
+_LIMITER_LOCK = threading.Lock()
+
+
+def _report_limiter(request: Request, settings: Settings) -> RateLimiter:
+    with _LIMITER_LOCK:
+        limiter: RateLimiter | None = getattr(request.app.state, "report_limiter", None)
+        if limiter is None:
+            limiter = RateLimiter(
+                "reports",
+                per_minute=settings.report_rate_limit,
+                burst=settings.report_rate_burst,
+                shared=not settings.is_sqlite,
+            )
+            request.app.state.report_limiter = limiter
+        return limiter
+
+
+def spend_report_budget(request: Request, principal: Principal, settings: Settings) -> None:
+    """Count one report render or job against the key's budget; RateLimited once it is spent.
+
+    On PostgreSQL the budget is kept in the database, so every API process shares it.
+    """
+    limiter = _report_limiter(request, settings)
+    wait = limiter.wait(str(principal.key_id), lambda: request.app.state.session_factory)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        raise RateLimited(
+            f"This key has started too many report renders and report jobs for now "
+            f"(at most {settings.report_rate_burst} at once, {settings.report_rate_limit} a "
+            f"minute); try again in {seconds} second{'s' if seconds != 1 else ''}.",
+            retry_after=seconds,
+        )
 
 
 def dispatch_queued(request: Request, session: Session, queued: list[ReportJob]) -> None:
@@ -133,27 +172,39 @@ def get_roadmap(
 @router.get(
     "/v1/assessments/{assessment_id}/report.pdf",
     response_class=Response,
-    responses={**PDF_RESPONSE, **errors(404, 409, 422, 500)},
+    responses={**PDF_RESPONSE, **errors(404, 409, 422, 429, 500)},
 )
 def get_report_pdf(
+    request_: Request,
     assessment: AssessmentDep,
     session: SessionDep,
     registry: RegistryDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     target: Targets = [],  # noqa: B006
     budget: Budget = None,
     exclude: Excluded = [],  # noqa: B006
 ) -> Response:
-    """The roadmap report as PDF: rendered on first request, then served from the cache."""
+    """The roadmap report as PDF: rendered on first request, then served from the cache.
+
+    A render (not a cache hit) counts against the key's report budget.
+    """
     request = PlanRequest.parse(target, budget, exclude)
-    pdf = service.report_pdf(session, registry, assessment, request, settings)
+    pdf = service.report_pdf(
+        session,
+        registry,
+        assessment,
+        request,
+        settings,
+        before_render=lambda: spend_report_budget(request_, principal, settings),
+    )
     return _pdf(pdf, f"roadmap-{assessment.id}.pdf")
 
 
 @router.post(
     "/v1/assessments/{assessment_id}/reports",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors(400, 404, 409, 413, 422),
+    responses=errors(400, 404, 409, 413, 422, 429),
 )
 def create_report_job(
     request_: Request,
@@ -161,15 +212,18 @@ def create_report_job(
     session: SessionDep,
     registry: RegistryDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
     options: ReportOptions | None = None,
 ) -> JSONResponse:
-    """Queue the report for rendering; poll the job, then fetch its PDF."""
+    """Queue the report for rendering; poll the job, then fetch its PDF (counts against the
+    key's report budget)."""
     options = options or ReportOptions()
     request = PlanRequest(
         dict(options.targets), options.budget, tuple(sorted(set(options.exclude)))
     )
     inputs = service.gather_inputs(session, registry, assessment)
     service.plan(inputs, request)  # bad options fail now, with a 422, not later in the job
+    spend_report_budget(request_, principal, settings)
     job = jobs.enqueue(
         session,
         assessment_id=assessment.id,

@@ -17,6 +17,10 @@ _DESCRIPTIONS = {
         "The request does not fit the schema or the questionnaire, or has a query parameter "
         "the operation does not take; `errors` names each field."
     ),
+    429: (
+        "This key has started too many report renders or jobs for now (`rate_limited`); "
+        "`Retry-After` gives the seconds to wait."
+    ),
     500: "The report could not be rendered (`render_failed`, with the reason).",
 }
 

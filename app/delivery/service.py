@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cache
@@ -298,9 +299,11 @@ def report_pdf(
     assessment: Assessment,
     request: PlanRequest,
     settings: Settings,
+    before_render: Callable[[], None] | None = None,
 ) -> bytes:
     """The report for an assessment: from the cache, or rendered once and then cached.
 
+    ``before_render`` runs on a cache miss, before rendering (a rate limit may refuse it).
     The read transaction is committed before rendering, so no lock is held meanwhile.
     """
     inputs = gather_inputs(session, registry, assessment)
@@ -308,6 +311,8 @@ def report_pdf(
     pdf = cached_report(session, key)
     if pdf is not None:
         return pdf
+    if before_render is not None:
+        before_render()
     session.commit()
     try:
         pdf, render_ms = render_report(inputs, request, settings)

@@ -40,6 +40,7 @@ from app.organizations.models import Organization
 from app.organizations.schemas import OrganizationType
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
+from app.ratelimit import RateLimiter
 from app.reports.charts import radar_chart
 from app.reports.view import format_money, format_score, weeks_label
 from app.scoring.engine import (
@@ -901,12 +902,13 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     """Add the form's routes, assets, headers, rate limit and log redaction to ``app``."""
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(
-        RateLimit,
+    limiter = RateLimiter(
+        "web",
         per_minute=settings.web_rate_limit,
         burst=settings.web_rate_burst,
-        page=_rate_limited_page,
+        shared=not settings.is_sqlite,
     )
+    app.add_middleware(RateLimit, limiter=limiter, page=_rate_limited_page)
     app.add_middleware(SecurityHeaders)
     redact_invitation_links("uvicorn.access", "uvicorn.error", "smm", "smm.web")
 

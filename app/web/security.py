@@ -14,12 +14,14 @@ import hmac
 import logging
 import re
 import secrets
-import threading
-import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+import anyio.to_thread
+
+from app.ratelimit import RateLimiter
 
 SESSION_COOKIE = "smm_form"
 WEB_PREFIXES = ("/i/", "/form", "/static/")
@@ -121,44 +123,18 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-class TokenBucket:
-    """Per-key token buckets: ``burst`` requests at once, refilled at ``per_minute``."""
-
-    def __init__(self, per_minute: int, burst: int, clock: Callable[[], float] = time.monotonic):
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self.clock = clock
-        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: tuple[str, str]) -> float:
-        """0 when a request may go ahead (and is counted), else the seconds to wait."""
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                if len(self._buckets) > 50_000:  # forget idle clients rather than grow forever
-                    self._prune(now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / self.rate
-
-    def _prune(self, now: float) -> None:
-        full = self.burst / self.rate
-        for key in [k for k, (_, last) in self._buckets.items() if now - last > full]:
-            del self._buckets[key]
-
-
 class RateLimit:
-    """429 for a client that asks too much of one invitation (or tries too many links)."""
+    """429 for a client that asks too much of one invitation (or tries too many links).
+
+    The budgets are the limiter's: in this process on SQLite, in the database (so every
+    process shares them) on PostgreSQL.
+    """
 
     def __init__(
-        self, app: ASGIApp, *, per_minute: int, burst: int, page: Callable[[float], bytes]
+        self, app: ASGIApp, *, limiter: RateLimiter, page: Callable[[float], bytes]
     ) -> None:
         self.app = app
-        self.buckets = TokenBucket(per_minute, burst)
+        self.limiter = limiter
         self.page = page
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
@@ -169,7 +145,14 @@ class RateLimit:
         client = (scope.get("client") or ("unknown", 0))[0]
         # Links are limited per client across all tokens, so guessing tokens is slow too.
         target = "links" if path.startswith("/i/") else _session_key(scope)
-        wait = self.buckets.allow((client, target))
+        key = f"{client}|{target}"
+        state = scope["app"].state
+        if self.limiter.shared:  # a database round trip: off the event loop
+            wait = await anyio.to_thread.run_sync(
+                self.limiter.wait, key, lambda: state.session_factory
+            )
+        else:
+            wait = self.limiter.wait(key, lambda: state.session_factory)
         if wait <= 0:
             await self.app(scope, receive, send)
             return

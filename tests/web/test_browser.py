@@ -163,15 +163,15 @@ def _shot(page: Any, name: str, docs_name: str | None = None) -> None:
         page.screenshot(path=str(DOCS / docs_name))  # the first screenful, for the README
 
 
-def _scan(page: Any, name: str) -> None:
-    """No serious or critical accessibility violations on the page as it stands."""
+def _scan(page: Any, name: str, *, every: bool = False) -> None:
+    """No serious or critical accessibility violations (``every``: none at all) on the page."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
     bad = [
         f"{v['id']} ({v['impact']}): {v['help']} - {[n['target'] for n in v['nodes']][:3]}"
         for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
+        if every or v["impact"] in ("serious", "critical")
     ]
     assert not bad, f"{name}: " + "; ".join(bad)
 
@@ -270,7 +270,7 @@ def _walk(server: Server, browser: Any, *, javascript: bool, tag: str) -> None:
     assert page.is_checked(f"#{input_id('co_strategy', EXAMPLE_ANSWERS['co_strategy'])}")
     _answer(page, _section_questions("consistency"), EXAMPLE_ANSWERS)
     page.click("text=Save and continue")
-    if not javascript and page.url.endswith("/form/section/consistency?followup=true"):
+    if not javascript and "followup=true" in page.url:
         _answer(page, _section_questions("consistency"), EXAMPLE_ANSWERS)
         page.click("text=Save and continue")
     page.wait_for_url("**/form/section/security*")
@@ -305,6 +305,59 @@ def test_from_the_link_to_the_pdf_with_javascript(server: Server, browser: Any) 
 
 def test_from_the_link_to_the_pdf_without_javascript(server: Server, browser: Any) -> None:
     _walk(server, browser, javascript=False, tag="nojs")
+
+
+def test_unanswered_questions_are_flagged_then_reviewed_and_changed(
+    server: Server, browser: Any
+) -> None:
+    """Save and continue with required questions left, move on, review, change one."""
+    _, link = server.invitation()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(link)
+    page.click("text=Start the assessment")
+    page.click("text=Save and continue")  # the profile as the organization has it
+    assert page.url.endswith("/form/section/presence")
+    official = EXAMPLE_ANSWERS["pr_official_accounts"]
+    page.check(f"#{input_id('pr_official_accounts', official)}")
+    page.fill("#q-pr_official_accounts-comment", "Two more accounts are run by the foundation.")
+    page.click("text=Save and continue")
+
+    assert "unanswered=true" in page.url
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert "not answered yet" in summary.inner_text()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert page.is_checked(f"#{input_id('pr_official_accounts', official)}")  # saved, shown
+    _scan(page, "section with unanswered questions", every=True)
+    _shot(page, "unanswered-01-flagged")
+    page.click("#error-summary a >> nth=0")
+    assert page.evaluate("document.activeElement.id") == "q-pr_platforms-0"
+    page.click("text=without answering")
+    assert page.url.endswith("/form/section/consistency")
+
+    page.goto(server.url + "/form/review")
+    _scan(page, "review with answers", every=True)
+    _shot(page, "unanswered-02-review")
+    official_row = page.locator("#review-q-pr_official_accounts")
+    question = DEFINITION.question("pr_official_accounts")
+    label = {o.value: o.label for o in question.options}[official]  # type: ignore[union-attr]
+    assert label in official_row.inner_text()
+    assert "Comment: Two more accounts are run by the foundation." in official_row.inner_text()
+    platforms_row = page.locator("#review-q-pr_platforms")
+    assert "Not answered (required)" in platforms_row.inner_text()
+
+    platforms_row.locator("a").click()
+    assert page.url.endswith("/form/section/presence#q-pr_platforms-0")
+    page.check(f"#{input_id('pr_platforms', 'facebook')}")
+    page.click("text=Save and continue")
+    assert "unanswered=true" in page.url  # the rest of the page is still to answer
+    page.goto(server.url + "/form/review")
+    platforms_row = page.locator("#review-q-pr_platforms")
+    assert "Facebook" in platforms_row.inner_text()
+    assert "Not answered" not in platforms_row.inner_text()
+    assert "Change" in platforms_row.locator("a").inner_text()
+    context.close()
 
 
 def test_the_pages_fit_a_360_pixel_screen(server: Server, browser: Any) -> None:

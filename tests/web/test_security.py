@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pyrate_limiter.clocks import AbstractClock
 
 from app.config import Settings
 from app.main import create_app
 from app.organizations.models import Organization
-from app.web.security import CONTENT_SECURITY_POLICY, RedactInvitationLinks, TokenBucket
+from app.ratelimit import RateLimiter
+from app.web.security import CONTENT_SECURITY_POLICY, RedactInvitationLinks
 from tests.conftest import bearer
 from tests.web.conftest import Invited
 
@@ -44,15 +47,30 @@ def test_the_api_docs_keep_working_without_the_form_csp(client: TestClient) -> N
     assert "content-security-policy" not in client.get("/docs").headers
 
 
-def test_the_token_bucket_refills_with_time() -> None:
-    now = [0.0]
-    bucket = TokenBucket(per_minute=60, burst=2, clock=lambda: now[0])
-    assert bucket.allow(("ip", "x")) == 0
-    assert bucket.allow(("ip", "x")) == 0
-    assert bucket.allow(("ip", "x")) == pytest.approx(1.0)
-    assert bucket.allow(("other-ip", "x")) == 0  # each client has its own bucket
-    now[0] = 1.0
-    assert bucket.allow(("ip", "x")) == 0
+class FakeClock(AbstractClock):
+    """Milliseconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.ms = 1_700_000_000_000
+
+    def now(self) -> int:
+        return self.ms
+
+
+def _no_database() -> Any:
+    raise AssertionError("the memory limiter asked for the database")
+
+
+def test_the_limiter_allows_a_burst_per_client_then_refills_with_time() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter("web", per_minute=60, burst=2, shared=False, clock=clock)
+    assert limiter.wait("ip|x", _no_database) == 0
+    assert limiter.wait("ip|x", _no_database) == 0
+    assert limiter.wait("ip|x", _no_database) == pytest.approx(1.0, abs=0.01)
+    assert limiter.wait("other-ip|x", _no_database) == 0  # each client has its own budget
+    clock.ms += 1000
+    assert limiter.wait("ip|x", _no_database) == 0
+    assert limiter.wait("ip|x", _no_database) > 0
 
 
 def test_too_many_link_requests_get_a_429_page(
