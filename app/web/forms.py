@@ -175,16 +175,26 @@ def parse_section(questions: Sequence[Question], form: Mapping[str, list[str]]) 
     return ParsedSection(values, raw, problems, comments, comment_problems)
 
 
+@dataclass(frozen=True, slots=True)
+class SectionItems:
+    """What a section's form gives intake, and the problems with its comments."""
+
+    items: list[FormAnswer]
+    comment_problems: dict[str, str]
+
+
 def section_items(
     definition: QuestionnaireDefinition,
     questions: Sequence[Question],
     parsed: ParsedSection,
     stored: Mapping[str, AnswerValue],
-) -> list[FormAnswer]:
+) -> SectionItems:
     """Intake items for a section: its answers, with hidden follow-ups cleared.
 
     A follow-up whose condition no longer holds may still post a value (its inputs are
     only hidden), so visibility is judged on the merged answers and hidden ones cleared.
+    A comment is kept with its answer, as the API keeps it, so a comment on an asked
+    question left unanswered is a problem to show rather than text to drop.
     """
     merged: dict[str, AnswerValue] = dict(stored)
     for qid, value in parsed.values.items():
@@ -194,21 +204,21 @@ def section_items(
             merged[qid] = value
     shown = visible_questions(definition, merged)
     items = []
+    comment_problems = dict(parsed.comment_problems)
     for question in questions:
         value = parsed.values.get(question.id)
         comment = parsed.comments.get(question.id, "").strip() or None
         if question.id not in shown or value is None or question.id in parsed.problems:
             items.append(FormAnswer(question.id))
             if comment and question.id in shown and question.id not in parsed.problems:
-                # A comment is kept with its answer, as the API keeps it: say so, lose nothing.
-                parsed.comment_problems.setdefault(
+                comment_problems.setdefault(
                     question.id, "Answer the question to keep this comment with it."
                 )
         elif value is NA:
             items.append(FormAnswer(question.id, na=True, comment=comment))
         else:
             items.append(FormAnswer(question.id, value=value, comment=comment))
-    return items
+    return SectionItems(items, comment_problems)
 
 
 def unanswered_required(

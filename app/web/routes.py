@@ -658,7 +658,8 @@ def save_section(
     draft = service.draft_of(session, visit.invitation)
     stored = _stored(draft)
     parsed = parse_section(questions, form)
-    items = section_items(definition, questions, parsed, stored)
+    section_form = section_items(definition, questions, parsed, stored)
+    items = section_form.items
     errors = dict(parsed.problems)
     existing = {
         row.question_id: Answer(NA if row.na else row.value, row.comment)
@@ -671,7 +672,7 @@ def save_section(
             qid = problem.get("question_id")
             if qid and qid not in errors:
                 errors[qid] = friendly_message(problem["message"], qid)
-    if errors or parsed.comment_problems:
+    if errors or section_form.comment_problems:
         shown = {**stored, **{k: v for k, v in parsed.values.items() if v is not None}}
         return _section_page(
             request,
@@ -681,7 +682,7 @@ def save_section(
             comments={**_comments(draft), **parsed.comments},
             raw=parsed.raw,
             errors=errors,
-            comment_errors=parsed.comment_problems,
+            comment_errors=section_form.comment_problems,
         )
     assessment = service.save_answers(session, registry, visit.invitation, items)
     saved = _stored(assessment)
