@@ -8,12 +8,12 @@ anything unexpected (500). The native API keeps its own error shape.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic_core import to_json
 from starlette.exceptions import HTTPException
 
@@ -80,12 +80,17 @@ def _http_outcome(request: Request, error: HTTPException) -> Response:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """The methods the FHIR routes have for the request's path."""
+    """The methods the OpenAPI description gives for the request's path."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, APIRoute) and route.path_regex.fullmatch(request.url.path):
-            methods |= route.methods or set()
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations if method in _METHODS}
     return sorted(methods)
+
+
+_METHODS = frozenset({"get", "put", "post", "delete", "patch"})
 
 
 def install_outcome_errors(app: FastAPI) -> None:
