@@ -1,7 +1,9 @@
 """FHIR R4: questionnaires as ``Questionnaire``, answers posted as ``QuestionnaireResponse``.
 
-Bodies are ``application/fhir+json``. Every error on these routes, authentication included,
-is an ``OperationOutcome`` with the status the native API would give.
+The CapabilityStatement (``/metadata``) states what is here: reads with versions and ETags,
+searches answering paged ``searchset`` Bundles, and create. Bodies are
+``application/fhir+json``. Every error on these routes, authentication included, is an
+``OperationOutcome`` with the status the native API would give.
 """
 
 from __future__ import annotations
@@ -225,7 +227,7 @@ def _search_parameters(parameters: tuple[SearchParameter, ...]) -> list[dict[str
             "in": "query",
             "required": False,
             "description": p.documentation,
-            "schema": {"type": "string", "maxLength": 500},
+            "schema": {"type": "string"},
         }
         for p in parameters
     ]
@@ -245,7 +247,7 @@ def _search_parameters(parameters: tuple[SearchParameter, ...]) -> list[dict[str
             "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000},
         },
     ]
-    return described
+    return [*described, _FORMAT_PARAMETER]
 
 
 _FORMAT_PARAMETER = {
@@ -253,7 +255,7 @@ _FORMAT_PARAMETER = {
     "in": "query",
     "required": False,
     "description": f"json, {terms.FHIR_JSON} or application/json; anything else is 406.",
-    "schema": {"type": "string", "maxLength": 100},
+    "schema": {"type": "string"},
 }
 
 
