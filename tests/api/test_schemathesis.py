@@ -105,7 +105,9 @@ CONFIG = schemathesis.Config.from_dict(
                 "include-path-regex": "^/fhir/r4/(metadata|Questionnaire|QuestionnaireResponse)$",
                 "include-method": ["GET"],
                 "checks": {
-                    "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "406"]}
+                    "positive_data_acceptance": {
+                        "expected-statuses": ["2xx", "400", "401", "404", "406"]
+                    }
                 },
             },
             {
