@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
@@ -126,9 +126,16 @@ _QUESTIONNAIRE_SEARCH = frozenset(p.name for p in QUESTIONNAIRE_PARAMETERS) | PA
 _RESPONSE_SEARCH = frozenset(p.name for p in RESPONSE_PARAMETERS) | PAGING
 # The query parameters of each operation besides _format (by route name).
 _QUERY_PARAMETERS = {
-    "search_questionnaires": _QUESTIONNAIRE_SEARCH,
+    "search_questionnaires": _QUESTIONNAIRE_SEARCH | {"weights"},
+    "read_questionnaire": frozenset({"weights"}),
+    "vread_questionnaire": frozenset({"weights"}),
     "search_questionnaire_responses": _RESPONSE_SEARCH,
 }
+_WEIGHTS = (
+    "true: each answerOption carries its score as itemWeight. Left out by default, because "
+    "form renderers print it beside the label for respondents to see."
+)
+WeightsQuery = Annotated[bool, Query(description=_WEIGHTS)]
 
 QuestionnaireId = Annotated[str, Path(max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
 
@@ -281,14 +288,26 @@ def read_capability_statement(request: Request) -> Response:
     summary="Search Questionnaires by url, version and _id",
     responses=_responses(200, "Bundle", 400, 401),
     response_class=Response,
-    openapi_extra={"parameters": _search_parameters(QUESTIONNAIRE_PARAMETERS)},
+    openapi_extra={
+        "parameters": [
+            *_search_parameters(QUESTIONNAIRE_PARAMETERS),
+            {
+                "name": "weights",
+                "in": "query",
+                "required": False,
+                "description": _WEIGHTS,
+                "schema": {"type": "boolean"},
+            },
+        ]
+    },
 )
 def search_questionnaires_route(
     request: Request, _: PrincipalDep, registry: RegistryDep, session: SessionDep
 ) -> Response:
     """Search the published questionnaires: a searchset Bundle (without `version`, the latest
     version of each)."""
-    pairs = _search_pairs(request, _QUESTIONNAIRE_SEARCH)
+    pairs = _search_pairs(request, _QUESTIONNAIRE_SEARCH | {"weights"})
+    weights = dict(pairs).get("weights", "false").lower() in ("true", "1")
     page = page_of(pairs)
     found = search_questionnaires(registry, QuestionnaireFilter.of(pairs))
     shown = found[page.offset : page.offset + page.count]
@@ -297,7 +316,7 @@ def search_questionnaires_route(
     entries = [
         (
             f"{endpoint}/{loaded.definition.id}",
-            with_meta(_questionnaire(loaded), versions[_key(loaded)]),
+            with_meta(_questionnaire(loaded, weights), versions[_key(loaded)]),
         )
         for loaded in shown
     ]
@@ -313,15 +332,15 @@ def _key(loaded: LoadedDefinition) -> tuple[str, int]:
     return loaded.definition.id, loaded.definition.version
 
 
-def _questionnaire(loaded: LoadedDefinition) -> dict[str, Any]:
-    return questionnaire_resource(loaded.definition)
+def _questionnaire(loaded: LoadedDefinition, weights: bool) -> dict[str, Any]:
+    return questionnaire_resource(loaded.definition, weights=weights)
 
 
 def _read_questionnaire(
-    request: Request, session: SessionDep, loaded: LoadedDefinition
+    request: Request, session: SessionDep, loaded: LoadedDefinition, weights: bool
 ) -> Response:
     version = questionnaire_versions(session, [loaded])[_key(loaded)]
-    return _versioned(request, _questionnaire(loaded), version)
+    return _versioned(request, _questionnaire(loaded, weights), version)
 
 
 @router.get(
@@ -336,9 +355,10 @@ def read_questionnaire(
     _: PrincipalDep,
     registry: RegistryDep,
     session: SessionDep,
+    weights: WeightsQuery = False,
 ) -> Response:
     """Get the latest version of a questionnaire as a FHIR R4 Questionnaire."""
-    return _read_questionnaire(request, session, registry.get(questionnaire_id))
+    return _read_questionnaire(request, session, registry.get(questionnaire_id), weights)
 
 
 @router.get(
@@ -354,9 +374,11 @@ def vread_questionnaire(
     _: PrincipalDep,
     registry: RegistryDep,
     session: SessionDep,
+    weights: WeightsQuery = False,
 ) -> Response:
     """Get one published version of a questionnaire as a FHIR R4 Questionnaire (vread)."""
-    return _read_questionnaire(request, session, registry.get(questionnaire_id, version))
+    definition = registry.get(questionnaire_id, version)
+    return _read_questionnaire(request, session, definition, weights)
 
 
 async def raw_body(request: Request) -> bytes:

@@ -70,7 +70,9 @@ def capability_statement(base_url: str, software_version: str) -> dict[str, Any]
                         "profile": "http://hl7.org/fhir/StructureDefinition/Questionnaire",
                         "documentation": (
                             "One resource per questionnaire; each published version is a "
-                            "version of it (vread by version number), and never changes."
+                            "version of it (vread by version number), and never changes. "
+                            "Option scores (itemWeight) only with weights=true on a read or "
+                            "search: renderers show them to respondents."
                         ),
                         "interaction": [
                             {"code": "read"},

@@ -2,8 +2,8 @@
 
 Questions are grouped by dimension; each question's linkId is our question id and each
 option's code is our option value, so a ``QuestionnaireResponse`` maps back without a
-lookup table. Scores travel with the options (``itemWeight``) and our own extensions; an
-option's display is its label alone, so forms show respondents the words, not the score.
+lookup table. Option scores travel as ``itemWeight`` when asked for, other scores as our own
+extensions; an option's display is its label alone, so forms show respondents the words.
 Choice questions carry an ``itemControl`` hint (radio buttons, check boxes), so that a form
 does not fold a long option list into a drop-down.
 """
@@ -30,8 +30,35 @@ from app.questionnaire.schemas import (
 Resource = dict[str, Any]
 
 
-def questionnaire_resource(definition: QuestionnaireDefinition) -> Resource:
-    """The FHIR R4 Questionnaire for one published version of a definition."""
+def questionnaire_resource(
+    definition: QuestionnaireDefinition, *, weights: bool = False
+) -> Resource:
+    """The FHIR R4 Questionnaire for one published version of a definition.
+
+    Option scores (``itemWeight``) only with ``weights``: form renderers such as LHC-Forms
+    print an option's weight beside its label ("Facebook - 25"), and nothing in a
+    Questionnaire can tell them not to, so what respondents are shown leaves them out.
+    """
+    resource = _questionnaire(definition)
+    return resource if weights else _without_weights(resource)
+
+
+def _without_weights(element: Any) -> Any:
+    if isinstance(element, list):
+        return [_without_weights(e) for e in element]
+    if not isinstance(element, dict):
+        return element
+    result = {}
+    for key, value in element.items():
+        if key == "extension":
+            value = [e for e in value if e.get("url") != terms.ITEM_WEIGHT]
+            if not value:
+                continue
+        result[key] = _without_weights(value)
+    return result
+
+
+def _questionnaire(definition: QuestionnaireDefinition) -> Resource:
     return {
         "resourceType": "Questionnaire",
         "id": definition.id,

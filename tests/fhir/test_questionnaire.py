@@ -30,6 +30,7 @@ from tests.strategies import DEFINITION, any_answers
 
 LOADED = load_directory(PROJECT_ROOT / "questionnaires")
 FHIR_JSON = "application/fhir+json"
+WEIGHTED_V1 = questionnaire_resource(DEFINITION, weights=True)
 
 
 def _extension(element: dict[str, Any], url: str) -> list[Any]:
@@ -97,7 +98,7 @@ def test_every_question_type_has_its_fhir_type_and_required_flag():
 
 
 def test_every_option_carries_its_code_label_and_score():
-    items = _items_by_link_id(EXPORTED_V1)
+    items = _items_by_link_id(WEIGHTED_V1)
     for question in DEFINITION.questions:
         if not isinstance(question, SingleChoiceQuestion | MultipleChoiceQuestion):
             continue
@@ -129,10 +130,12 @@ def _control(item: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("loaded", LOADED, ids=lambda item: str(item.source.name))
 def test_scores_travel_as_item_weight_and_never_in_what_respondents_read(loaded):
-    exported = questionnaire_resource(loaded.definition)
-    text = str(exported)
+    exported = questionnaire_resource(loaded.definition, weights=True)
+    shown = questionnaire_resource(loaded.definition)
 
-    assert "ordinalValue" not in text
+    assert "ordinalValue" not in str(exported)
+    assert terms.ITEM_WEIGHT not in str(shown)
+    assert shown == _without_weights(exported)
     for item in question_items(exported):
         question = loaded.definition.question(item["linkId"])
         for option in item.get("answerOption", []):
@@ -144,6 +147,34 @@ def test_scores_travel_as_item_weight_and_never_in_what_respondents_read(loaded)
             # What a form shows is the label alone, never "Facebook - 25".
             assert coding["display"] == _label(question, coding["code"])
             assert set(option) == {"valueCoding", "extension"}
+
+
+def _without_weights(element: Any) -> Any:
+    if isinstance(element, list):
+        return [_without_weights(e) for e in element]
+    if not isinstance(element, dict):
+        return element
+    kept = {k: _without_weights(v) for k, v in element.items()}
+    if "extension" in kept:
+        kept["extension"] = [e for e in kept["extension"] if e["url"] != terms.ITEM_WEIGHT]
+        if not kept["extension"]:
+            del kept["extension"]
+    return kept
+
+
+def test_weights_are_given_only_when_asked_for(client, admin_headers):
+    url = "/fhir/r4/Questionnaire/hospital-social-media/_history/1"
+
+    shown = client.get(url, headers=admin_headers).json()
+    weighted = client.get(f"{url}?weights=true", headers=admin_headers).json()
+    found = client.get(
+        "/fhir/r4/Questionnaire?version=1&weights=true", headers=admin_headers
+    ).json()
+
+    assert terms.ITEM_WEIGHT not in str(shown)
+    assert _without_last_updated(weighted) == WEIGHTED_V1
+    assert found["entry"][0]["resource"] == weighted
+    assert "weights=true" in found["link"][0]["url"]  # the next pages keep them
 
 
 def _label(question: Any, code: str) -> str:
@@ -170,7 +201,7 @@ def test_single_choices_are_radio_buttons_and_multiple_choices_check_boxes(loade
 
 
 def test_scale_points_are_coded_with_their_labels_and_linear_scores():
-    item = _items_by_link_id(EXPORTED_V1)["pr_clinician_participation"]
+    item = _items_by_link_id(WEIGHTED_V1)["pr_clinician_participation"]
 
     points = [
         (o["valueCoding"]["code"], o["valueCoding"]["display"], o["extension"][0]["valueDecimal"])
