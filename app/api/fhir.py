@@ -44,6 +44,7 @@ from app.fhir.search import (
     page_of,
     searchset,
     strict_handling,
+    weights_asked,
 )
 from app.fhir.service import (
     create_from_response,
@@ -307,7 +308,7 @@ def search_questionnaires_route(
     """Search the published questionnaires: a searchset Bundle (without `version`, the latest
     version of each)."""
     pairs = _search_pairs(request, _QUESTIONNAIRE_SEARCH | {"weights"})
-    weights = dict(pairs).get("weights", "false").lower() in ("true", "1")
+    weights = weights_asked(pairs)
     page = page_of(pairs)
     found = search_questionnaires(registry, QuestionnaireFilter.of(pairs))
     shown = found[page.offset : page.offset + page.count]
@@ -346,7 +347,7 @@ def _read_questionnaire(
 @router.get(
     "/Questionnaire/{questionnaire_id}",
     summary="Read a Questionnaire (latest version)",
-    responses={**_responses(200, "Questionnaire", 401, 404), **_NOT_MODIFIED},
+    responses={**_responses(200, "Questionnaire", 401, 404, 422), **_NOT_MODIFIED},
     response_class=Response,
 )
 def read_questionnaire(
@@ -364,7 +365,7 @@ def read_questionnaire(
 @router.get(
     "/Questionnaire/{questionnaire_id}/_history/{version}",
     summary="Read one version of a Questionnaire (vread)",
-    responses={**_responses(200, "Questionnaire", 401, 404), **_NOT_MODIFIED},
+    responses={**_responses(200, "Questionnaire", 401, 404, 422), **_NOT_MODIFIED},
     response_class=Response,
 )
 def vread_questionnaire(

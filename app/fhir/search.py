@@ -141,6 +141,14 @@ def _whole_number(values: dict[str, str], name: str, default: int, maximum: int)
     return int(text)
 
 
+def weights_asked(pairs: Pairs) -> bool:
+    """Whether ``weights=true`` asks for option scores (the last value counts)."""
+    value = dict(pairs).get("weights", "false")
+    if value not in ("true", "false"):
+        raise _invalid("weights", f"must be true or false, not {value[:20]!r}.")
+    return value == "true"
+
+
 def alternatives(pairs: Pairs, name: str) -> list[list[str]]:
     """Each occurrence of ``name`` (all must hold) as its comma-separated alternatives."""
     return [[v.strip() for v in value.split(",")] for key, value in pairs if key == name]
