@@ -34,6 +34,7 @@ from app.api.unit_of_work import install_unit_of_work
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
 from app.errors import AppError, FieldError
+from app.fhir.http import install_outcome_errors
 from app.jobs import isolation, queue
 from app.jobs.runner import LocalRunner
 from app.observability.logs import current_context
@@ -146,6 +147,7 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     _install_error_handlers(app)
+    install_outcome_errors(app)  # under /fhir/r4, every error is an OperationOutcome
     install_web(app, settings)
     # Inside the body limit: the unit of work reads whole bodies to fingerprint retries.
     install_unit_of_work(app)

@@ -19,8 +19,10 @@ _ISSUE_TYPES = {
     403: "forbidden",
     404: "not-found",
     405: "not-supported",
+    406: "not-supported",
     409: "conflict",
     413: "too-costly",
+    415: "not-supported",
     422: "invalid",
     500: "exception",
 }
@@ -59,6 +61,20 @@ class UnprocessableResponse(AppError):
 
     status_code = 422
     code = "invalid_request"
+
+
+class NotAcceptable(AppError):
+    """The client asked for a format other than JSON."""
+
+    status_code = 406
+    code = "not_acceptable"
+
+
+class UnsupportedMediaType(AppError):
+    """A body declared as something other than JSON."""
+
+    status_code = 415
+    code = "unsupported_media_type"
 
 
 def outcome_for(error: AppError) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 Questions are grouped by dimension; each question's linkId is our question id and each
 option's code is our option value, so a ``QuestionnaireResponse`` maps back without a
-lookup table. Scores travel with the options (``ordinalValue``) and our own extensions.
+lookup table. Option scores travel as ``itemWeight`` when asked for, other scores as our own
+extensions; an option's display is its label alone, so forms show respondents the words.
+Choice questions carry an ``itemControl`` hint (radio buttons, check boxes), so that a form
+does not fold a long option list into a drop-down.
 """
 
 from __future__ import annotations
@@ -27,8 +30,35 @@ from app.questionnaire.schemas import (
 Resource = dict[str, Any]
 
 
-def questionnaire_resource(definition: QuestionnaireDefinition) -> Resource:
-    """The FHIR R4 Questionnaire for one published version of a definition."""
+def questionnaire_resource(
+    definition: QuestionnaireDefinition, *, weights: bool = False
+) -> Resource:
+    """The FHIR R4 Questionnaire for one published version of a definition.
+
+    Option scores (``itemWeight``) only with ``weights``: form renderers such as LHC-Forms
+    print an option's weight beside its label ("Facebook - 25"), and nothing in a
+    Questionnaire can tell them not to, so what respondents are shown leaves them out.
+    """
+    resource = _questionnaire(definition)
+    return resource if weights else _without_weights(resource)
+
+
+def _without_weights(element: Any) -> Any:
+    if isinstance(element, list):
+        return [_without_weights(e) for e in element]
+    if not isinstance(element, dict):
+        return element
+    result = {}
+    for key, value in element.items():
+        if key == "extension":
+            value = [e for e in value if e.get("url") != terms.ITEM_WEIGHT]
+            if not value:
+                continue
+        result[key] = _without_weights(value)
+    return result
+
+
+def _questionnaire(definition: QuestionnaireDefinition) -> Resource:
     return {
         "resourceType": "Questionnaire",
         "id": definition.id,
@@ -101,6 +131,9 @@ def _question_item(definition: QuestionnaireDefinition, question: Question) -> R
     extensions = [*item.pop("extension", [])]
     if question.type != "text":
         extensions.insert(0, {"url": terms.QUESTION_WEIGHT, "valueDecimal": question.weight})
+    control = _CONTROLS.get(type(question))
+    if control is not None:
+        extensions.append(item_control(control))
     if question.allow_na:
         if "answerOption" in item:
             option: Resource = {"valueCoding": not_applicable_coding(question)}
@@ -119,17 +152,26 @@ def _question_item(definition: QuestionnaireDefinition, question: Question) -> R
             "linkId": f"{question.id}{terms.HELP_SUFFIX}",
             "text": question.help,
             "type": "display",
-            "extension": [
-                {
-                    "url": terms.ITEM_CONTROL,
-                    "valueCodeableConcept": {
-                        "coding": [{"system": terms.ITEM_CONTROL_SYSTEM, "code": "help"}]
-                    },
-                }
-            ],
+            "extension": [item_control("help")],
         }
     ]
     return item
+
+
+# Every option on the page: one choice as radio buttons, several as check boxes.
+_CONTROLS: dict[type[Question], str] = {
+    SingleChoiceQuestion: terms.RADIO_BUTTON,
+    ScaleQuestion: terms.RADIO_BUTTON,
+    MultipleChoiceQuestion: terms.CHECK_BOX,
+}
+
+
+def item_control(code: str) -> Resource:
+    """The questionnaire-itemControl extension asking forms for one kind of control."""
+    return {
+        "url": terms.ITEM_CONTROL,
+        "valueCodeableConcept": {"coding": [{"system": terms.ITEM_CONTROL_SYSTEM, "code": code}]},
+    }
 
 
 def _type_details(definition: QuestionnaireDefinition, question: Question) -> Resource:
@@ -161,7 +203,7 @@ def _type_details(definition: QuestionnaireDefinition, question: Question) -> Re
                         ),
                         "extension": [
                             {
-                                "url": terms.ORDINAL_VALUE,
+                                "url": terms.ITEM_WEIGHT,
                                 "valueDecimal": scale_score(question, point),
                             }
                         ],
@@ -181,7 +223,7 @@ def _options(
 ) -> list[Resource]:
     result = []
     for option in options:
-        extensions: list[Resource] = [{"url": terms.ORDINAL_VALUE, "valueDecimal": option.score}]
+        extensions: list[Resource] = [{"url": terms.ITEM_WEIGHT, "valueDecimal": option.score}]
         if option.exclusive:
             extensions.append({"url": terms.OPTION_EXCLUSIVE, "valueBoolean": True})
         result.append(

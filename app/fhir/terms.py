@@ -12,13 +12,16 @@ CANONICAL_BASE = "https://smm-assess.example.org/fhir"
 FHIR_JSON = "application/fhir+json"
 
 # Standard extensions and code systems (hl7.org/fhir/R4/extensibility-registry.html).
-ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+# An option's score: itemWeight supersedes ordinalValue; forms do not show it as the label.
+ITEM_WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
+RADIO_BUTTON = "radio-button"
+CHECK_BOX = "check-box"
 DATA_ABSENT_REASON = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 NOT_APPLICABLE = "not-applicable"
 

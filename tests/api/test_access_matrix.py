@@ -158,6 +158,16 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int, int]]] = {
         "home invitation":    (204,  204,     204,       404,       403,       404),
         "other invitation":   (204,  404,     404,       404,       404,       404),
     },
+    "GET /fhir/r4/metadata": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+    },
+    # Searches never 404: out of scope matches nothing (tests/fhir/test_search.py).
+    "GET /fhir/r4/Questionnaire": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+    },
+    "GET /fhir/r4/QuestionnaireResponse": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+    },
     "GET /fhir/r4/Questionnaire/{questionnaire_id}": {
         "-":                  (200,  200,     200,       200,       200,       200),
     },
@@ -237,7 +247,7 @@ ORGANIZATION_FILTERED = {
     "GET /v1/exports/assessments.csv",
     "GET /v1/exports/assessments.xlsx",
 }
-PUBLIC_ROUTES = {"GET /healthz", "GET /readyz", "GET /metrics"}
+PUBLIC_ROUTES = {"GET /healthz", "GET /readyz", "GET /metrics", "GET /fhir/r4/metadata"}
 # Aimed at home's objects (its draft where there is one), which the keys would otherwise reach.
 AUTHENTICATED = [
     pytest.param(route, target, id=f"{route} -> {target}")
@@ -502,6 +512,8 @@ def test_probes_need_no_key(client, route):
     assert response.status_code == 200
     if route == "GET /metrics":  # Prometheus text, open like the probes (no SMM_METRICS_TOKEN)
         assert "# TYPE smm_report_jobs gauge" in response.text
+    elif route == "GET /fhir/r4/metadata":  # FHIR clients read it before they authenticate
+        assert response.json()["resourceType"] == "CapabilityStatement"
     else:
         assert response.json()["status"] == "ok"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from app.config import PROJECT_ROOT
 from app.fhir import terms
 from app.fhir.questionnaire import questionnaire_resource
 from app.questionnaire.loader import load_directory
+from app.questionnaire.models import QuestionnaireVersion
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
     NumberQuestion,
@@ -27,6 +30,7 @@ from tests.strategies import DEFINITION, any_answers
 
 LOADED = load_directory(PROJECT_ROOT / "questionnaires")
 FHIR_JSON = "application/fhir+json"
+WEIGHTED_V1 = questionnaire_resource(DEFINITION, weights=True)
 
 
 def _extension(element: dict[str, Any], url: str) -> list[Any]:
@@ -94,7 +98,7 @@ def test_every_question_type_has_its_fhir_type_and_required_flag():
 
 
 def test_every_option_carries_its_code_label_and_score():
-    items = _items_by_link_id(EXPORTED_V1)
+    items = _items_by_link_id(WEIGHTED_V1)
     for question in DEFINITION.questions:
         if not isinstance(question, SingleChoiceQuestion | MultipleChoiceQuestion):
             continue
@@ -109,14 +113,95 @@ def test_every_option_carries_its_code_label_and_score():
             assert coding["code"] == option.value
             assert coding["display"] == option.label
             assert coding["system"] == terms.option_system(DEFINITION.id, question.id)
-            (ordinal,) = _extension(exported, terms.ORDINAL_VALUE)
-            assert ordinal["valueDecimal"] == option.score
+            (weight,) = _extension(exported, terms.ITEM_WEIGHT)
+            assert weight["valueDecimal"] == option.score
             exclusive = _extension(exported, terms.OPTION_EXCLUSIVE)
             assert bool(exclusive) is option.exclusive
 
 
+def _control(item: dict[str, Any]) -> list[str]:
+    return [
+        coding["code"]
+        for extension in _extension(item, terms.ITEM_CONTROL)
+        for coding in extension["valueCodeableConcept"]["coding"]
+        if coding["system"] == terms.ITEM_CONTROL_SYSTEM
+    ]
+
+
+@pytest.mark.parametrize("loaded", LOADED, ids=lambda item: str(item.source.name))
+def test_scores_travel_as_item_weight_and_never_in_what_respondents_read(loaded):
+    exported = questionnaire_resource(loaded.definition, weights=True)
+    shown = questionnaire_resource(loaded.definition)
+
+    assert "ordinalValue" not in str(exported)
+    assert terms.ITEM_WEIGHT not in str(shown)
+    assert shown == _without_weights(exported)
+    for item in question_items(exported):
+        question = loaded.definition.question(item["linkId"])
+        for option in item.get("answerOption", []):
+            coding = option["valueCoding"]
+            if coding["code"] == "not-applicable":
+                continue
+            (weight,) = _extension(option, terms.ITEM_WEIGHT)
+            assert isinstance(weight["valueDecimal"], int | float)
+            # What a form shows is the label alone, never "Facebook - 25".
+            assert coding["display"] == _label(question, coding["code"])
+            assert set(option) == {"valueCoding", "extension"}
+
+
+def _without_weights(element: Any) -> Any:
+    if isinstance(element, list):
+        return [_without_weights(e) for e in element]
+    if not isinstance(element, dict):
+        return element
+    kept = {k: _without_weights(v) for k, v in element.items()}
+    if "extension" in kept:
+        kept["extension"] = [e for e in kept["extension"] if e["url"] != terms.ITEM_WEIGHT]
+        if not kept["extension"]:
+            del kept["extension"]
+    return kept
+
+
+def test_weights_are_given_only_when_asked_for(client, admin_headers):
+    url = "/fhir/r4/Questionnaire/hospital-social-media/_history/1"
+
+    shown = client.get(url, headers=admin_headers).json()
+    weighted = client.get(f"{url}?weights=true", headers=admin_headers).json()
+    found = client.get(
+        "/fhir/r4/Questionnaire?version=1&weights=true", headers=admin_headers
+    ).json()
+
+    assert terms.ITEM_WEIGHT not in str(shown)
+    assert _without_last_updated(weighted) == WEIGHTED_V1
+    assert found["entry"][0]["resource"] == weighted
+    assert "weights=true" in found["link"][0]["url"]  # the next pages keep them
+
+
+def _label(question: Any, code: str) -> str:
+    if isinstance(question, ScaleQuestion):
+        return question.labels.get(int(code), code)
+    return next(o.label for o in question.options if o.value == code)
+
+
+@pytest.mark.parametrize("loaded", LOADED, ids=lambda item: str(item.source.name))
+def test_single_choices_are_radio_buttons_and_multiple_choices_check_boxes(loaded):
+    exported = questionnaire_resource(loaded.definition)
+
+    for item in question_items(exported):
+        question = loaded.definition.question(item["linkId"])
+        expected = {
+            SingleChoiceQuestion: ["radio-button"],
+            ScaleQuestion: ["radio-button"],
+            MultipleChoiceQuestion: ["check-box"],
+        }.get(type(question), [])
+        assert _control(item) == expected, question.id
+        if expected:
+            assert item["type"] == "choice"
+            assert item.get("repeats", False) is (expected == ["check-box"])
+
+
 def test_scale_points_are_coded_with_their_labels_and_linear_scores():
-    item = _items_by_link_id(EXPORTED_V1)["pr_clinician_participation"]
+    item = _items_by_link_id(WEIGHTED_V1)["pr_clinician_participation"]
 
     points = [
         (o["valueCoding"]["code"], o["valueCoding"]["display"], o["extension"][0]["valueDecimal"])
@@ -256,13 +341,46 @@ def test_enable_when_enables_exactly_the_questions_show_if_asks(answers):
 # -- over HTTP -----------------------------------------------------------------------------
 
 
+def _without_last_updated(resource: dict[str, Any]) -> dict[str, Any]:
+    meta = {k: v for k, v in resource["meta"].items() if k != "lastUpdated"}
+    return {**resource, "meta": meta}
+
+
 def test_the_latest_version_is_served_as_fhir_json(client, admin_headers):
-    response = client.get("/fhir/r4/Questionnaire/hospital-social-media", headers=admin_headers)
+    response = client.get(
+        "/fhir/r4/Questionnaire/hospital-social-media/_history/1", headers=admin_headers
+    )
 
     assert response.status_code == 200
     assert response.headers["content-type"] == FHIR_JSON
-    assert response.json() == EXPORTED_V1
+    assert _without_last_updated(response.json()) == EXPORTED_V1
     assert response.json()["meta"]["versionId"] == "1"
+    latest = client.get("/fhir/r4/Questionnaire/hospital-social-media", headers=admin_headers)
+    assert latest.json()["version"] == latest.json()["meta"]["versionId"]
+    assert latest.headers["ETag"] == f'W/"{latest.json()["version"]}"'
+
+
+def test_a_read_gives_when_the_version_was_published_and_answers_304_when_unchanged(
+    client, admin_headers, db
+):
+    url = "/fhir/r4/Questionnaire/hospital-social-media/_history/1"
+    response = client.get(url, headers=admin_headers)
+    published = db.get(QuestionnaireVersion, ("hospital-social-media", 1)).published_at
+
+    meta = response.json()["meta"]
+    assert datetime.fromisoformat(meta["lastUpdated"]) == published
+    assert meta["lastUpdated"].endswith("Z")
+    assert response.headers["ETag"] == 'W/"1"'
+    assert parsedate_to_datetime(response.headers["Last-Modified"]) == published.replace(
+        microsecond=0
+    )
+    for tag in ('W/"1"', '"1"', "1", "*"):
+        again = client.get(url, headers={**admin_headers, "If-None-Match": tag})
+        assert again.status_code == 304, tag
+        assert again.content == b""
+        assert again.headers["ETag"] == 'W/"1"'
+    changed = client.get(url, headers={**admin_headers, "If-None-Match": 'W/"2"'})
+    assert changed.status_code == 200
 
 
 def test_a_version_is_served_by_vread(client, make_key):
@@ -273,7 +391,7 @@ def test_a_version_is_served_by_vread(client, make_key):
 
     assert response.status_code == 200
     assert response.headers["content-type"] == FHIR_JSON
-    assert response.json() == EXPORTED_V1
+    assert _without_last_updated(response.json()) == EXPORTED_V1
 
 
 @pytest.mark.parametrize(
@@ -305,10 +423,16 @@ def test_without_a_key_the_questionnaire_is_a_401_operation_outcome(client):
     assert response.json()["issue"][0]["code"] == "login"
 
 
-def test_an_unknown_query_parameter_is_a_422_operation_outcome_naming_it(client, admin_headers):
-    response = client.get(
-        "/fhir/r4/Questionnaire/hospital-social-media?_elements=item", headers=admin_headers
-    )
+def test_an_unknown_query_parameter_is_ignored_unless_strict_handling_is_asked_for(
+    client, admin_headers
+):
+    url = "/fhir/r4/Questionnaire/hospital-social-media?_elements=item"
+    lenient = client.get(url, headers=admin_headers)
+    strict = client.get(url, headers={**admin_headers, "Prefer": "handling=strict"})
 
-    assert response.status_code == 422
-    assert response.json()["issue"][0]["expression"] == ["_elements"]
+    assert lenient.status_code == 200
+    assert lenient.json()["resourceType"] == "Questionnaire"
+    assert strict.status_code == 400
+    assert strict.headers["content-type"] == FHIR_JSON
+    assert strict.json()["issue"][0]["expression"] == ["_elements"]
+    assert strict.json()["issue"][0]["code"] == "not-supported"

@@ -657,11 +657,11 @@ def test_the_openapi_description_gives_fhir_json_and_operation_outcomes(app):
 
     assert post["tags"] == read["tags"] == ["fhir"]
     assert set(post["requestBody"]["content"]) == {FHIR_JSON, "application/json"}
-    assert set(post["responses"]) == {"201", "400", "401", "404", "413", "422"}
+    assert set(post["responses"]) == {"201", "400", "401", "404", "406", "413", "415", "422"}
     for code in ("400", "401", "404", "422"):
         schema = post["responses"][code]["content"][FHIR_JSON]["schema"]
         assert schema["properties"]["resourceType"] == {"const": "OperationOutcome"}
-    assert set(read["responses"]) == {"200", "401", "404", "422"}
+    assert set(read["responses"]) == {"200", "304", "401", "404", "406", "422"}
 
 
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
