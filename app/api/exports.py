@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
-from app.api.responses import errors
+from app.api.responses import BINARY, errors
 from app.db import utcnow
 from app.exports import service
 from app.exports.table import csv_chunks, xlsx_bytes
@@ -70,13 +70,14 @@ ExportDep = Annotated[service.AssessmentExport, Depends(_export)]
 
 def _described(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
     return {
-        200: {"content": {media_type: {}}, "description": f"{what}. {_COLUMNS}"},
+        200: {"content": {media_type: {"schema": BINARY}}, "description": f"{what}. {_COLUMNS}"},
         **errors(404, 422),
     }
 
 
 @router.get(
     "/assessments.csv",
+    operation_id="exportAssessmentsCsv",
     response_class=StreamingResponse,
     responses=_described("text/csv", "The assessments as CSV (UTF-8, RFC 4180)"),
 )
@@ -91,6 +92,7 @@ def export_csv(export: ExportDep) -> StreamingResponse:
 
 @router.get(
     "/assessments.xlsx",
+    operation_id="exportAssessmentsXlsx",
     response_class=Response,
     responses=_described(XLSX_TYPE, "The assessments as an Excel workbook"),
 )
