@@ -50,6 +50,7 @@ def document(app: FastAPI, server_url: str | None) -> dict[str, Any]:
             license_info=app.license_info,
         )
         _declare_headers(schema)
+        _share_request_schemas(schema)
         app.openapi_schema = schema
     if server_url is None:
         return app.openapi_schema
@@ -128,3 +129,23 @@ def _document_key_reuse(operation: dict[str, Any]) -> None:
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
     }
     operation["responses"] = dict(sorted(responses.items()))
+
+
+def _share_request_schemas(schema: dict[str, Any]) -> None:
+    """Make one component of an inline request schema that several media types repeat.
+
+    A body taken as ``application/fhir+json`` and as ``application/json`` declares the same
+    schema twice; a generator makes a model of each, under one name, and drops the second.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for method in _HTTP_METHODS:
+            operation = operations.get(method)
+            content = ((operation or {}).get("requestBody") or {}).get("content", {})
+            inline = [m for m in content.values() if "$ref" not in m.get("schema", {"$ref": ""})]
+            if len(inline) < 2 or any(m["schema"] != inline[0]["schema"] for m in inline):
+                continue
+            name = operation["operationId"][:1].upper() + operation["operationId"][1:] + "Body"
+            components[name] = inline[0]["schema"]
+            for media_type in inline:
+                media_type["schema"] = {"$ref": f"#/components/schemas/{name}"}
