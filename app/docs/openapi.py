@@ -23,9 +23,7 @@ from app.observability.requests import REQUEST_ID_HEADER
 
 CONTACT = {"name": "smm-assess", "url": "https://smm-assess.example.org"}
 LICENSE = {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"}
-LOCAL_SERVER = "http://127.0.0.1:8000"
 
-_REQUEST_ID_SCHEMA = {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"}
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -36,7 +34,8 @@ def operation_id(route: APIRoute) -> str:
 
 
 def document(app: FastAPI, server_url: str | None) -> dict[str, Any]:
-    """The OpenAPI document, its ``servers`` naming where it is served (or ``server_url``)."""
+    """The OpenAPI document (built once); with a ``server_url``, a copy whose ``servers``
+    names it."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title,
@@ -68,10 +67,11 @@ def _declare_headers(schema: dict[str, Any]) -> None:
                 "in": "header",
                 "required": False,
                 "description": (
-                    "Your id for this request (1-128 letters, digits and `._:-`), carried by "
-                    "every log line it causes and sent back; one is made up when absent."
+                    "Your id for this request, carried by every log line it causes and sent "
+                    "back. 1-128 letters, digits and `._:-`, starting with a letter or digit; "
+                    "any other value is not refused but replaced, as a missing one is, by a new id."
                 ),
-                "schema": _REQUEST_ID_SCHEMA,
+                "schema": {"type": "string"},
             },
             "IdempotencyKey": {
                 "name": IDEMPOTENCY_HEADER,
@@ -124,9 +124,12 @@ def _document_key_reuse(operation: dict[str, Any]) -> None:
     if "409" in responses:
         responses["409"]["description"] += " " + _KEY_REUSED.replace("The", "Or the", 1)
         return
+    # The refusal has the shape of the operation's other errors (an OperationOutcome on FHIR).
+    like = responses.get("422") or {}
+    default = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     responses["409"] = {
         "description": _KEY_REUSED,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        "content": copy.deepcopy(like.get("content", default)),
     }
     operation["responses"] = dict(sorted(responses.items()))
 

@@ -11,7 +11,6 @@ import importlib
 import json
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,14 +20,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from app.auth.models import Role
-from app.auth.service import create_key
-from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, session_factory, transaction
-from app.main import create_app
-from app.migrate import upgrade
+from app.config import PROJECT_ROOT
 from tests.conftest import example
 
 PACKAGE = "smm_assess_client"
@@ -37,40 +30,9 @@ CONFIG = PROJECT_ROOT / "docs" / "openapi-python-client.yaml"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A real uvicorn on a fresh SQLite database, rendering report jobs; its URL and a key."""
-    where = tmp_path_factory.mktemp("served")
-    url = f"sqlite:///{where / 'smm.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(session_factory(engine)) as session:
-        token = create_key(session, Role.ADMIN, []).token
-    settings = Settings(
-        database_url=url,
-        run_report_jobs=True,
-        secret_key_file=where / "secret",
-        questionnaires_dir=PROJECT_ROOT / "questionnaires",
-    )
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    while not served.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        thread.join(0.05)
-    port = served.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        served.should_exit = True
-        thread.join(30)
-        engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def generated(server: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+def generated(live_server: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     """The client package, generated from the running server's own document."""
-    url, _ = server
+    url, _ = live_server
     where = tmp_path_factory.mktemp("client")
     document = httpx.get(f"{url}/openapi.json").raise_for_status().json()
     (where / "openapi.json").write_text(json.dumps(document), encoding="utf-8")
@@ -115,8 +77,8 @@ def model(package: ModuleType, name: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def smm(generated: ModuleType, server: tuple[str, str]) -> Iterator[Any]:
-    url, token = server
+def smm(generated: ModuleType, live_server: tuple[str, str]) -> Iterator[Any]:
+    url, token = live_server
     with generated.AuthenticatedClient(
         base_url=url, token=token, raise_on_unexpected_status=True, timeout=httpx.Timeout(120)
     ) as authenticated:
