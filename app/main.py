@@ -33,6 +33,8 @@ from app.api import (
 from app.api.unit_of_work import install_unit_of_work
 from app.config import Settings, get_settings
 from app.db import make_engine, session_factory, transaction
+from app.docs.openapi import CONTACT, LICENSE, document, operation_id
+from app.docs.pages import install_docs
 from app.errors import AppError, FieldError
 from app.fhir.http import install_outcome_errors
 from app.jobs import isolation, queue
@@ -103,10 +105,23 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        contact=CONTACT,
+        license_info=LICENSE,
+        generate_unique_id_function=operation_id,
+        openapi_url=None,  # served by install_docs, with the vendored viewers
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "questionnaires", "description": "Definitions, with every option's score."},
             {"name": "organizations", "description": "Client organizations."},
             {"name": "assessments", "description": "Answers, scores, levels and explanations."},
+            {
+                "name": "history, settings and peers",
+                "description": (
+                    "An organization's assessments over time, its roadmap settings and how it "
+                    "compares with its peers."
+                ),
+            },
             {
                 "name": "roadmaps and reports",
                 "description": "Costed, phased roadmaps and their PDF reports.",
@@ -146,6 +161,8 @@ def create_app(
     )
     for module in routers:
         app.include_router(module.router)
+    app.openapi = lambda: document(app, None)  # type: ignore[method-assign]
+    install_docs(app, settings.public_url)
     _install_error_handlers(app)
     install_outcome_errors(app)  # under /fhir/r4, every error is an OperationOutcome
     install_web(app, settings)

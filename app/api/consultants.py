@@ -27,7 +27,11 @@ router = APIRouter(
 )
 
 
-@router.get("/v1/organizations/{organization_id}/history", responses=errors(404))
+@router.get(
+    "/v1/organizations/{organization_id}/history",
+    operation_id="getOrganizationHistory",
+    responses=errors(404),
+)
 def get_history(organization: OrganizationDep, session: SessionDep) -> History:
     """The organization's submitted assessments, oldest first, with their scores and levels."""
     return organization_history(session, organization)
@@ -58,6 +62,7 @@ def get_roadmap_settings(organization: OrganizationDep) -> RoadmapSettingsRead:
 
 @router.put(
     "/v1/organizations/{organization_id}/roadmap-settings",
+    operation_id="replaceRoadmapSettings",
     responses=errors(400, 403, 404, 413, 422),
 )
 def put_roadmap_settings(
@@ -71,7 +76,11 @@ def put_roadmap_settings(
     return roadmap_settings.replace_settings(session, registry, principal, organization, body)
 
 
-@router.get("/v1/organizations/{organization_id}/benchmarks", responses=errors(404))
+@router.get(
+    "/v1/organizations/{organization_id}/benchmarks",
+    operation_id="getOrganizationBenchmarks",
+    responses=errors(404),
+)
 def get_benchmarks(
     organization: OrganizationDep, session: SessionDep, registry: RegistryDep
 ) -> BenchmarkRead:

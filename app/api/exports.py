@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
-from app.api.responses import errors
+from app.api.responses import BINARY, errors
 from app.db import utcnow
 from app.exports import service
 from app.exports.table import csv_chunks, xlsx_bytes
@@ -38,7 +38,9 @@ _COLUMNS = (
     "Columns: assessment_id, organization_id, organization_name, questionnaire_id, "
     "questionnaire_version, status, submitted_at (UTC), overall_level, overall_score, then "
     "`<dimension>_score` and `<dimension>_level` per dimension, then one column per question "
-    "in questionnaire order (lists joined with `;`, not applicable as `N/A`)."
+    "in questionnaire order (lists joined with `;`, not applicable as `not applicable`, "
+    "unanswered empty), each choice question followed by `<question>_label`, its answer in "
+    "words."
 )
 
 
@@ -70,15 +72,16 @@ ExportDep = Annotated[service.AssessmentExport, Depends(_export)]
 
 def _described(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
     return {
-        200: {"content": {media_type: {}}, "description": f"{what}. {_COLUMNS}"},
+        200: {"content": {media_type: {"schema": BINARY}}, "description": f"{what}. {_COLUMNS}"},
         **errors(404, 422),
     }
 
 
 @router.get(
     "/assessments.csv",
+    operation_id="exportAssessmentsCsv",
     response_class=StreamingResponse,
-    responses=_described("text/csv", "The assessments as CSV (UTF-8, RFC 4180)"),
+    responses=_described("text/csv", "The assessments as CSV (UTF-8 with a BOM, RFC 4180)"),
 )
 def export_csv(export: ExportDep) -> StreamingResponse:
     """Assessments this key can see as CSV; cells that could run as formulas start with `'`."""
@@ -91,8 +94,13 @@ def export_csv(export: ExportDep) -> StreamingResponse:
 
 @router.get(
     "/assessments.xlsx",
+    operation_id="exportAssessmentsXlsx",
     response_class=Response,
-    responses=_described(XLSX_TYPE, "The assessments as an Excel workbook"),
+    responses=_described(
+        XLSX_TYPE,
+        "The assessments as an Excel workbook (a frozen, filterable header), and a "
+        '"Questions" sheet with each question\'s prompt and options',
+    ),
 )
 def export_xlsx(export: ExportDep) -> Response:
     """Assessments this key can see as an Excel workbook; text cells are never formulas."""

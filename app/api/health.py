@@ -24,7 +24,7 @@ class Readiness(BaseModel):
     questionnaires: int
 
 
-@router.get("/healthz")
+@router.get("/healthz", operation_id="checkLiveness")
 def healthz() -> Health:
     """Liveness: the process answers."""
     return Health(status="ok")
@@ -56,7 +56,11 @@ def _database_answers(engine: Engine) -> bool:
     return True
 
 
-@router.get("/readyz", responses={503: {"model": Readiness, "description": "Not ready."}})
+@router.get(
+    "/readyz",
+    operation_id="checkReadiness",
+    responses={503: {"model": Readiness, "description": "Not ready."}},
+)
 def readyz(request: Request) -> Readiness:
     """Readiness: the database answers and questionnaires are loaded."""
     database = "ok" if _database_answers(request.app.state.engine) else "unavailable"

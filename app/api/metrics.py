@@ -27,6 +27,7 @@ def _check_token(request: Request, settings: Settings) -> None:
 
 @router.get(
     "/metrics",
+    operation_id="getMetrics",
     response_class=Response,
     responses={
         200: {

@@ -21,7 +21,7 @@ from app.api.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.api.responses import errors
+from app.api.responses import BINARY, errors
 from app.auth.service import Principal
 from app.config import Settings
 from app.delivery import service
@@ -149,12 +149,21 @@ def _pdf(pdf: bytes, name: str) -> Response:
     )
 
 
+JOB_LOCATION = {"description": "The job's URL, to poll.", "schema": {"type": "string"}}
+
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/pdf": {}}, "description": "The report as PDF."}
+    200: {
+        "content": {"application/pdf": {"schema": BINARY}},
+        "description": "The report as PDF.",
+    }
 }
 
 
-@router.get("/v1/assessments/{assessment_id}/roadmap", responses=errors(404, 409, 422))
+@router.get(
+    "/v1/assessments/{assessment_id}/roadmap",
+    operation_id="getAssessmentRoadmap",
+    responses=errors(404, 409, 422),
+)
 def get_roadmap(
     assessment: AssessmentDep,
     session: SessionDep,
@@ -171,6 +180,7 @@ def get_roadmap(
 
 @router.get(
     "/v1/assessments/{assessment_id}/report.pdf",
+    operation_id="getAssessmentReportPdf",
     response_class=Response,
     responses={**PDF_RESPONSE, **errors(404, 409, 422, 429, 500)},
 )
@@ -204,7 +214,11 @@ def get_report_pdf(
 @router.post(
     "/v1/assessments/{assessment_id}/reports",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors(400, 404, 409, 413, 422, 429),
+    response_model=ReportJobRead,
+    responses={
+        202: {"description": "The job, queued.", "headers": {"Location": JOB_LOCATION}},
+        **errors(400, 404, 409, 413, 422, 429),
+    },
 )
 def create_report_job(
     request_: Request,

@@ -6,6 +6,9 @@ from typing import Any
 
 from app.errors import ErrorBody
 
+# A file in a response: generated clients hand it over as bytes.
+BINARY: dict[str, Any] = {"type": "string", "format": "binary"}
+
 _DESCRIPTIONS = {
     400: "The body is not valid JSON.",
     401: "No API key, or a malformed, unknown or revoked one.",

@@ -78,7 +78,7 @@ class AssessmentUpdate(RequestModel):
 
 class AnswerRead(ReadModel):
     question_id: str
-    value: Any | None = None
+    value: bool | int | float | str | list[str] | None = None
     na: bool = False
     comment: str | None = None
 

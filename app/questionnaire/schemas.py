@@ -29,7 +29,14 @@ LEVELS = (1, 2, 3, 4, 5)
 class DefinitionModel(BaseModel):
     """Base for every definition shape: immutable, and strict about unknown keys."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    # A definition is served with every field, defaults included, and its OpenAPI schema
+    # says so: generated clients then read each field as present rather than optional.
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 class QuestionType(StrEnum):

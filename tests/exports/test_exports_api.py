@@ -20,6 +20,14 @@ DEFINITION = next(
     if d.definition.id == "hospital-social-media" and d.definition.version == 1
 )
 QUESTION_IDS = [q.id for q in DEFINITION.questions]
+CHOICE_IDS = [q.id for q in DEFINITION.questions if q.type in ("single_choice", "multiple_choice")]
+# Each choice question's column is followed by its answer in words.
+QUESTION_COLUMNS = [
+    column for q in QUESTION_IDS for column in ([q, f"{q}_label"] if q in CHOICE_IDS else [q])
+]
+LABELS = {
+    q.id: {o.value: o.label for o in q.options} for q in DEFINITION.questions if q.id in CHOICE_IDS
+}
 DIMENSION_IDS = [d.id for d in DEFINITION.dimensions]
 
 
@@ -32,19 +40,21 @@ def _submit(client, headers, organization_id, name="community-hospital", status=
 
 def _csv_rows(response) -> list[dict[str, str]]:
     assert response.status_code == 200, response.text
-    return list(csv.DictReader(io.StringIO(response.text)))
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")  # the BOM by which Excel knows it is UTF-8
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 def _xlsx_rows(response) -> tuple[list[str], list[list[Any]], Any]:
     assert response.status_code == 200, response.text
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.content))["Assessments"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     return rows[0], rows[1:], sheet
 
 
 def _csv_answer(answer: dict[str, Any]) -> str:
     if answer["na"]:
-        return "N/A"
+        return "not applicable"
     value = answer["value"]
     if isinstance(value, list):
         return ";".join(value)
@@ -95,8 +105,20 @@ def test_csv_rows_carry_the_scores_and_answers_the_api_gives(client, admin_heade
     for question_id in QUESTION_IDS:
         expected = _csv_answer(answered[question_id]) if question_id in answered else ""
         assert row[question_id] == expected, question_id
-    assert row["pr_podcast"] == "N/A"
+        if question_id in CHOICE_IDS and question_id in answered:
+            answer = answered[question_id]
+            chosen = answer["value"] if isinstance(answer["value"], list) else [answer["value"]]
+            expected_label = (
+                "not applicable"
+                if answer["na"]
+                else "; ".join(LABELS[question_id][v] for v in chosen)
+            )
+            assert row[f"{question_id}_label"] == expected_label, question_id
+    assert row["pr_podcast"] == "not applicable"
     assert row["pr_content_mix"] == "access_info;community;careers"
+    assert row["pr_content_mix_label"] == "; ".join(
+        LABELS["pr_content_mix"][v] for v in ("access_info", "community", "careers")
+    )
 
 
 def test_columns_are_fixed_then_dimensions_then_questions_in_questionnaire_order(
@@ -104,7 +126,7 @@ def test_columns_are_fixed_then_dimensions_then_questions_in_questionnaire_order
 ):
     response = client.get("/v1/exports/assessments.csv", headers=admin_headers)
 
-    header = next(csv.reader(io.StringIO(response.text)))
+    header = next(csv.reader(io.StringIO(response.text.removeprefix("\ufeff"))))
     dimension_columns = [f"{d}_{part}" for d in DIMENSION_IDS for part in ("score", "level")]
     assert header[:9] == [
         "assessment_id",
@@ -117,7 +139,7 @@ def test_columns_are_fixed_then_dimensions_then_questions_in_questionnaire_order
         "overall_level",
         "overall_score",
     ]
-    assert header[9:] == dimension_columns + QUESTION_IDS
+    assert header[9:] == dimension_columns + QUESTION_COLUMNS
 
 
 def test_xlsx_holds_the_same_rows_with_numbers_as_numbers(client, admin_headers, two_assessed):

@@ -113,7 +113,8 @@ def test_every_csv_row_reads_back_with_one_cell_per_column(answers, name):
     )
 
     text = "".join(csv_chunks(layout, [row]))
-    header, cells = list(csv.reader(io.StringIO(text, newline="")))
+    assert text.startswith("\ufeff")
+    header, cells = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
 
     assert len(cells) == len(header) == len(layout.header())
     record = dict(zip(header, cells, strict=True))
@@ -123,7 +124,7 @@ def test_every_csv_row_reads_back_with_one_cell_per_column(answers, name):
         if question not in answers:
             assert record[question] == ""
         elif answers[question] is NA:
-            assert record[question] == "N/A"
+            assert record[question] == "not applicable"
         elif isinstance(answers[question], list):
             assert record[question] == ";".join(answers[question])
         elif isinstance(answers[question], str):

@@ -657,8 +657,9 @@ def test_the_openapi_description_gives_fhir_json_and_operation_outcomes(app):
 
     assert post["tags"] == read["tags"] == ["fhir"]
     assert set(post["requestBody"]["content"]) == {FHIR_JSON, "application/json"}
-    assert set(post["responses"]) == {"201", "400", "401", "404", "406", "413", "415", "422"}
-    for code in ("400", "401", "404", "422"):
+    # 409: the Idempotency-Key was already used for a different request.
+    assert set(post["responses"]) == {"201", "400", "401", "404", "406", "409", "413", "415", "422"}
+    for code in ("400", "401", "404", "409", "422"):
         schema = post["responses"][code]["content"][FHIR_JSON]["schema"]
         assert schema["properties"]["resourceType"] == {"const": "OperationOutcome"}
     assert set(read["responses"]) == {"200", "304", "401", "404", "406", "422"}
