@@ -8,17 +8,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas import ReadModel, RequestModel, SafeText
+from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
+from app.text import CHECKED_TEXT
 
 AnswerScalar = Annotated[float, Field(allow_inf_nan=False)]
 AnswerValueIn = (
     bool
     | int
     | AnswerScalar
-    | Annotated[str, StringConstraints(max_length=10000, pattern=r"^[^\x00]*$")]
+    | Annotated[str, StringConstraints(max_length=10000), CHECKED_TEXT]
     | Annotated[
-        list[Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00]*$")]],
-        Field(max_length=100),
+        list[Annotated[str, StringConstraints(max_length=64), CHECKED_TEXT]], Field(max_length=100)
     ]
 )
 
@@ -29,9 +29,7 @@ class AnswerIn(RequestModel):
     An item with neither clears that question's answer (useful when updating a draft).
     """
 
-    question_id: Annotated[
-        str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
-    ]
+    question_id: Annotated[str, StringConstraints(min_length=1, max_length=64), CHECKED_TEXT]
     value: AnswerValueIn | None = Field(
         default=None,
         description=(
@@ -42,12 +40,15 @@ class AnswerIn(RequestModel):
     na: bool = Field(
         default=False, strict=True, description="Not applicable (only where `allow_na`)."
     )
-    comment: SafeText | None = Field(default=None, max_length=2000)
+    comment: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), CHECKED_TEXT]
+        | None
+    ) = None
 
 
 class QuestionnaireRef(RequestModel):
-    id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
-    version: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = Field(
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64), CHECKED_TEXT]
+    version: Annotated[int, Field(strict=True, ge=1, le=1_000_000), WHOLE_NUMBER] | None = Field(
         default=None, description="Defaults to the latest version."
     )
 

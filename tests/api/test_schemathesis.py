@@ -514,7 +514,7 @@ def test_every_error_the_description_documents_has_the_error_shape():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("licensed_beds", True), ("licensed_beds", "60"), ("licensed_beds", 60.0), ("name", " \t")],
+    [("licensed_beds", True), ("licensed_beds", "60"), ("licensed_beds", 60.5), ("name", " \t")],
 )
 def test_an_organization_value_the_description_forbids_is_refused(
     client, admin_headers, field, value
