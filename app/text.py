@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import BeforeValidator, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -78,12 +78,25 @@ class CheckedText:
 
 CHECKED_TEXT = CheckedText()
 
+
+def _checked_values(value: object) -> object:
+    for item in value if isinstance(value, list) else [value]:
+        _checked(item)
+    return value
+
+
+# For a value that may be a string or a list of them, among other types (an answer).
+CHECKED_TEXT_VALUES = BeforeValidator(_checked_values)
+
 # Every string a request may carry (body, query, form) is Text or ends in CHECKED_TEXT.
 Text = Annotated[str, CHECKED_TEXT]
 
 
 def text_problems(data: Any, location: tuple[str | int, ...] = ()) -> Iterator[tuple[Any, str]]:
-    """Every string in parsed JSON (keys included) that is not acceptable text, with its place."""
+    """Every string in parsed JSON (keys included) that is not acceptable text, with its place.
+
+    In document order; iterative, so a deeply nested document cannot exhaust the stack.
+    """
     pending: list[tuple[tuple[str | int, ...], Any]] = [(location, data)]
     while pending:
         where, node = pending.pop()
@@ -92,13 +105,15 @@ def text_problems(data: Any, location: tuple[str | int, ...] = ()) -> Iterator[t
             if problem is not None:
                 yield where, problem
         elif isinstance(node, Mapping):
+            children: list[tuple[tuple[str | int, ...], Any]] = []
             for key, child in node.items():
                 if isinstance(key, str) and (problem := text_problem(key)) is not None:
                     yield (*where, "<key>"), f"has a key that {problem}"
                     continue
-                pending.append(((*where, key), child))
+                children.append(((*where, key), child))
+            pending.extend(reversed(children))
         elif isinstance(node, list):
-            pending.extend(((*where, index), child) for index, child in enumerate(node))
+            pending.extend(((*where, i), node[i]) for i in reversed(range(len(node))))
 
 
 def marked(value: str) -> str:

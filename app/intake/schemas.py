@@ -9,18 +9,22 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
-from app.text import CHECKED_TEXT
+from app.text import CHECKED_TEXT, CHECKED_TEXT_VALUES, TEXT_PATTERN
 
 AnswerScalar = Annotated[float, Field(allow_inf_nan=False)]
-AnswerValueIn = (
+# The text check runs on the whole value, so that its error names `answers[3].value`
+# rather than one of the union's members.
+AnswerValueIn = Annotated[
     bool
     | int
     | AnswerScalar
-    | Annotated[str, StringConstraints(max_length=10000), CHECKED_TEXT]
+    | Annotated[str, StringConstraints(max_length=10000, pattern=TEXT_PATTERN)]
     | Annotated[
-        list[Annotated[str, StringConstraints(max_length=64), CHECKED_TEXT]], Field(max_length=100)
-    ]
-)
+        list[Annotated[str, StringConstraints(max_length=64, pattern=TEXT_PATTERN)]],
+        Field(max_length=100),
+    ],
+    CHECKED_TEXT_VALUES,
+]
 
 
 class AnswerIn(RequestModel):
