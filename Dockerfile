@@ -27,10 +27,12 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 
 # --- runtime: Python, the libraries WeasyPrint renders with, the venv and the data -----
 FROM ${PYTHON_IMAGE} AS runtime
-# Pango, HarfBuzz's subsetter and a font: the packages scripts/system-deps installs.
+# Pango, HarfBuzz's subsetter, a text font and an emoji font: the packages
+# scripts/system-deps installs.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+        fonts-noto-color-emoji \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin smm \
     && mkdir -p /var/lib/smm \

@@ -122,7 +122,10 @@ def serve(
         workers=workers or settings.workers,
         log_level=settings.log_level,
         log_config=logging_config(settings),
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from the proxies listed: uvicorn would otherwise
+        # believe any local process (its default trusts 127.0.0.1).
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=settings.trusted_proxies or None,
     )
 
 

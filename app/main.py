@@ -43,6 +43,7 @@ from app.observability.logs import current_context
 from app.observability.requests import REQUEST_ID_HEADER, RequestContext
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
+from app.text import printable
 from app.web.routes import install_web
 
 log = logging.getLogger("smm")
@@ -284,7 +285,9 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     location = [p for p in error.get("loc", ()) if p not in ("body", "query", "path", "header")]
     field = ""
     for part in location:
-        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+        # A dict key is echoed: escape what is not text, or the answer could not be encoded.
+        name = printable(str(part))
+        field += f"[{part}]" if isinstance(part, int) else (f".{name}" if field else name)
     message = error.get("msg", "is not valid")
     return FieldError(field=field or "body", message=f"{field or 'body'}: {message}")
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
 
-# Text a person typed: trimmed, no NUL bytes (PostgreSQL cannot store them).
-SafeText = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^\x00]*$")]
+def _whole_number(value: object) -> object:
+    # JSON Schema counts 207.0 as an integer, so generated clients may send one.
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
+
+
+# Annotated metadata for a strict integer field (put it last): 207.0 is taken as 207,
+# while 207.5, "207" and true are still refused.
+WHOLE_NUMBER = BeforeValidator(_whole_number)
 
 
 class RequestModel(BaseModel):

@@ -129,8 +129,12 @@ def worst_value(question: Question) -> Any:
 
 # -- strategies --------------------------------------------------------------------------
 
+# Any text (app.text): everything but surrogates, NUL and the C0 controls bar tab and breaks.
 TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters="".join(chr(c) for c in range(32) if chr(c) not in "\t\n\r"),
+    ),
     min_size=1,
     max_size=30,
 ).filter(str.strip)

@@ -319,6 +319,7 @@ def test_the_image_installs_the_system_packages_scripts_system_deps_names():
 
     assert installed == system_deps_packages()
     assert "fonts-dejavu-core" in installed
+    assert "fonts-noto-color-emoji" in installed  # emoji in answers and notes
 
 
 def test_the_image_runs_as_a_user_without_privileges_and_serves_by_default():

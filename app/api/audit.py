@@ -17,6 +17,7 @@ from app.audit.service import EventFilter, Outcome
 from app.auth.models import Role
 from app.auth.service import require_role
 from app.schemas import ReadModel
+from app.text import TEXT_PATTERN
 
 
 def _iso_only(value: object) -> object:
@@ -71,7 +72,10 @@ def list_audit_events(
         uuid.UUID | None, Query(description="Events about this organization.")
     ] = None,
     action: Annotated[
-        str | None, Query(max_length=64, description="e.g. `assessment.create`, `auth.key`.")
+        str | None,
+        Query(
+            max_length=64, pattern=TEXT_PATTERN, description="e.g. `assessment.create`, `auth.key`."
+        ),
     ] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
     since: Annotated[IsoDateTime | None, Query(description="At or after (ISO 8601).")] = None,

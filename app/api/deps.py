@@ -27,6 +27,7 @@ from app.intake.service import get_assessment
 from app.organizations.models import Organization
 from app.organizations.service import get_organization
 from app.questionnaire.registry import QuestionnaireRegistry
+from app.text import text_problem
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -176,11 +177,15 @@ def reject_unknown_query_parameters(request: Request, _: PrincipalDep) -> None:
     """422 for a query parameter the operation does not take (after authentication).
 
     Bodies refuse unknown fields; queries do too, so that a misspelt filter
-    (`?organisation_id=`) is an error rather than a silently unfiltered list.
+    (`?organisation_id=`) is an error rather than a silently unfiltered list. Any query
+    or path value that is not text (app.text: NUL and other control characters) is
+    refused here too, for every operation, before a typed parameter or the database
+    sees it (a path value that is not text names nothing: 404).
     """
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
+    reject_invalid_parameter_text(request)
     known = _query_parameter_names(route.dependant)
     unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
     if unknown:
@@ -195,6 +200,22 @@ def reject_unknown_query_parameters(request: Request, _: PrincipalDep) -> None:
                 for name in unknown
             ]
         )
+
+
+def reject_invalid_parameter_text(request: Request) -> None:
+    """RequestValidationError naming each query or path parameter whose value is not text."""
+    problems = [
+        {"type": "value_error", "loc": ("query", name), "msg": problem, "input": ""}
+        for name, value in request.query_params.multi_items()
+        if (problem := text_problem(name) or text_problem(value)) is not None
+    ]
+    problems += [
+        {"type": "value_error", "loc": ("path", name), "msg": problem, "input": ""}
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and (problem := text_problem(value)) is not None
+    ]
+    if problems:
+        raise RequestValidationError(problems)
 
 
 def _query_parameter_names(dependant: Dependant) -> set[str]:

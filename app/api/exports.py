@@ -13,6 +13,7 @@ from app.api.responses import BINARY, errors
 from app.db import utcnow
 from app.exports import service
 from app.exports.table import csv_chunks, xlsx_bytes
+from app.text import TEXT_PATTERN
 
 router = APIRouter(
     prefix="/v1/exports",
@@ -31,7 +32,11 @@ StatusFilter = Annotated[
 ]
 QuestionnaireFilter = Annotated[
     str | None,
-    Query(max_length=64, description="Only answers to this questionnaire (any version)."),
+    Query(
+        max_length=64,
+        pattern=TEXT_PATTERN,
+        description="Only answers to this questionnaire (any version).",
+    ),
 ]
 
 _COLUMNS = (

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from app.api.deps import (
@@ -32,14 +32,15 @@ from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
 from app.ratelimit import RateLimiter
 from app.roadmap.schemas import RoadmapRead
-from app.schemas import RequestModel
+from app.schemas import WHOLE_NUMBER, RequestModel
+from app.text import CHECKED_TEXT, Text
 
 router = APIRouter(
     tags=["roadmaps and reports"], dependencies=[Depends(reject_unknown_query_parameters)]
 )
 
 Targets = Annotated[
-    list[str],
+    list[Text],
     Query(
         alias="target",
         max_length=10,
@@ -51,7 +52,7 @@ Budget = Annotated[
     int | None, Query(ge=0, le=100_000_000, description="The most the plan may cost.")
 ]
 Excluded = Annotated[
-    list[str],
+    list[Text],
     Query(alias="exclude", max_length=50, description="Service ids the plan must not use."),
 ]
 
@@ -59,11 +60,13 @@ Excluded = Annotated[
 class ReportOptions(RequestModel):
     """What the report's roadmap is planned for."""
 
-    targets: dict[str, Annotated[int, Field(strict=True, ge=1, le=5)]] = Field(
+    targets: dict[Text, Annotated[int, Field(strict=True, ge=1, le=5), WHOLE_NUMBER]] = Field(
         default_factory=dict, description="Level per dimension; default one level up."
     )
-    budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] | None = None
-    exclude: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
+    budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000), WHOLE_NUMBER] | None = None
+    exclude: list[Annotated[str, StringConstraints(max_length=64), CHECKED_TEXT]] = Field(
+        default_factory=list, max_length=50
+    )
 
 
 class ReportJobRead(BaseModel):

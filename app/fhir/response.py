@@ -7,6 +7,7 @@ FHIRPath of each, so that intake's errors can be reported where the partner put 
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
+from app.text import printable, text_problem, text_problems
 
 Resource = dict[str, Any]
 ROOT = "QuestionnaireResponse"
@@ -73,10 +75,15 @@ def parse_resource(body: bytes) -> Any:
     try:
         data = from_json(body, allow_inf_nan=False)
     except ValueError as error:
-        raise UnreadableResource(
-            f"The body is not valid JSON: {error}.",
-            issues=[issue("structure", f"The body is not valid JSON: {error}.")],
-        ) from None
+        # JSON may escape a lone surrogate ("\ud800"), which this parser refuses: such a
+        # body is JSON, with a string that is not text, and is answered as one.
+        data = _with_lone_surrogates(body)
+        if data is None:
+            raise UnreadableResource(
+                f"The body is not valid JSON: {error}.",
+                issues=[issue("structure", f"The body is not valid JSON: {error}.")],
+            ) from None
+    _check_text(data)
     if not isinstance(data, dict) or data.get("resourceType") != ROOT:
         found = data.get("resourceType") if isinstance(data, dict) else type(data).__name__
         detail = f"Expected a QuestionnaireResponse resource, got {found!r}."
@@ -93,6 +100,50 @@ def parse_resource(body: bytes) -> Any:
             f"The body is not a valid FHIR R4 QuestionnaireResponse ({len(issues)} problem(s)).",
             issues=issues,
         ) from None
+
+
+def _with_lone_surrogates(body: bytes) -> Any:
+    """The body parsed by a JSON reader that keeps lone surrogates, or None if it is not JSON."""
+    if b"\\u" not in body:
+        return None
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _enclosing_link_id(data: Any, location: tuple[Any, ...]) -> str | None:
+    """The linkId of the innermost item holding ``location``, when it is text itself."""
+    found = None
+    node = data
+    for part in location:
+        if isinstance(node, dict):
+            link_id = node.get("linkId")
+            if isinstance(link_id, str) and text_problem(link_id) is None:
+                found = link_id
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return found
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_text(data: Any) -> None:
+    """422 naming every string (linkId, answer, comment, ...) that is not text (app.text)."""
+    problems = list(text_problems(data))
+    if problems:
+        issues = []
+        for where, problem in problems:
+            link_id = _enclosing_link_id(data, where)
+            also = [item_expression(link_id)] if link_id is not None else []
+            issues.append(issue("value", f"{_path(where)}: {problem}", [_path(where), *also]))
+        raise UnprocessableResponse(
+            f"The resource has {len(issues)} string(s) that are not text.", issues=issues
+        )
 
 
 # As many as a native request may hold. Validating a FHIR resource costs about a
@@ -125,7 +176,7 @@ def _check_size(data: dict[str, Any]) -> None:
 def _path(location: tuple[Any, ...]) -> str:
     path = ROOT
     for part in location:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        path += f"[{part}]" if isinstance(part, int) else f".{printable(str(part))}"
     return path
 
 

@@ -8,19 +8,23 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas import ReadModel, RequestModel, SafeText
+from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
+from app.text import CHECKED_TEXT, CHECKED_TEXT_VALUES, TEXT_PATTERN
 
 AnswerScalar = Annotated[float, Field(allow_inf_nan=False)]
-AnswerValueIn = (
+# The text check runs on the whole value, so that its error names `answers[3].value`
+# rather than one of the union's members.
+AnswerValueIn = Annotated[
     bool
     | int
     | AnswerScalar
-    | Annotated[str, StringConstraints(max_length=10000, pattern=r"^[^\x00]*$")]
+    | Annotated[str, StringConstraints(max_length=10000, pattern=TEXT_PATTERN)]
     | Annotated[
-        list[Annotated[str, StringConstraints(max_length=64, pattern=r"^[^\x00]*$")]],
+        list[Annotated[str, StringConstraints(max_length=64, pattern=TEXT_PATTERN)]],
         Field(max_length=100),
-    ]
-)
+    ],
+    CHECKED_TEXT_VALUES,
+]
 
 
 class AnswerIn(RequestModel):
@@ -29,9 +33,7 @@ class AnswerIn(RequestModel):
     An item with neither clears that question's answer (useful when updating a draft).
     """
 
-    question_id: Annotated[
-        str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
-    ]
+    question_id: Annotated[str, StringConstraints(min_length=1, max_length=64), CHECKED_TEXT]
     value: AnswerValueIn | None = Field(
         default=None,
         description=(
@@ -42,12 +44,15 @@ class AnswerIn(RequestModel):
     na: bool = Field(
         default=False, strict=True, description="Not applicable (only where `allow_na`)."
     )
-    comment: SafeText | None = Field(default=None, max_length=2000)
+    comment: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), CHECKED_TEXT]
+        | None
+    ) = None
 
 
 class QuestionnaireRef(RequestModel):
-    id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*$")]
-    version: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = Field(
+    id: Annotated[str, StringConstraints(min_length=1, max_length=64), CHECKED_TEXT]
+    version: Annotated[int, Field(strict=True, ge=1, le=1_000_000), WHOLE_NUMBER] | None = Field(
         default=None, description="Defaults to the latest version."
     )
 

@@ -25,6 +25,7 @@ from app.organizations.service import get_organization, in_scope
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.scoring.engine import NA, score_answers
+from app.text import printable
 
 
 def create_assessment(
@@ -257,7 +258,7 @@ def _schema_error(where: str, raw: Any, exc: ValidationError) -> InvalidRequest:
     for error in exc.errors():
         field = where
         for part in error.get("loc", ()):
-            field += f"[{part}]" if isinstance(part, int) else f".{part}"
+            field += f"[{part}]" if isinstance(part, int) else f".{printable(str(part))}"
         problems.append(
             FieldError(
                 field=field,
@@ -278,4 +279,4 @@ def _question_id(raw: Any, location: Sequence[int | str]) -> str | None:
         return None
     answer = answers[location[1]]
     question = answer.get("question_id") if isinstance(answer, Mapping) else None
-    return question if isinstance(question, str) else None
+    return printable(question) if isinstance(question, str) else None

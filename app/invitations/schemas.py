@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field
 
 from app.intake.schemas import QuestionnaireRef
-from app.schemas import ReadModel, RequestModel
+from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
 
 
 class InvitationStatus(StrEnum):
@@ -28,7 +28,7 @@ class InvitationCreate(RequestModel):
         default=None,
         description="Defaults to the latest version of the only questionnaire served.",
     )
-    expires_in_days: Annotated[int, Field(strict=True, ge=1, le=365)] | None = Field(
+    expires_in_days: Annotated[int, Field(strict=True, ge=1, le=365), WHOLE_NUMBER] | None = Field(
         default=None, description="How long the link stays valid (default SMM_INVITATION_DAYS)."
     )
 

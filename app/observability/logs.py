@@ -19,6 +19,7 @@ from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import unquote
 
 from app.config import Settings
 
@@ -27,8 +28,17 @@ _context: ContextVar[Mapping[str, object]] = ContextVar("smm_log_context", defau
 
 # An API key is smm_<prefix>_<secret>; keep the prefix (it names the key, it is not secret).
 _API_KEY = re.compile(r"\b(smm_[A-Za-z0-9]+)_[A-Za-z0-9_\-]{8,}")
-# The web form's invitation link carries its token in the path: /i/<token>.
-_INVITATION_LINK = re.compile(r"/i/[^/\s?#\"']+")
+# The web form's invitation link carries its token in the path: /i/<token>, however the
+# path is spelt (/I/<token>, //i//<token>; percent-encoding is undone before this).
+_INVITATION_LINK = re.compile(r"(?i)/+i/+[^/\s?#\"']+")
+# A path segment or query value that looks like a token, its nonce or its signature, as in
+# a mistyped link (/<token>, /form/<token>) in any case: a long run of URL-safe base64 with
+# a letter and a digit, or with capitals and small letters. UUIDs and words are kept.
+_B64 = "A-Za-z0-9_-"
+_MIXED = f"[{_B64}]*[0-9]|[{_B64}]*[A-Z][{_B64}]*[a-z]|[{_B64}]*[a-z][{_B64}]*[A-Z]"
+_TOKEN_LIKE = re.compile(rf"(?<=[/=.])(?=[{_B64}]*[A-Za-z])(?={_MIXED})[{_B64}]{{20,}}(?![{_B64}])")
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_PERCENT = re.compile(r"%[0-9a-fA-F]{2}")
 # Whatever a client sends as a bearer credential, valid key or not.
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',]+")
 
@@ -67,7 +77,25 @@ def redact(text: str) -> str:
     """``text`` without API key secrets, bearer credentials or invitation tokens."""
     text = _API_KEY.sub(r"\1_[redacted]", text)
     text = _BEARER.sub(r"\1 [redacted]", text)
-    return _INVITATION_LINK.sub("/i/[redacted]", text)
+    redacted = _without_tokens(text)
+    if _PERCENT.search(text):
+        # A percent-encoded token (/%69/..., %41%42...) is one once decoded: when decoding
+        # finds one, the decoded text is what is written, redacted.
+        decoded = text
+        for _ in range(3):  # %2569 is %69 encoded again
+            decoded = unquote(decoded)
+        if _without_tokens(decoded) != decoded:
+            return _without_tokens(decoded)
+    return redacted
+
+
+def _without_tokens(text: str) -> str:
+    text = _INVITATION_LINK.sub("/i/[redacted]", text)
+    return _TOKEN_LIKE.sub(_token_like, text)
+
+
+def _token_like(match: re.Match[str]) -> str:
+    return match.group() if _UUID.fullmatch(match.group()) else "[redacted]"
 
 
 def _message(record: logging.LogRecord) -> str:

@@ -17,13 +17,14 @@ from app.db import utcnow
 from app.errors import FieldError, InvalidRequest
 from app.organizations.models import Organization
 from app.questionnaire.registry import QuestionnaireRegistry
-from app.schemas import ReadModel, RequestModel
+from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
+from app.text import CHECKED_TEXT
 
 NOTES_MAX_LENGTH = 5000
 
-DimensionId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-ServiceId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Level = Annotated[int, Field(strict=True, ge=1, le=5)]
+DimensionId = Annotated[str, StringConstraints(min_length=1, max_length=64), CHECKED_TEXT]
+ServiceId = Annotated[str, StringConstraints(min_length=1, max_length=64), CHECKED_TEXT]
+Level = Annotated[int, Field(strict=True, ge=1, le=5), WHOLE_NUMBER]
 
 
 class RoadmapSettingsUpdate(RequestModel):
@@ -35,15 +36,15 @@ class RoadmapSettingsUpdate(RequestModel):
         description="Target level (1-5) per dimension id; others default to one level up.",
         examples=[{"security": 4}],
     )
-    budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] | None = Field(
+    budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000), WHOLE_NUMBER] | None = Field(
         default=None, description="The most a roadmap may cost, in whole currency units."
     )
     excluded_services: list[ServiceId] = Field(
         default_factory=list, max_length=50, description="Service ids roadmaps must not use."
     )
-    notes: (
-        Annotated[str, StringConstraints(max_length=NOTES_MAX_LENGTH, pattern=r"^[^\x00]*$")] | None
-    ) = Field(default=None, description="Consultant's notes, printed (as text) in the PDF.")
+    notes: Annotated[str, StringConstraints(max_length=NOTES_MAX_LENGTH), CHECKED_TEXT] | None = (
+        Field(default=None, description="Consultant's notes, printed (as text) in the PDF.")
+    )
 
 
 class RoadmapSettingsRead(ReadModel):

@@ -18,7 +18,8 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from app.schemas import ReadModel, RequestModel
+from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
+from app.text import CHECKED_TEXT
 
 US_STATES = frozenset(
     {
@@ -55,22 +56,28 @@ def _state_code(value: object) -> object:
 StateCode = Annotated[
     str,
     BeforeValidator(_state_code),
+    CHECKED_TEXT,
     Field(
         description="Two-letter USPS code of the state or territory, in either case.",
         examples=["MN"],
         json_schema_extra={"pattern": _STATE_PATTERN},
     ),
 ]
+# What no text may hold (app.text), as a character class to build patterns from.
+_INVALID = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f"
 # Trimmed after the length check, so the documented limits are the ones applied.
 Name = Annotated[
     str,
     StringConstraints(
-        min_length=1, max_length=200, pattern=f"^[^\\x00]*[^\\x00{_BLANK}][^\\x00]*$"
+        min_length=1, max_length=200, pattern=f"^[^{_INVALID}]*[^{_INVALID}{_BLANK}][^{_INVALID}]*$"
     ),
+    CHECKED_TEXT,
     AfterValidator(str.strip),
-    Field(description="Trimmed; at least one visible character, no NUL."),
+    Field(description="Trimmed; at least one visible character, no control characters."),
 ]
-Beds = Annotated[int, Field(strict=True, ge=0, le=20_000, description="Licensed beds.")]
+Beds = Annotated[
+    int, Field(strict=True, ge=0, le=20_000, description="Licensed beds."), WHOLE_NUMBER
+]
 
 
 class OrganizationType(StrEnum):

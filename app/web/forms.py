@@ -32,6 +32,7 @@ from app.scoring.engine import (
     missing_required,
     visible_questions,
 )
+from app.text import marked, text_problem
 
 NA_VALUE = "__na__"
 #: The API's limit on an answer's comment, so both doors keep the same text.
@@ -41,6 +42,11 @@ COMMENT_MAX_LENGTH: int = next(
     if limit is not None
 )
 UNANSWERED = "Answer this question, or continue and come back to it before submitting."
+
+INVALID_TEXT_MESSAGE = (
+    "This answer contains a character that cannot be saved (a control character, "
+    "shown as \N{REPLACEMENT CHARACTER}). Remove it and try again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +151,12 @@ def parse_section(questions: Sequence[Question], form: Mapping[str, list[str]]) 
         given = [v for v in form.get(name, []) if v != ""]
         na = NA_VALUE in given or (question.allow_na and NA_VALUE in form.get(f"{name}-na", []))
         raw[question.id] = given + ([NA_VALUE] if na and NA_VALUE not in given else [])
+        if any(text_problem(v) for v in given):
+            # Refused as the API refuses it (app.text), and shown back with the spot marked.
+            raw[question.id] = [marked(v) for v in raw[question.id]]
+            problems[question.id] = INVALID_TEXT_MESSAGE
+            values[question.id] = None
+            continue
         if na:
             values[question.id] = NA
             continue

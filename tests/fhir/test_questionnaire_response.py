@@ -549,7 +549,13 @@ COMMENT_URL = "https://smm-assess.example.org/fhir/StructureDefinition/answer-co
 @pytest.mark.parametrize(
     ("link_id", "change", "status", "part", "message"),
     [
-        ("se_anything_else", {"answer": [{"valueString": "a\x00b"}]}, 422, ".answer[0]", "NUL"),
+        (
+            "se_anything_else",
+            {"answer": [{"valueString": "a\x00b"}]},
+            422,
+            ".answer[0].valueString",
+            "NUL",
+        ),
         (
             "se_anything_else",
             {"answer": [{"valueString": "x" * 20_000}]},
@@ -561,8 +567,8 @@ COMMENT_URL = "https://smm-assess.example.org/fhir/StructureDefinition/answer-co
             "pr_verification",
             {"extension": [{"url": COMMENT_URL, "valueString": "fine\x00"}]},
             422,
-            ".extension",
-            "should match pattern",
+            ".extension[0].valueString",
+            "NUL",
         ),
         (
             "pr_verification",
