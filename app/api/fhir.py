@@ -57,6 +57,7 @@ from app.intake.models import Assessment
 from app.intake.service import definition_of
 from app.questionnaire.loader import LoadedDefinition
 from app.questionnaire.registry import QuestionnaireRegistry
+from app.text import TEXT_PATTERN
 
 
 class FhirRoute(APIRoute):
@@ -235,7 +236,7 @@ def _search_parameters(parameters: tuple[SearchParameter, ...]) -> list[dict[str
             "in": "query",
             "required": False,
             "description": p.documentation,
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "pattern": TEXT_PATTERN},
         }
         for p in parameters
     ]
@@ -263,7 +264,7 @@ _FORMAT_PARAMETER = {
     "in": "query",
     "required": False,
     "description": f"json, {terms.FHIR_JSON} or application/json; anything else is 406.",
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "pattern": TEXT_PATTERN},
 }
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from app.errors import AppError
 from app.fhir import terms
 from app.fhir.outcome import issue
+from app.text import printable, text_problem
 
 Resource = dict[str, Any]
 Pairs = Sequence[tuple[str, str]]
@@ -102,7 +103,15 @@ def strict_handling(prefer: str | None) -> bool:
 
 
 def known_pairs(pairs: Pairs, known: Iterable[str], *, strict: bool) -> list[tuple[str, str]]:
-    """The pairs this operation takes; the others ignored, or InvalidSearch when strict."""
+    """The pairs this operation takes; the others ignored, or InvalidSearch when strict.
+
+    A name or value that is not text (NUL, a control character, a lone surrogate) is
+    refused whatever the handling: it can match nothing and cannot be stored or echoed.
+    """
+    for name, value in pairs:
+        problem = text_problem(name) or text_problem(value)
+        if problem is not None:
+            raise _invalid(printable(name), f"the parameter {problem}")
     names = frozenset(known) | COMMON
     unknown = list(dict.fromkeys(name for name, _ in pairs if name not in names))
     if unknown and strict:

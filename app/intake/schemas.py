@@ -27,6 +27,10 @@ AnswerValueIn = Annotated[
 ]
 
 
+#: The longest comment an answer may carry, at every door.
+COMMENT_MAX_LENGTH = 2000
+
+
 class AnswerIn(RequestModel):
     """One answer. Give ``value``, or ``na: true`` where the question allows it.
 
@@ -45,7 +49,11 @@ class AnswerIn(RequestModel):
         default=False, strict=True, description="Not applicable (only where `allow_na`)."
     )
     comment: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), CHECKED_TEXT]
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=COMMENT_MAX_LENGTH),
+            CHECKED_TEXT,
+        ]
         | None
     ) = None
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.intake.schemas import AnswerIn
+from app.intake.schemas import COMMENT_MAX_LENGTH
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
     NumberQuestion,
@@ -35,12 +35,6 @@ from app.scoring.engine import (
 from app.text import marked, text_problem
 
 NA_VALUE = "__na__"
-#: The API's limit on an answer's comment, so both doors keep the same text.
-COMMENT_MAX_LENGTH: int = next(
-    limit
-    for limit in (getattr(m, "max_length", None) for m in AnswerIn.model_fields["comment"].metadata)
-    if limit is not None
-)
 UNANSWERED = "Answer this question, or continue and come back to it before submitting."
 
 INVALID_TEXT_MESSAGE = (

@@ -444,6 +444,23 @@ def test_malformed_paging_is_a_400_naming_the_parameter(client, admin_headers, q
     assert outcome["issue"][0]["expression"] == [query.partition("=")[0]]
 
 
+
+@pytest.mark.parametrize(
+    ("path", "query", "named"),
+    [
+        ("QuestionnaireResponse", "subject=Organization/%00", "subject"),
+        ("QuestionnaireResponse", "questionnaire=a%1Fb", "questionnaire"),
+        ("Questionnaire", "url=a%01b", "url"),
+        ("Questionnaire", "unknown=%00", "unknown"),
+    ],
+)
+def test_a_search_value_that_is_not_text_is_a_400_naming_the_parameter(
+    client, admin_headers, path, query, named
+):
+    outcome = _outcome(client.get(f"{BASE}/{path}?{query}", headers=admin_headers), 400)
+
+    assert outcome["issue"][0]["expression"] == [named]
+
 # -- unknown parameters ----------------------------------------------------------------------
 
 
