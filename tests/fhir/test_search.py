@@ -444,7 +444,6 @@ def test_malformed_paging_is_a_400_naming_the_parameter(client, admin_headers, q
     assert outcome["issue"][0]["expression"] == [query.partition("=")[0]]
 
 
-
 @pytest.mark.parametrize(
     ("path", "query", "named"),
     [
@@ -460,6 +459,7 @@ def test_a_search_value_that_is_not_text_is_a_400_naming_the_parameter(
     outcome = _outcome(client.get(f"{BASE}/{path}?{query}", headers=admin_headers), 400)
 
     assert outcome["issue"][0]["expression"] == [named]
+
 
 # -- unknown parameters ----------------------------------------------------------------------
 
