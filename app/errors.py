@@ -25,6 +25,10 @@ class AppError(Exception):
         """The JSON body for this error."""
         return {"error": self.code, "detail": self.detail, **self.extra}
 
+    def headers(self) -> dict[str, str] | None:
+        """Response headers this error adds (none by default)."""
+        return None
+
 
 class NotFound(AppError):
     status_code = 404
@@ -34,6 +38,9 @@ class NotFound(AppError):
 class Unauthenticated(AppError):
     status_code = 401
     code = "unauthenticated"
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(AppError):
@@ -49,6 +56,20 @@ class Conflict(AppError):
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"
+
+
+class ServiceBusy(AppError):
+    """Too many requests were already waiting for the database; nothing was done."""
+
+    status_code = 503
+    code = "busy"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class RenderError(AppError):
