@@ -114,6 +114,15 @@ class Settings(BaseSettings):
             "SQLite there is one); then it is answered 503 with Retry-After, nothing stored."
         ),
     )
+    benchmark_snapshot_hours: float = Field(
+        default=24,
+        ge=1,
+        le=24 * 366,
+        description=(
+            "Age after which a peer group's benchmark snapshot is taken again; until then "
+            "every benchmark of the group, new submissions included, reads the stored one."
+        ),
+    )
     idempotency_ttl_hours: int = Field(
         default=24,
         ge=24,
