@@ -274,3 +274,142 @@ def test_report_writes_the_same_pdf_as_the_service_would(env, tmp_path):
     assert "100-299 beds" in text
     assert "Level 4" in text
     assert reader.metadata.title
+
+
+def test_version_prints_the_package_version(env):
+    from app import __version__
+
+    result = run_smm("--version", env=env)
+
+    assert result.stdout.strip() == f"smm-assess {__version__}"
+
+
+def test_help_loads_neither_the_database_layer_nor_the_renderer(env):
+    probe = (
+        "import sys\n"
+        "from app.cli import cli\n"
+        "try:\n"
+        "    cli(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'sqlalchemy', 'weasyprint', 'fastapi', 'app.db', 'app.delivery'}\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
+
+    assert "org" in result.stdout  # the help itself
+    assert "LOADED []" in result.stdout
+
+
+def test_org_create_prints_the_id_alone_and_org_list_shows_it(env):
+    created = run_smm(
+        "org",
+        "create",
+        "Lakeside Community Hospital",
+        "--type",
+        "community_hospital",
+        "--beds",
+        "120",
+        "--state",
+        "wi",
+        env=env,
+    )
+    organization_id = created.stdout.strip().splitlines()[-1]
+
+    listed = json.loads(run_smm("org", "list", "--json", env=env).stdout)
+    table = run_smm("org", "list", env=env).stdout
+
+    assert listed == [
+        {
+            "id": organization_id,
+            "name": "Lakeside Community Hospital",
+            "type": "community_hospital",
+            "licensed_beds": 120,
+            "state": "WI",
+            "created_at": listed[0]["created_at"],
+        }
+    ]
+    assert organization_id in table
+    assert "Lakeside Community Hospital" in table
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--type", "spaceship", "--type"),
+        ("--state", "ZZ", "--state"),
+        ("--state", "Minnesota", "--state"),
+        ("--beds", "-1", "--beds"),
+    ],
+)
+def test_org_create_refuses_what_the_api_refuses_naming_the_option(env, option, value, named):
+    fields = {"--type": "community_hospital", "--beds": "120", "--state": "MN", option: value}
+
+    result = run_smm(
+        "org", "create", "Lakeside", *[x for kv in fields.items() for x in kv], env=env, check=False
+    )
+
+    assert result.returncode != 0
+    assert named in result.stderr
+    assert json.loads(run_smm("org", "list", "--json", env=env).stdout) == []
+
+
+def _organization(env) -> str:
+    created = run_smm(
+        "org", "create", "Lakeside", "--type", "clinic", "--beds", "20", "--state", "MN", env=env
+    )
+    return created.stdout.strip().splitlines()[-1]
+
+
+def test_invite_links_to_the_port_and_host_the_server_runs_on(env):
+    organization_id = _organization(env)
+
+    by_flag = run_smm("invite", organization_id, "--port", "9123", env=env).stdout
+    by_env = run_smm("invite", organization_id, env={**env, "SMM_PORT": "8765"}).stdout
+    public = run_smm(
+        "invite", organization_id, env={**env, "SMM_PUBLIC_URL": "https://assess.example.org/"}
+    ).stdout
+
+    assert by_flag.strip().splitlines()[-1].startswith("http://127.0.0.1:9123/i/")
+    assert by_env.strip().splitlines()[-1].startswith("http://127.0.0.1:8765/i/")
+    assert public.strip().splitlines()[-1].startswith("https://assess.example.org/i/")
+
+
+def test_invite_with_a_malformed_id_names_the_argument_it_has(env):
+    result = run_smm("invite", "lakeside", env=env, check=False)
+
+    assert result.returncode == 1
+    assert "ORGANIZATION 'lakeside' is not an organization id" in result.stderr
+    assert "--org" not in result.stderr
+    assert "smm org list" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--state", "ZZ"), ("--state", "M"), ("--type", "spaceship"), ("--organization", " ")],
+)
+def test_report_refuses_the_organization_details_the_api_refuses(env, tmp_path, option, value):
+    output = tmp_path / "roadmap.pdf"
+
+    result = run_smm(
+        "report",
+        str(EXAMPLES / "community-hospital.json"),
+        "-o",
+        str(output),
+        option,
+        value,
+        env=env,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert option in result.stderr
+    assert not output.exists()
