@@ -123,7 +123,7 @@ def serve(
     import uvicorn
 
     from app.config import get_settings
-    from app.db import make_engine
+    from app.db import database_role_warning, make_engine
     from app.observability.logs import configure_logging, logging_config
 
     settings = get_settings()
@@ -137,6 +137,8 @@ def serve(
     versions = ", ".join(f"{d.definition.id} v{d.definition.version}" for d in registry.latest())
     migrated = "migrated" if settings.migrate_on_start else "at the latest migration"
     logging.getLogger("smm").info("Database %s; questionnaires verified: %s", migrated, versions)
+    if warning := database_role_warning(engine):
+        logging.getLogger("smm").warning(warning)
     uvicorn.run(
         "app.main:create_app",
         factory=True,

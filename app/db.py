@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import anyio
 from anyio.lowlevel import RunVar
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -168,6 +168,40 @@ class ConnectionGate:
             await semaphore.acquire()
             return semaphore
         return None
+
+
+def database_role_warning(engine: Engine) -> str | None:
+    """Why the role the engine connects as is too powerful for the service, if it is.
+
+    On PostgreSQL the audit trail is append-only by a trigger; its table's owner (the role
+    migrations run as), a member of that role, or a superuser can disable the trigger and
+    rewrite history. The service should connect as the application role instead.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT current_user, r.rolsuper, t.tableowner, "
+                "t.tableowner IS NOT NULL AND pg_has_role(current_user, t.tableowner, 'MEMBER') "
+                "FROM pg_roles r LEFT JOIN pg_tables t ON t.tablename = 'audit_events' "
+                "AND t.schemaname = ANY (current_schemas(false)) "
+                "WHERE r.rolname = current_user"
+            )
+        ).one()
+    user, superuser, owner, owns = row
+    if superuser:
+        what = f"{user}, a superuser"
+    elif owns:
+        what = f"{user}, the owner of the audit trail (or a member of {owner})"
+    else:
+        return None
+    return (
+        f"SECURITY WARNING: the service connects to PostgreSQL as {what}. That role can "
+        "disable the audit trail's append-only trigger and rewrite it. Run migrations as the "
+        "owner role and the service as the application role (SMM_DATABASE_APP_ROLE when "
+        "migrating); see the README, 'Running on PostgreSQL'."
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

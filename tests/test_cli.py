@@ -413,3 +413,65 @@ def test_report_refuses_the_organization_details_the_api_refuses(env, tmp_path, 
     assert result.returncode == 1
     assert option in result.stderr
     assert not output.exists()
+
+
+def test_serve_warns_loudly_when_it_connects_as_a_superuser(server_env, tmp_path):
+    log = tmp_path / "serve.log"
+    with running_server(server_env, log):
+        pass
+
+    text = log.read_text()
+    if server_env["SMM_DATABASE_URL"].startswith("sqlite"):
+        assert "SECURITY WARNING" not in text
+    else:  # the test server's `postgres` role is a superuser
+        assert "SECURITY WARNING" in text
+        assert "a superuser" in text
+        assert "application role" in text
+
+
+def test_only_the_application_role_is_trusted_with_the_audit_trail(fresh_database_url):
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from app.db import database_role_warning, make_engine
+    from app.migrate import upgrade
+
+    if fresh_database_url.startswith("sqlite"):
+        engine = make_engine(fresh_database_url)
+        assert database_role_warning(engine) is None
+        engine.dispose()
+        return
+    admin = make_engine(fresh_database_url)
+    upgrade(admin)
+    suffix = uuid.uuid4().hex[:8]
+    owner, application = f"smm_owner_{suffix}", f"smm_app_{suffix}"
+    url = make_url(admin.url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE ROLE {owner} LOGIN"))
+            connection.execute(text(f"CREATE ROLE {application} LOGIN"))
+            connection.execute(text(f"ALTER TABLE audit_events OWNER TO {owner}"))
+            connection.execute(text(f"GRANT SELECT, INSERT ON audit_events TO {application}"))
+        as_owner = make_engine(url.set(username=owner).render_as_string(hide_password=False))
+        as_application = make_engine(
+            url.set(username=application).render_as_string(hide_password=False)
+        )
+        try:
+            owner_warning = database_role_warning(as_owner)
+            application_warning = database_role_warning(as_application)
+        finally:
+            as_owner.dispose()
+            as_application.dispose()
+    finally:
+        with admin.begin() as connection:
+            for role in (owner, application):
+                connection.execute(text(f"REASSIGN OWNED BY {role} TO CURRENT_USER"))
+                connection.execute(text(f"DROP OWNED BY {role}"))
+                connection.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()
+
+    assert owner_warning is not None
+    assert f"{owner}, the owner of the audit trail" in owner_warning
+    assert application_warning is None
