@@ -41,11 +41,15 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     sessions = request_session(request, request.app.state.session_factory)
     session = next(sessions)
     try:
-        yield session
-    except BaseException as exc:
-        await to_thread.run_sync(_throw, sessions, exc)
-        raise
-    await to_thread.run_sync(_close, sessions)
+        try:
+            yield session
+        except BaseException as exc:
+            await to_thread.run_sync(_throw, sessions, exc)
+            raise
+        await to_thread.run_sync(_close, sessions)
+    finally:
+        if not request.scope["state"].get("unit_of_work"):
+            leave_database(request.scope)  # no middleware will: hand the turn on now
 
 
 async def enter_database(scope: MutableMapping[str, Any]) -> None:

@@ -94,6 +94,7 @@ class UnitOfWork:
         method: str = scope["method"]
         writes = method not in SAFE_METHODS
         state["defer_commit"] = writes
+        state["unit_of_work"] = True  # this middleware hands on the request's database turn
         request_body = b""
         if writes:
             request_body, receive = await _read_body(receive)

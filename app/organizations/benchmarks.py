@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -186,6 +186,8 @@ def current_snapshot(
     if latest is not None and now - latest.taken_at < max_age:
         return latest
     members = member_scores(session, questionnaire_id, low, high)
+    # Only the latest snapshot of a group is ever read: the older ones go.
+    session.execute(delete(BenchmarkSnapshot).where(BenchmarkSnapshot.peer_group == group))
     snapshot = BenchmarkSnapshot(
         peer_group=group,
         taken_at=now,
