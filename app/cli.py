@@ -11,32 +11,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from app.auth.models import Role
-from app.config import Settings, get_settings
-from app.delivery.service import PlanRequest, ReportInputs, plan
-from app.errors import AppError, InvalidAnswers
-from app.intake.schemas import AnswersFile
-from app.intake.validation import Answer, check_answers
-from app.organizations.roadmap_settings import (
-    RoadmapSettingsRead,
-    RoadmapSettingsUpdate,
-    read_settings,
-    replace_settings,
-)
-from app.questionnaire.loader import DefinitionError, LoadedDefinition, load_directory
-from app.questionnaire.registry import PublishedVersionChanged, QuestionnaireRegistry
-from app.scoring import AssessmentScore, score_answers
+from app import __version__
+from app.auth.roles import Role
 
+# Only what every command's options need is imported here; the rest inside the commands,
+# so that `smm --help` answers at once instead of after loading WeasyPrint and SQLAlchemy.
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
     from app.auth.service import Principal
+    from app.config import Settings
+    from app.delivery.service import PlanRequest, ReportInputs
+    from app.errors import AppError
     from app.exports.bulk import FileOutcome
+    from app.intake.schemas import AnswersFile
+    from app.intake.validation import Answer
+    from app.organizations.roadmap_settings import RoadmapSettingsRead
+    from app.organizations.schemas import OrganizationCreate
+    from app.questionnaire.loader import LoadedDefinition
+    from app.questionnaire.registry import QuestionnaireRegistry
+    from app.scoring import AssessmentScore
 
 cli = typer.Typer(
     help="smm-assess: social-media maturity assessment for hospitals.",
@@ -46,13 +43,36 @@ cli = typer.Typer(
 )
 keys_cli = typer.Typer(help="Create, list, grant and revoke API keys.", no_args_is_help=True)
 questionnaires_cli = typer.Typer(help="Questionnaire definitions.", no_args_is_help=True)
-org_cli = typer.Typer(help="Client organizations: roadmap settings.", no_args_is_help=True)
+org_cli = typer.Typer(
+    help="Client organizations: create, list, roadmap settings.", no_args_is_help=True
+)
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(questionnaires_cli, name="questionnaires")
 cli.add_typer(org_cli, name="org")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        out.print(f"smm-assess {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """smm-assess: social-media maturity assessment for hospitals."""
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -75,6 +95,8 @@ def _published(
 ) -> QuestionnaireRegistry:
     """Publish and load the questionnaires (after ``check``), then release the engine."""
     from app.main import load_registry
+    from app.questionnaire.loader import DefinitionError
+    from app.questionnaire.registry import PublishedVersionChanged
 
     try:
         if check is not None:
@@ -100,7 +122,8 @@ def serve(
     """
     import uvicorn
 
-    from app.db import make_engine
+    from app.config import get_settings
+    from app.db import database_role_warning, make_engine
     from app.observability.logs import configure_logging, logging_config
 
     settings = get_settings()
@@ -114,6 +137,8 @@ def serve(
     versions = ", ".join(f"{d.definition.id} v{d.definition.version}" for d in registry.latest())
     migrated = "migrated" if settings.migrate_on_start else "at the latest migration"
     logging.getLogger("smm").info("Database %s; questionnaires verified: %s", migrated, versions)
+    if warning := database_role_warning(engine):
+        logging.getLogger("smm").warning(warning)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -152,6 +177,7 @@ def worker(
     ] = None,
 ) -> None:
     """Render report jobs from the PostgreSQL queue until stopped (SIGINT or SIGTERM)."""
+    from app.config import get_settings
     from app.db import make_engine
     from app.jobs import worker as render_worker
     from app.observability.logs import configure_logging
@@ -171,6 +197,8 @@ def worker(
 @cli.command()
 def migrate() -> None:
     """Apply database migrations, publish new questionnaire versions, and exit."""
+    from app.config import get_settings
+
     settings = get_settings()
     registry = _published(settings, _database(settings))
     out.print("Database is at the latest migration.")
@@ -178,6 +206,9 @@ def migrate() -> None:
 
 
 def _registry(settings: Settings) -> QuestionnaireRegistry:
+    from app.questionnaire.loader import DefinitionError, load_directory
+    from app.questionnaire.registry import QuestionnaireRegistry
+
     try:
         return QuestionnaireRegistry.of(load_directory(settings.questionnaires_dir))
     except DefinitionError as exc:
@@ -185,6 +216,10 @@ def _registry(settings: Settings) -> QuestionnaireRegistry:
 
 
 def _read_answers_file(path: Path) -> AnswersFile:
+    from pydantic import ValidationError
+
+    from app.intake.schemas import AnswersFile
+
     try:
         return AnswersFile.model_validate_json(path.read_bytes())
     except OSError as exc:
@@ -199,6 +234,9 @@ def _read_answers_file(path: Path) -> AnswersFile:
 
 def _checked_file(path: Path, settings: Settings) -> tuple[LoadedDefinition, dict[str, Answer]]:
     """An answers file checked against the questionnaire version it names."""
+    from app.errors import AppError, InvalidAnswers
+    from app.intake.validation import check_answers
+
     document = _read_answers_file(path)
     registry = _registry(settings)
     try:
@@ -216,6 +254,8 @@ def _checked_file(path: Path, settings: Settings) -> tuple[LoadedDefinition, dic
 
 def score_file(path: Path, settings: Settings) -> AssessmentScore:
     """Check and score an answers file against the questionnaires on disk."""
+    from app.scoring import score_answers
+
     loaded, answers = _checked_file(path, settings)
     return score_answers(loaded.definition, {qid: a.value for qid, a in answers.items()})
 
@@ -226,6 +266,10 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
 ) -> None:
     """Score an answers file offline and print each dimension's score, level and reasons."""
+    from rich.table import Table
+
+    from app.config import get_settings
+
     result = score_file(answers_file, get_settings())
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
@@ -267,6 +311,8 @@ def _offline_inputs(
 ) -> ReportInputs:
     from datetime import date
 
+    from app.config import get_settings
+    from app.delivery.service import ReportInputs
     from app.reports.view import OrganizationInfo
 
     loaded, answers = _checked_file(path, get_settings())
@@ -291,6 +337,9 @@ def _offline_inputs(
 def _plan_request(
     target: list[str] | None, budget: int | None, exclude: list[str] | None
 ) -> PlanRequest:
+    from app.delivery.service import PlanRequest
+    from app.errors import AppError
+
     try:
         return PlanRequest.parse(target or [], budget, exclude or [])
     except AppError as exc:
@@ -316,6 +365,11 @@ def roadmap(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full plan as JSON.")] = False,
 ) -> None:
     """Plan the roadmap for an answers file offline and print it as a table."""
+    from rich.table import Table
+
+    from app.delivery.service import plan
+    from app.errors import AppError
+
     inputs = _offline_inputs(answers_file, beds, "Your organization", "other", "MN", None)
     try:
         result = plan(inputs, _plan_request(target, budget, exclude))
@@ -425,20 +479,45 @@ def report(
         )
     if given := [name for name, value in {"--key": key, "--workers": workers}.items() if value]:
         raise _fail(f"{', '.join(given)}: only with --all")
+    details = _organization_details(organization, org_type, beds, state)
     inputs = _offline_inputs(
         answers_file,
-        100 if beds is None else beds,
-        organization or "Your organization",
-        org_type or "other",
-        (state or "MN").upper(),
+        details.licensed_beds,
+        details.name,
+        details.type.value,
+        details.state,
         assessed_on,
     )
     _report_file(output, inputs, _plan_request(target, budget, exclude))
 
 
+def _organization_details(
+    name: str | None, org_type: str | None, beds: int | None, state: str | None
+) -> OrganizationCreate:
+    """The organization an offline report is for, checked as the API checks organizations."""
+    from pydantic import ValidationError
+
+    from app.organizations.schemas import OrganizationCreate
+
+    try:
+        return OrganizationCreate.model_validate(
+            {
+                "name": name or "Your organization",
+                "type": org_type or "other",
+                "licensed_beds": 100 if beds is None else beds,
+                "state": state or "MN",
+            }
+        )
+    except ValidationError as exc:
+        raise _fail(
+            _option_problems(exc, {"name": "--organization", "licensed_beds": "--beds"})
+        ) from exc
+
+
 def _report_file(output: Path, inputs: ReportInputs, request: PlanRequest) -> None:
     """Render one report in this process and write it."""
     from app.delivery.service import report_html
+    from app.errors import AppError
     from app.reports.render import render_pdf
 
     try:
@@ -458,10 +537,13 @@ def _report_all(directory: Path, key: str | None, workers: int) -> None:
     directory with a progress bar, then a summary; exit code 1 if any failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from app.config import get_settings
     from app.db import session_factory, transaction
     from app.exports.bulk import Result, render_all
     from app.exports.service import latest_submitted
     from app.main import load_registry
+    from app.questionnaire.loader import DefinitionError
+    from app.questionnaire.registry import PublishedVersionChanged
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -503,6 +585,7 @@ def _report_all(directory: Path, key: str | None, workers: int) -> None:
 def _principal(session: Session, reference: str) -> Principal:
     """The scope of an API key given by prefix, id or token; a revoked key is refused."""
     from app.auth.service import Principal, find_key
+    from app.errors import AppError
 
     try:
         api_key = find_key(session, reference)
@@ -514,6 +597,9 @@ def _principal(session: Session, reference: str) -> Principal:
 
 
 def _print_summary(outcomes: list[FileOutcome]) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
     from app.exports.bulk import Result
 
     order = {Result.FAILED: 0, Result.SKIPPED: 1, Result.RENDERED: 2, Result.CACHED: 3}
@@ -546,7 +632,9 @@ def keys_create(
 ) -> None:
     """Create an API key and print it once, alone on the last line."""
     from app.auth.service import create_key
+    from app.config import get_settings
     from app.db import session_factory, transaction
+    from app.errors import AppError
 
     organization_ids = _organization_ids(org or [])
     engine = _database(get_settings())
@@ -568,9 +656,11 @@ def keys_create(
 @keys_cli.command("list")
 def keys_list() -> None:
     """List keys: prefix, role, name, grants, created, last used, revoked."""
+    from rich.table import Table
     from sqlalchemy import select
 
     from app.auth.models import ApiKey, ApiKeyGrant
+    from app.config import get_settings
     from app.db import session_factory, transaction
 
     engine = _database(get_settings())
@@ -609,7 +699,9 @@ def keys_list() -> None:
 def keys_revoke(key: Annotated[str, typer.Argument(help="The key's prefix, id or token.")]) -> None:
     """Revoke a key; requests with it get 401 from now on."""
     from app.auth.service import revoke_key
+    from app.config import get_settings
     from app.db import session_factory, transaction
+    from app.errors import AppError
 
     engine = _database(get_settings())
     try:
@@ -631,7 +723,9 @@ def keys_grant(
 ) -> None:
     """Let a consultant or partner key work on more organizations."""
     from app.auth.service import grant
+    from app.config import get_settings
     from app.db import session_factory, transaction
+    from app.errors import AppError
 
     organization_ids = _organization_ids(org)
     engine = _database(get_settings())
@@ -684,16 +778,35 @@ def invite(
     ] = None,
     base_url: Annotated[
         str | None,
-        typer.Option(help="Where the service is reached (default SMM_PUBLIC_URL or host:port)."),
+        typer.Option(
+            help="Where staff reach the service, e.g. https://assess.example.org "
+            "(default SMM_PUBLIC_URL, else http://HOST:PORT)."
+        ),
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(help="The address `smm serve` listens on (default SMM_HOST)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="The port `smm serve` listens on (default SMM_PORT)."),
     ] = None,
 ) -> None:
-    """Make an invitation link to the web form; the link alone is on the last line."""
+    """Make an invitation link to the web form; the link alone is on the last line.
+
+    The link starts with --base-url, else SMM_PUBLIC_URL, else the address `smm serve`
+    listens on: give the same --host/--port (or SMM_HOST/SMM_PORT) as to `smm serve`.
+    """
+    from app.config import get_settings
     from app.db import session_factory, transaction
+    from app.errors import AppError
     from app.invitations.service import create_invitation
     from app.main import load_registry
     from app.organizations.models import Organization
+    from app.questionnaire.loader import DefinitionError
+    from app.questionnaire.registry import PublishedVersionChanged
 
-    organization_id = _organization_ids([organization])[0]
+    organization_id = _organization_ids([organization], given_as="ORGANIZATION")[0]
     settings = get_settings()
     engine = _database(settings)
     try:
@@ -719,10 +832,142 @@ def invite(
         raise _fail(exc.detail) from exc
     finally:
         engine.dispose()
-    base = base_url or settings.public_url or f"http://{settings.host}:{settings.port}"
+    base = _link_base(base_url or settings.public_url, host or settings.host, port or settings.port)
     out.print(f"Invitation for {name}, valid until {expires:%Y-%m-%d %H:%M} UTC. The link:")
     sys.stdout.flush()
     print(f"{base.rstrip('/')}/i/{issued.token}")
+
+
+def _link_base(public_url: str | None, host: str, port: int) -> str:
+    """The start of a link: the public URL, else where `smm serve` listens."""
+    if public_url:
+        return public_url.rstrip("/")
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - "every address" cannot be browsed to
+        import socket
+
+        host = socket.getfqdn()
+        err.print(
+            f"note: the server listens on every address; the link uses {host}. Set "
+            "SMM_PUBLIC_URL or --base-url to the address staff reach.",
+            markup=False,
+        )
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{port}"
+
+
+@org_cli.command("create")
+def org_create(
+    name: Annotated[str, typer.Argument(help="The organization's name.")],
+    org_type: Annotated[
+        str,
+        typer.Option("--type", help="community_hospital, critical_access_hospital, ..."),
+    ],
+    beds: Annotated[int, typer.Option("--beds", help="Licensed beds (0-20000).")],
+    state: Annotated[str, typer.Option(help="Two-letter US state or territory code.")],
+) -> None:
+    """Create a client organization; its id alone is on the last line.
+
+    The fields are checked as `POST /v1/organizations` checks them.
+    """
+    from pydantic import ValidationError
+
+    from app.config import get_settings
+    from app.db import session_factory, transaction
+    from app.organizations.models import Organization
+    from app.organizations.schemas import OrganizationCreate
+
+    try:
+        data = OrganizationCreate.model_validate(
+            {"name": name, "type": org_type, "licensed_beds": beds, "state": state}
+        )
+    except ValidationError as exc:
+        raise _fail(_option_problems(exc, {"licensed_beds": "--beds", "name": "NAME"})) from exc
+    engine = _database(get_settings())
+    try:
+        with transaction(session_factory(engine)) as session:
+            row = Organization(
+                name=data.name,
+                type=data.type.value,
+                licensed_beds=data.licensed_beds,
+                state=data.state,
+            )
+            session.add(row)
+            session.flush()
+            organization_id = row.id
+            _audit_cli(session, "organization.create", "organization", row.id, row.id)
+    finally:
+        engine.dispose()
+    out.print(
+        f"Created {data.name} ({data.type.value}, {data.licensed_beds} beds, {data.state}). "
+        "Its id:",
+        markup=False,
+    )
+    sys.stdout.flush()
+    print(organization_id)
+
+
+@org_cli.command("list")
+def org_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
+) -> None:
+    """List client organizations, oldest first: id, name, type, beds, state."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from app.config import get_settings
+    from app.db import session_factory, transaction
+    from app.organizations.models import Organization
+
+    engine = _database(get_settings())
+    try:
+        with transaction(session_factory(engine)) as session:
+            rows = [
+                {
+                    "id": str(o.id),
+                    "name": o.name,
+                    "type": o.type,
+                    "licensed_beds": o.licensed_beds,
+                    "state": o.state,
+                    "created_at": o.created_at.isoformat(),
+                }
+                for o in session.scalars(
+                    select(Organization).order_by(Organization.created_at, Organization.id)
+                )
+            ]
+    finally:
+        engine.dispose()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table()
+    table.add_column("id", no_wrap=True)  # whole, to be copied
+    for column in ("name", "type", "beds", "state", "created"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            str(row["name"]),
+            str(row["type"]),
+            str(row["licensed_beds"]),
+            str(row["state"]),
+            str(row["created_at"])[:16].replace("T", " "),
+        )
+    out.print(table)
+
+
+def _option_problems(exc: Exception, names: dict[str, str]) -> str:
+    """A validation error's problems, each named by the option the user typed."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    problems = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        option = names.get(field, f"--{field.replace('_', '-')}")
+        problems.append(f"{option}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
 
 
 @org_cli.command("settings")
@@ -746,8 +991,18 @@ def org_settings(
 
     A --target changes that dimension's target only; --exclude replaces the exclusions.
     """
+    from pydantic import ValidationError
+
+    from app.config import get_settings
     from app.db import session_factory, transaction
+    from app.errors import AppError
     from app.organizations.models import Organization
+    from app.organizations.roadmap_settings import (
+        RoadmapSettingsRead,
+        RoadmapSettingsUpdate,
+        read_settings,
+        replace_settings,
+    )
 
     if notes is not None and notes_file is not None:
         raise _fail("give --notes or --notes-file, not both")
@@ -758,7 +1013,7 @@ def org_settings(
             raise _fail(f"cannot read {notes_file}: {exc}") from exc
     request = _plan_request(target, budget, exclude)
     changing = clear or bool(target) or budget is not None or bool(exclude) or notes is not None
-    organization_id = _organization_ids([organization])[0]
+    organization_id = _organization_ids([organization], given_as="ORGANIZATION")[0]
     settings = get_settings()
     registry = _registry(settings)
     engine = _database(settings)
@@ -807,19 +1062,26 @@ def _print_settings(name: str, organization_id: uuid.UUID, current: RoadmapSetti
         out.print(line, markup=False)
 
 
-def _organization_ids(values: list[str]) -> list[uuid.UUID]:
+def _organization_ids(values: list[str], given_as: str = "--org") -> list[uuid.UUID]:
+    """Organization ids from the command line; ``given_as`` names the option or argument."""
     ids = []
     for value in values:
         try:
             ids.append(uuid.UUID(value))
         except ValueError as exc:
-            raise _fail(f"--org {value!r} is not an organization id (a UUID)") from exc
+            raise _fail(
+                f"{given_as} {value!r} is not an organization id (a UUID); "
+                "`smm org list` shows them"
+            ) from exc
     return ids
 
 
 @questionnaires_cli.command("check")
 def questionnaires_check() -> None:
     """Validate every questionnaire file; print each problem with file, line and path."""
+    from app.config import get_settings
+    from app.questionnaire.loader import DefinitionError, load_directory
+
     settings = get_settings()
     try:
         loaded = load_directory(settings.questionnaires_dir)

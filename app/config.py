@@ -105,6 +105,24 @@ class Settings(BaseSettings):
         description="Silence after which a worker counts as dead and its jobs go to another.",
     )
 
+    database_wait_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=600,
+        description=(
+            "How long a request waits for a database connection when all are in use (on "
+            "SQLite there is one); then it is answered 503 with Retry-After, nothing stored."
+        ),
+    )
+    benchmark_snapshot_hours: float = Field(
+        default=24,
+        ge=1,
+        le=24 * 366,
+        description=(
+            "Age after which a peer group's benchmark snapshot is taken again; until then "
+            "every benchmark of the group, new submissions included, reads the stored one."
+        ),
+    )
     idempotency_ttl_hours: int = Field(
         default=24,
         ge=24,

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event
+import anyio
+from anyio.lowlevel import RunVar
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -77,9 +79,14 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys, full fsync and a busy timeout."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys, full fsync and a busy timeout.
+
+    Bound parameters are left out of SQLAlchemy's error messages: they carry what users
+    typed (free-text answers, names), and those messages end up in the error log.
+    """
     url = normalize_url(url)
     parsed = make_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -91,7 +98,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             kwargs.setdefault("poolclass", QueuePool)
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
-            kwargs.setdefault("pool_timeout", 60)
+            kwargs.setdefault("pool_timeout", 60)  # only threads outside requests wait here
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -117,6 +124,84 @@ def _sqlite_begin(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front: a transaction that reads and then writes
     # can otherwise fail with "database is locked" when another writer commits between.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def pool_capacity(engine: Engine) -> int:
+    """How many connections the engine's pool can hand out at once."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        overflow = pool._max_overflow
+        return pool.size() + max(overflow, 0) if overflow >= 0 else 1_000
+    return 1_000  # NullPool, StaticPool, SingletonThreadPool: nothing to wait for
+
+
+class ConnectionGate:
+    """Admits as many requests to the database at once as the pool has connections.
+
+    A sync route runs on one of the event loop's worker threads (40 of them). Were those
+    threads to wait for a pooled connection, the request holding one could be unable to get
+    a thread to finish on (the unit of work commits after the route returns), and all would
+    wait for the pool timeout: on SQLite's single connection, a burst of submits stalled the
+    whole service and answered 500. Waiting here happens on the event loop instead, in
+    arrival order, holding no thread; a request that waited ``wait_seconds`` is refused with
+    503 and ``Retry-After`` before it has done anything.
+    """
+
+    def __init__(self, capacity: int, wait_seconds: float) -> None:
+        self.capacity = max(capacity, 1)
+        self.wait_seconds = wait_seconds
+        # One semaphore per event loop: a server has one; a test client may start several.
+        self._semaphore: RunVar[anyio.Semaphore] = RunVar(f"smm-db-gate-{id(self)}")
+
+    def _current(self) -> anyio.Semaphore:
+        try:
+            return self._semaphore.get()
+        except LookupError:
+            semaphore = anyio.Semaphore(self.capacity, fast_acquire=True)
+            self._semaphore.set(semaphore)
+            return semaphore
+
+    async def enter(self) -> anyio.Semaphore | None:
+        """Wait for a turn; the semaphore to release, or None when the wait timed out."""
+        semaphore = self._current()
+        with anyio.move_on_after(self.wait_seconds):
+            await semaphore.acquire()
+            return semaphore
+        return None
+
+
+def database_role_warning(engine: Engine) -> str | None:
+    """Why the role the engine connects as is too powerful for the service, if it is.
+
+    On PostgreSQL the audit trail is append-only by a trigger; its table's owner (the role
+    migrations run as), a member of that role, or a superuser can disable the trigger and
+    rewrite history. The service should connect as the application role instead.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "SELECT current_user, r.rolsuper, t.tableowner, "
+                "t.tableowner IS NOT NULL AND pg_has_role(current_user, t.tableowner, 'MEMBER') "
+                "FROM pg_roles r LEFT JOIN pg_tables t ON t.tablename = 'audit_events' "
+                "AND t.schemaname = ANY (current_schemas(false)) "
+                "WHERE r.rolname = current_user"
+            )
+        ).one()
+    user, superuser, owner, owns = row
+    if superuser:
+        what = f"{user}, a superuser"
+    elif owns:
+        what = f"{user}, the owner of the audit trail (or a member of {owner})"
+    else:
+        return None
+    return (
+        f"SECURITY WARNING: the service connects to PostgreSQL as {what}. That role can "
+        "disable the audit trail's append-only trigger and rewrite it. Run migrations as the "
+        "owner role and the service as the application role (SMM_DATABASE_APP_ROLE when "
+        "migrating); see the README, 'Running on PostgreSQL'."
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

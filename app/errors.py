@@ -39,6 +39,9 @@ class Unauthenticated(AppError):
     status_code = 401
     code = "unauthenticated"
 
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
 
 class Forbidden(AppError):
     status_code = 403
@@ -55,11 +58,8 @@ class PayloadTooLarge(AppError):
     code = "payload_too_large"
 
 
-class RateLimited(AppError):
-    """Too many requests of one kind from one key; ``Retry-After`` says when to try again."""
-
-    status_code = 429
-    code = "rate_limited"
+class RetryLater(AppError):
+    """Nothing was done; ``Retry-After`` (and ``retry_after`` in the body) says when to retry."""
 
     def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
         super().__init__(detail, retry_after=retry_after, **extra)
@@ -67,6 +67,20 @@ class RateLimited(AppError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}
+
+
+class RateLimited(RetryLater):
+    """Too many requests of one kind from one key."""
+
+    status_code = 429
+    code = "rate_limited"
+
+
+class ServiceBusy(RetryLater):
+    """Too many requests were already waiting for the database."""
+
+    status_code = 503
+    code = "busy"
 
 
 class RenderError(AppError):

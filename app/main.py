@@ -32,7 +32,7 @@ from app.api import (
 )
 from app.api.unit_of_work import install_unit_of_work
 from app.config import Settings, get_settings
-from app.db import make_engine, session_factory, transaction
+from app.db import ConnectionGate, make_engine, pool_capacity, session_factory, transaction
 from app.docs.openapi import CONTACT, LICENSE, document, operation_id
 from app.docs.pages import install_docs
 from app.errors import AppError, FieldError
@@ -84,6 +84,9 @@ def create_app(
         if owned:  # otherwise create_app set both (and a test may have replaced the factory)
             app.state.engine = make_engine(settings.database_url)
             app.state.session_factory = session_factory(app.state.engine)
+            app.state.db_gate = ConnectionGate(
+                pool_capacity(app.state.engine), settings.database_wait_seconds
+            )
         app.state.registry = registry or load_registry(settings, app.state.engine)
         runner = None
         app.state.report_queue = None
@@ -144,6 +147,7 @@ def create_app(
     if engine is not None:  # ready before start-up, for tests that skip the lifespan
         app.state.engine = engine
         app.state.session_factory = session_factory(engine)
+        app.state.db_gate = ConnectionGate(pool_capacity(engine), settings.database_wait_seconds)
     if registry is not None:
         app.state.registry = registry
     routers = (
@@ -177,9 +181,7 @@ def create_app(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
-        headers.update(exc.headers())
-        return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers or None)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers() or None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

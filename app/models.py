@@ -7,7 +7,7 @@ from app.idempotency.models import IdempotencyRecord
 from app.intake.models import Answer, Assessment
 from app.invitations.models import Invitation
 from app.jobs.models import ReportFile, ReportJob
-from app.organizations.models import Organization
+from app.organizations.models import BenchmarkSnapshot, Organization
 from app.questionnaire.models import QuestionnaireVersion
 from app.ratelimit import RateLimitState
 
@@ -18,6 +18,7 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "Base",
+    "BenchmarkSnapshot",
     "IdempotencyRecord",
     "Invitation",
     "Organization",

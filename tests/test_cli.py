@@ -274,3 +274,204 @@ def test_report_writes_the_same_pdf_as_the_service_would(env, tmp_path):
     assert "100-299 beds" in text
     assert "Level 4" in text
     assert reader.metadata.title
+
+
+def test_version_prints_the_package_version(env):
+    from app import __version__
+
+    result = run_smm("--version", env=env)
+
+    assert result.stdout.strip() == f"smm-assess {__version__}"
+
+
+def test_help_loads_neither_the_database_layer_nor_the_renderer(env):
+    probe = (
+        "import sys\n"
+        "from app.cli import cli\n"
+        "try:\n"
+        "    cli(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = {'sqlalchemy', 'weasyprint', 'fastapi', 'app.db', 'app.delivery'}\n"
+        "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
+
+    assert "org" in result.stdout  # the help itself
+    assert "LOADED []" in result.stdout
+
+
+def test_org_create_prints_the_id_alone_and_org_list_shows_it(env):
+    created = run_smm(
+        "org",
+        "create",
+        "Lakeside Community Hospital",
+        "--type",
+        "community_hospital",
+        "--beds",
+        "120",
+        "--state",
+        "wi",
+        env=env,
+    )
+    organization_id = created.stdout.strip().splitlines()[-1]
+
+    listed = json.loads(run_smm("org", "list", "--json", env=env).stdout)
+    table = run_smm("org", "list", env=env).stdout
+
+    assert listed == [
+        {
+            "id": organization_id,
+            "name": "Lakeside Community Hospital",
+            "type": "community_hospital",
+            "licensed_beds": 120,
+            "state": "WI",
+            "created_at": listed[0]["created_at"],
+        }
+    ]
+    assert organization_id in table
+    assert "Lakeside Community Hospital" in table
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--type", "spaceship", "--type"),
+        ("--state", "ZZ", "--state"),
+        ("--state", "Minnesota", "--state"),
+        ("--beds", "-1", "--beds"),
+    ],
+)
+def test_org_create_refuses_what_the_api_refuses_naming_the_option(env, option, value, named):
+    fields = {"--type": "community_hospital", "--beds": "120", "--state": "MN", option: value}
+
+    result = run_smm(
+        "org", "create", "Lakeside", *[x for kv in fields.items() for x in kv], env=env, check=False
+    )
+
+    assert result.returncode != 0
+    assert named in result.stderr
+    assert json.loads(run_smm("org", "list", "--json", env=env).stdout) == []
+
+
+def _organization(env) -> str:
+    created = run_smm(
+        "org", "create", "Lakeside", "--type", "clinic", "--beds", "20", "--state", "MN", env=env
+    )
+    return created.stdout.strip().splitlines()[-1]
+
+
+def test_invite_links_to_the_port_and_host_the_server_runs_on(env):
+    organization_id = _organization(env)
+
+    by_flag = run_smm("invite", organization_id, "--port", "9123", env=env).stdout
+    by_env = run_smm("invite", organization_id, env={**env, "SMM_PORT": "8765"}).stdout
+    public = run_smm(
+        "invite", organization_id, env={**env, "SMM_PUBLIC_URL": "https://assess.example.org/"}
+    ).stdout
+
+    assert by_flag.strip().splitlines()[-1].startswith("http://127.0.0.1:9123/i/")
+    assert by_env.strip().splitlines()[-1].startswith("http://127.0.0.1:8765/i/")
+    assert public.strip().splitlines()[-1].startswith("https://assess.example.org/i/")
+
+
+def test_invite_with_a_malformed_id_names_the_argument_it_has(env):
+    result = run_smm("invite", "lakeside", env=env, check=False)
+
+    assert result.returncode == 1
+    assert "ORGANIZATION 'lakeside' is not an organization id" in result.stderr
+    assert "--org" not in result.stderr
+    assert "smm org list" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--state", "ZZ"), ("--state", "M"), ("--type", "spaceship"), ("--organization", " ")],
+)
+def test_report_refuses_the_organization_details_the_api_refuses(env, tmp_path, option, value):
+    output = tmp_path / "roadmap.pdf"
+
+    result = run_smm(
+        "report",
+        str(EXAMPLES / "community-hospital.json"),
+        "-o",
+        str(output),
+        option,
+        value,
+        env=env,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert option in result.stderr
+    assert not output.exists()
+
+
+def test_serve_warns_loudly_when_it_connects_as_a_superuser(server_env, tmp_path):
+    log = tmp_path / "serve.log"
+    with running_server(server_env, log):
+        pass
+
+    text = log.read_text()
+    if server_env["SMM_DATABASE_URL"].startswith("sqlite"):
+        assert "SECURITY WARNING" not in text
+    else:  # the test server's `postgres` role is a superuser
+        assert "SECURITY WARNING" in text
+        assert "a superuser" in text
+        assert "application role" in text
+
+
+def test_only_the_application_role_is_trusted_with_the_audit_trail(fresh_database_url):
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from app.db import database_role_warning, make_engine
+    from app.migrate import upgrade
+
+    if fresh_database_url.startswith("sqlite"):
+        engine = make_engine(fresh_database_url)
+        assert database_role_warning(engine) is None
+        engine.dispose()
+        return
+    admin = make_engine(fresh_database_url)
+    upgrade(admin)
+    suffix = uuid.uuid4().hex[:8]
+    owner, application = f"smm_owner_{suffix}", f"smm_app_{suffix}"
+    url = make_url(admin.url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE ROLE {owner} LOGIN"))
+            connection.execute(text(f"CREATE ROLE {application} LOGIN"))
+            connection.execute(text(f"ALTER TABLE audit_events OWNER TO {owner}"))
+            connection.execute(text(f"GRANT SELECT, INSERT ON audit_events TO {application}"))
+        as_owner = make_engine(url.set(username=owner).render_as_string(hide_password=False))
+        as_application = make_engine(
+            url.set(username=application).render_as_string(hide_password=False)
+        )
+        try:
+            owner_warning = database_role_warning(as_owner)
+            application_warning = database_role_warning(as_application)
+        finally:
+            as_owner.dispose()
+            as_application.dispose()
+    finally:
+        with admin.begin() as connection:
+            for role in (owner, application):
+                connection.execute(text(f"REASSIGN OWNED BY {role} TO CURRENT_USER"))
+                connection.execute(text(f"DROP OWNED BY {role}"))
+                connection.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()
+
+    assert owner_warning is not None
+    assert f"{owner}, the owner of the audit trail" in owner_warning
+    assert application_warning is None

@@ -17,7 +17,6 @@ from app.audit.service import EventFilter, Outcome
 from app.auth.models import Role
 from app.auth.service import require_role
 from app.schemas import ReadModel
-from app.text import TEXT_PATTERN
 
 
 def _iso_only(value: object) -> object:
@@ -28,6 +27,12 @@ def _iso_only(value: object) -> object:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
+
+# Actions are dotted words (`assessment.create`); anything else, a NUL byte included
+# (which PostgreSQL refuses in text), cannot match one and is refused as a bad filter.
+ACTION_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+# Event ids are 64-bit on every database: a larger cursor could not be bound.
+MAX_EVENT_ID = 2**63 - 1
 
 
 router = APIRouter(
@@ -74,14 +79,17 @@ def list_audit_events(
     action: Annotated[
         str | None,
         Query(
-            max_length=64, pattern=TEXT_PATTERN, description="e.g. `assessment.create`, `auth.key`."
+            max_length=64,
+            pattern=ACTION_PATTERN,
+            description="e.g. `assessment.create`, `auth.key`.",
         ),
     ] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
     since: Annotated[IsoDateTime | None, Query(description="At or after (ISO 8601).")] = None,
     until: Annotated[IsoDateTime | None, Query(description="Before (ISO 8601).")] = None,
     before_id: Annotated[
-        int | None, Query(ge=1, description="Only events older than this id (a cursor).")
+        int | None,
+        Query(ge=1, le=MAX_EVENT_ID, description="Only events older than this id (a cursor)."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, MutableMapping
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
@@ -18,8 +20,8 @@ from sqlalchemy.orm import Session
 from app.auth.models import ApiKey
 from app.auth.service import KEY_PATTERN, Principal, authenticate
 from app.config import Settings
-from app.db import utcnow
-from app.errors import NotFound, Unauthenticated
+from app.db import ConnectionGate, utcnow
+from app.errors import NotFound, ServiceBusy, Unauthenticated
 from app.idempotency import service as idempotency
 from app.idempotency.service import IdempotencyCandidate
 from app.intake.models import Assessment
@@ -30,12 +32,63 @@ from app.questionnaire.registry import QuestionnaireRegistry
 from app.text import text_problem
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed before the response is sent, or rolled back."""
-    yield from request_session(request, request.app.state.session_factory)
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request: committed before the response is sent, or rolled back.
+
+    The request first waits for its turn at the database on the event loop (see
+    ``ConnectionGate``); the UnitOfWork middleware hands the turn on once it has finished.
+    """
+    await enter_database(request.scope)
+    sessions = request_session(request, request.app.state.session_factory)
+    session = next(sessions)
+    try:
+        try:
+            yield session
+        except BaseException as exc:
+            await to_thread.run_sync(_throw, sessions, exc)
+            raise
+        await to_thread.run_sync(_close, sessions)
+    finally:
+        if not request.scope["state"].get("unit_of_work"):
+            leave_database(request.scope)  # no middleware will: hand the turn on now
 
 
-def request_session(request: Request, factory: Callable[[], Session]) -> Iterator[Session]:
+async def enter_database(scope: MutableMapping[str, Any]) -> None:
+    """Take a turn at the database for this request, once; 503 when none came in time."""
+    state = scope.setdefault("state", {})
+    if state.get("db_turn") is not None:
+        return
+    gate: ConnectionGate = scope["app"].state.db_gate
+    turn = await gate.enter()
+    if turn is None:
+        state["db_busy"] = True
+        raise ServiceBusy(
+            "The database is busy with other requests; nothing was done. Try again shortly.",
+            retry_after=max(1, round(gate.wait_seconds / 10)),
+        )
+    state["db_turn"] = turn
+
+
+def leave_database(scope: MutableMapping[str, Any]) -> None:
+    """Hand this request's turn at the database on to the next one waiting."""
+    turn = scope.get("state", {}).pop("db_turn", None)
+    if turn is not None:
+        turn.release()
+
+
+def _throw(sessions: Generator[Session, None, None], exc: BaseException) -> None:
+    with contextlib.suppress(StopIteration):
+        sessions.throw(exc)
+
+
+def _close(sessions: Generator[Session, None, None]) -> None:
+    with contextlib.suppress(StopIteration):
+        next(sessions)
+
+
+def request_session(
+    request: Request, factory: Callable[[], Session]
+) -> Generator[Session, None, None]:
     """The request's session from ``factory``; tests pass a factory bound to their transaction.
 
     A read is committed here, as soon as the operation returns. A write (any method but

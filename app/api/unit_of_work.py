@@ -14,6 +14,9 @@ It applies to every route, including routes added later, without their doing any
 
 A write's background tasks (none so far) would run before its commit: they must not wait
 for a database connection of their own, which SQLite's single one cannot give them.
+
+A request's turn at the database (``deps.enter_database``) lasts until this middleware has
+finished with it, so that the connection it holds is handed on only after the commit.
 """
 
 from __future__ import annotations
@@ -32,11 +35,13 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from app.api.deps import enter_database, leave_database
 from app.audit import service as audit
 from app.audit.service import ANONYMOUS, Actor, Entry, Outcome
 from app.auth.service import Principal
 from app.config import Settings
 from app.db import Base, utcnow
+from app.errors import ServiceBusy
 from app.idempotency import service as idempotency
 from app.idempotency.service import IdempotencyCandidate, IdempotentRequest, Replay
 from app.intake.models import Assessment
@@ -89,6 +94,7 @@ class UnitOfWork:
         method: str = scope["method"]
         writes = method not in SAFE_METHODS
         state["defer_commit"] = writes
+        state["unit_of_work"] = True  # this middleware hands on the request's database turn
         request_body = b""
         if writes:
             request_body, receive = await _read_body(receive)
@@ -118,13 +124,16 @@ class UnitOfWork:
                 response.body += message.get("body", b"")
 
         try:
-            await self.app(scope, receive, capture)
-        except Exception:
-            # The error page (500) is sent by the outer error middleware; record the failure.
-            response.status = 500
-            await to_thread.run_sync(_finish, scope, response, request_body)
-            raise
-        committed = await to_thread.run_sync(_finish, scope, response, request_body)
+            try:
+                await self.app(scope, receive, capture)
+            except Exception:
+                # The error page (500) is sent by the outer error middleware; record it.
+                response.status = 500
+                await _finish_in_turn(scope, response, request_body)
+                raise
+            committed = await _finish_in_turn(scope, response, request_body)
+        finally:
+            leave_database(scope)
         if not writes:
             return
         if not committed:
@@ -151,6 +160,19 @@ def install_unit_of_work(app: FastAPI) -> None:
 
 
 # -- after the operation ---------------------------------------------------------------
+
+
+async def _finish_in_turn(scope: Message, response: _Response, request_body: bytes) -> bool:
+    """``_finish`` on a worker thread, once the request holds a turn at the database."""
+    if scope["state"].get("db_busy"):
+        return True  # refused before it touched anything: there is nothing to record
+    if scope["state"].get("db_session") is None and _worth_recording(scope, response):
+        try:
+            await enter_database(scope)
+        except ServiceBusy:
+            log.warning("no database turn to record %s %s", scope["method"], _template(scope))
+            return True
+    return await to_thread.run_sync(_finish, scope, response, request_body)
 
 
 def _finish(scope: Message, response: _Response, request_body: bytes) -> bool:

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.auth.roles import Role as Role  # re-exported beside the models
 from app.db import Base, new_id, utcnow
-
-
-class Role(StrEnum):
-    ADMIN = "admin"  # everything
-    CONSULTANT = "consultant"  # organizations it created or was granted
-    PARTNER = "partner"  # submit and read, for granted organizations only
 
 
 class ApiKey(Base):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, new_id, utcnow
@@ -33,3 +33,23 @@ class Organization(Base):
     consultant_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BenchmarkSnapshot(Base):
+    """Where every organization of one peer group ranked, per dimension, at one moment.
+
+    Benchmarks are read from the latest snapshot of the group, so that submitting
+    chosen scores and reading one's benchmark again shows nothing new until the next one.
+    ``ranks`` maps an organization id to the assessment that was ranked and, per
+    dimension, its score and percentile quarter among the others (never their scores).
+    """
+
+    __tablename__ = "benchmark_snapshots"
+    __table_args__ = (
+        Index("ix_benchmark_snapshots_peer_group_taken_at", "peer_group", "taken_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    peer_group: Mapped[str] = mapped_column(String(200))
+    taken_at: Mapped[datetime]
+    ranks: Mapped[dict[str, Any]]

@@ -1,13 +1,19 @@
-"""Mid-rank percentiles: where one score stands among its peers' scores.
+"""Mid-rank percentiles, and the coarse bands in which they are published.
 
 Pure (no database, no clock) so that the rules a benchmark must obey are property-tested
 on their own: always within 0-100, and never lower when the organization's score rises.
+
+An exact percentile moves by one peer's weight whenever one's own score passes a peer's:
+submitting chosen scores and reading the percentile after each would trace peers' scores.
+So a percentile only ever leaves as the quarter it falls in (``PercentileBand``), and is
+computed from a stored snapshot of the peer group (see ``benchmarks``), not live.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 
 def mid_rank_percentile(score: float, peers: Sequence[float]) -> float:
@@ -27,13 +33,39 @@ MINIMUM_PEERS = 5
 
 
 @dataclass(frozen=True, slots=True)
+class PercentileBand:
+    """A quarter of the percentile scale: [low, high), the top one including 100."""
+
+    id: str
+    label: str
+    low: int
+    high: int
+
+
+QUARTERS = (
+    PercentileBand("bottom_quarter", "Bottom quarter (below the 25th percentile)", 0, 25),
+    PercentileBand("second_quarter", "25th to 50th percentile", 25, 50),
+    PercentileBand("third_quarter", "50th to 75th percentile", 50, 75),
+    PercentileBand("top_quarter", "Top quarter (75th percentile and above)", 75, 100),
+)
+BANDS_BY_ID = {band.id: band for band in QUARTERS}
+
+
+def percentile_band(percentile: float) -> PercentileBand:
+    """The quarter a percentile (0-100) falls in."""
+    if not 0 <= percentile <= 100:
+        raise ValueError("a percentile is between 0 and 100")
+    return QUARTERS[min(int(percentile // 25), len(QUARTERS) - 1)]
+
+
+@dataclass(frozen=True, slots=True)
 class DimensionBenchmark:
-    """One dimension: the organization's own score and its percentile among peers."""
+    """One dimension: the organization's own score and the quarter it ranks in among peers."""
 
     dimension_id: str
     title: str
     score: float
-    percentile: float | None
+    percentile_band: PercentileBand | None
     peer_count: int
 
 
@@ -41,8 +73,9 @@ class DimensionBenchmark:
 class Benchmark:
     """Where an organization stands among peers of its size band; peers stay anonymous.
 
-    Only the band, how many peers there are and percentiles leave this object: never a
-    peer's score, id, name, or the range of their scores.
+    Only the size band, how many peers there are and percentile quarters leave this
+    object: never a peer's score, id, name, the range of their scores, or an exact
+    percentile. ``taken_at`` is when the peer snapshot it comes from was taken.
     """
 
     available: bool
@@ -53,6 +86,9 @@ class Benchmark:
     peer_count: int
     minimum_peers: int
     dimensions: tuple[DimensionBenchmark, ...]
+    assessment_id: str | None = None
+    taken_at: datetime | None = None
+    next_snapshot_after: datetime | None = None
 
 
 def benchmark(
@@ -64,9 +100,9 @@ def benchmark(
     band_label: str,
     minimum_peers: int = MINIMUM_PEERS,
 ) -> Benchmark:
-    """Percentiles per dimension of ``own`` (id, title, score) among ``peers`` (id -> score).
+    """The percentile quarter per dimension of ``own`` (id, title, score) among ``peers``.
 
-    A dimension gets a percentile only when at least ``minimum_peers`` peers scored it, so
+    A dimension gets a band only when at least ``minimum_peers`` peers scored it, so
     that no small group of peers can be worked back from the figure.
     """
     count = len(peers)
@@ -79,11 +115,13 @@ def benchmark(
                 dimension_id=dimension_id,
                 title=title,
                 score=score,
-                percentile=round(mid_rank_percentile(score, scores), 1) if enough else None,
+                percentile_band=percentile_band(mid_rank_percentile(score, scores))
+                if enough
+                else None,
                 peer_count=len(scores),
             )
         )
-    available = count >= minimum_peers and any(d.percentile is not None for d in dimensions)
+    available = count >= minimum_peers and any(d.percentile_band is not None for d in dimensions)
     reason = None
     if not available:
         reason = (

@@ -556,13 +556,6 @@ def _trend(
     return trend_chart(labels, series), tuple(d.title for d in definition.dimensions), rows
 
 
-def _ordinal(number: int) -> str:
-    suffix = (
-        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
-    )
-    return f"{number}{suffix}"
-
-
 def _benchmark(
     peers: Benchmark | None, name: str, colors: Mapping[str, str]
 ) -> tuple[str | None, tuple[BenchmarkRow, ...]]:
@@ -571,21 +564,27 @@ def _benchmark(
         return None, ()
     if not peers.available:
         return f"{peers.reason} Size band: {peers.band_label}.", ()
+    taken = (
+        f" on {peers.taken_at:%b} {peers.taken_at.day}, {peers.taken_at:%Y}"
+        if peers.taken_at
+        else ""
+    )
     intro = (
-        f"How {name} compares with {peers.peer_count} other organizations of the same size "
-        f"({peers.band_label}), each by its latest submitted assessment. A percentile of 60 "
-        f"means a higher score than 60% of those peers, counting ties as half. Peers are "
-        f"never named."
+        f"How {name} compared with {peers.peer_count} other organizations of the same size "
+        f"({peers.band_label}) in the peer snapshot taken{taken}, each by its latest "
+        f"submitted assessment. Each score is placed in a quarter of its peers: the top "
+        f"quarter means a higher score than at least 75% of them, counting ties as half. "
+        f"Peers are never named, and exact percentiles are not published."
     )
     rows = tuple(
         BenchmarkRow(
             title=d.title,
             color=colors.get(d.dimension_id, DIMENSION_COLORS[0]),
             score=format_score(d.score),
-            percentile=_ordinal(round(d.percentile)) if d.percentile is not None else EN_DASH,
+            percentile=d.percentile_band.label if d.percentile_band is not None else EN_DASH,
             sentence=(
-                f"Percentile among {d.peer_count} peers"
-                if d.percentile is not None
+                f"Among {d.peer_count} peers"
+                if d.percentile_band is not None
                 else f"Fewer than {peers.minimum_peers} peers scored this dimension"
             ),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -365,3 +366,66 @@ def test_a_write_whose_commit_fails_answers_500_and_is_recorded_as_failed(
     assert (event.outcome, event.status_code) == ("failed", 500)
     listed = client.get("/v1/organizations", params={"limit": 200}, headers=admin_headers)
     assert name not in {o["name"] for o in listed.json()["items"]}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("action", "\x00"),
+        ("action", "assessment.create\x00"),
+        ("action", "assessment create; drop"),
+        ("before_id", "99999999999999999999999"),
+        ("before_id", str(2**63)),
+        ("before_id", "0"),
+        ("limit", "501"),
+        ("offset", "1000000001"),
+        ("since", "0.5"),
+        ("actor_key_id", "not-a-key"),
+    ],
+)
+def test_an_out_of_range_or_malformed_filter_is_a_422_naming_it(client, admin_headers, name, value):
+    response = client.get("/v1/audit", params={name: value}, headers=admin_headers)
+    assert response.status_code == 422, response.text
+    assert name in response.text
+
+
+def test_the_largest_event_id_is_a_valid_cursor(client, admin_headers):
+    response = client.get("/v1/audit", params={"before_id": str(2**63 - 1)}, headers=admin_headers)
+    assert response.status_code == 200, response.text
+
+
+def test_a_failing_statement_is_logged_without_its_bound_parameters(
+    client, db, admin_headers, monkeypatch, caplog
+):
+    from sqlalchemy import text
+
+    from app.api import unit_of_work
+
+    real_record = unit_of_work._record
+    secret = f"Our crisis plan lives in Dana's inbox {uuid.uuid4()}"
+    calls = []
+
+    def failing_statement(session, scope, response, request_body):
+        calls.append(response.status)
+        if len(calls) == 1:
+            session.execute(
+                text("INSERT INTO no_such_table (note) VALUES (:note)"), {"note": secret}
+            )
+        real_record(session, scope, response, request_body)
+
+    monkeypatch.setattr(unit_of_work, "_record", failing_statement)
+
+    with caplog.at_level("ERROR"):
+        response = client.post(
+            "/v1/organizations", json={**ORGANIZATION, "name": secret}, headers=admin_headers
+        )
+
+    assert response.status_code == 500
+    logged = "\n".join(
+        record.getMessage() + "\n" + logging.Formatter().formatException(record.exc_info)
+        for record in caplog.records
+        if record.exc_info
+    )
+    assert "no_such_table" in logged  # the failure itself is logged...
+    assert "parameters hidden" in logged
+    assert "crisis plan" not in logged  # ...but not what the user typed

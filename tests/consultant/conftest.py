@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from app.intake.models import Assessment
-from app.organizations.models import Organization
+from app.organizations.models import BenchmarkSnapshot, Organization
 from tests.conftest import example
 
 Submit = Callable[..., dict[str, Any]]
@@ -54,6 +55,18 @@ def submit(client, admin_headers, db) -> Submit:
         return created
 
     return make
+
+
+@pytest.fixture
+def next_snapshot(db) -> Callable[[], None]:
+    """Let the peer snapshots grow old, so that the next benchmark read takes a new one."""
+
+    def age() -> None:
+        for snapshot in db.scalars(select(BenchmarkSnapshot)):
+            snapshot.taken_at -= timedelta(hours=24 * 367)
+        db.commit()
+
+    return age
 
 
 def day(month: int, number: int = 1, year: int = 2025) -> datetime:

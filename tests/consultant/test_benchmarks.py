@@ -1,4 +1,4 @@
-"""Peer benchmarks over the API: percentiles among anonymous organizations of the same size."""
+"""Peer benchmarks over the API: percentile quarters among anonymous organizations of a size."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def test_percentiles_rank_the_organization_among_peers_of_its_band_only(
 ):
     org = make_organization("Lakeside", beds=60)
     submit(org, "community-hospital")
-    # Three peers tie with Lakeside and two score higher in every dimension: (0 + 3/2) / 5.
+    # Three peers tie with Lakeside and two score higher in every dimension: (0 + 3/2) / 5,
+    # the 30th percentile, published as its quarter only.
     _peers(make_organization, submit, ["community-hospital"] * 3 + ["academic-medical-center"] * 2)
     # Larger hospitals are in another band, and do not count.
     _peers(make_organization, submit, ["academic-medical-center"] * 3, beds=450)
@@ -52,11 +53,18 @@ def test_percentiles_rank_the_organization_among_peers_of_its_band_only(
     assert body["available"] is True
     assert body["reason"] is None
     assert body["peer_count"] == 5
-    assert {d["dimension_id"]: d["percentile"] for d in body["dimensions"]} == {
-        "presence": 30.0,
-        "consistency": 30.0,
-        "security": 30.0,
+    assert {d["dimension_id"]: d["percentile_band"]["id"] for d in body["dimensions"]} == {
+        "presence": "second_quarter",
+        "consistency": "second_quarter",
+        "security": "second_quarter",
     }
+    assert body["dimensions"][0]["percentile_band"] == {
+        "id": "second_quarter",
+        "label": "25th to 50th percentile",
+        "low": 25,
+        "high": 50,
+    }
+    assert "percentile" not in body["dimensions"][0]
 
 
 def test_each_peer_counts_once_with_its_latest_submitted_assessment(
@@ -74,8 +82,8 @@ def test_each_peer_counts_once_with_its_latest_submitted_assessment(
     body = _benchmarks(client, admin_headers, org)
 
     assert body["peer_count"] == 5
-    # Four ties and one peer above: (0 + 4/2) / 5.
-    assert {d["percentile"] for d in body["dimensions"]} == {40.0}
+    # Four ties and one peer above: (0 + 4/2) / 5, the 40th percentile.
+    assert {d["percentile_band"]["id"] for d in body["dimensions"]} == {"second_quarter"}
 
 
 def test_no_peer_is_named_or_identifiable_in_the_benchmark(
@@ -103,6 +111,9 @@ def test_no_peer_is_named_or_identifiable_in_the_benchmark(
         "peer_count",
         "minimum_peers",
         "dimensions",
+        "assessment_id",
+        "taken_at",
+        "next_snapshot_after",
     }
 
 

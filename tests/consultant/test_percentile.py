@@ -1,4 +1,4 @@
-"""The mid-rank percentile and the peer benchmark built on it: pure rules, property-tested."""
+"""The mid-rank percentile, its quarters and the peer benchmark: pure rules, property-tested."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.organizations.percentile import MINIMUM_PEERS, benchmark, mid_rank_percentile
+from app.organizations.percentile import (
+    MINIMUM_PEERS,
+    QUARTERS,
+    benchmark,
+    mid_rank_percentile,
+    percentile_band,
+)
 
 SCORES = st.floats(min_value=0, max_value=100, allow_nan=False)
 PEERS = st.lists(SCORES, min_size=1, max_size=60)
@@ -78,9 +84,9 @@ def test_five_peers_give_a_percentile_per_dimension():
     assert result.peer_count == 5
     by_id = {d.dimension_id: d for d in result.dimensions}
     # presence: peers 0, 10, 20, 30, 40 are all below 60
-    assert by_id["presence"].percentile == 100.0
+    assert by_id["presence"].percentile_band == QUARTERS[-1]
     # security: peers 17..21 are all below 30
-    assert by_id["security"].percentile == 100.0
+    assert by_id["security"].percentile_band == QUARTERS[-1]
     assert by_id["security"].score == 30.0
 
 
@@ -92,8 +98,8 @@ def test_a_dimension_too_few_peers_scored_gets_no_percentile():
     result = benchmark(OWN, peers, questionnaire_id="q", band_id="small", band_label="S")
 
     by_id = {d.dimension_id: d for d in result.dimensions}
-    assert by_id["presence"].percentile is not None
-    assert by_id["security"].percentile is None
+    assert by_id["presence"].percentile_band is not None
+    assert by_id["security"].percentile_band is None
     assert by_id["security"].peer_count == 1
 
 
@@ -120,6 +126,32 @@ def test_a_benchmark_shows_only_counts_and_percentiles_whatever_the_peers(peers,
         "dimension_id": "presence",
         "title": "Presence",
         "score": 55.5,
-        "percentile": round(mid_rank_percentile(55.5, [p["presence"] for p in peers]), 1),
+        "percentile_band": asdict(
+            percentile_band(mid_rank_percentile(55.5, [p["presence"] for p in peers]))
+        ),
         "peer_count": len(peers),
     }
+
+
+@pytest.mark.parametrize(
+    ("percentile", "quarter"),
+    [
+        (0.0, "bottom_quarter"),
+        (24.9, "bottom_quarter"),
+        (25.0, "second_quarter"),
+        (50.0, "third_quarter"),
+        (74.99, "third_quarter"),
+        (75.0, "top_quarter"),
+        (100.0, "top_quarter"),
+    ],
+)
+def test_a_percentile_is_published_as_the_quarter_it_falls_in(percentile, quarter):
+    assert percentile_band(percentile).id == quarter
+
+
+@given(percentile=st.floats(min_value=0, max_value=100))
+def test_every_percentile_falls_in_exactly_one_quarter(percentile):
+    containing = [
+        q for q in QUARTERS if q.low <= percentile < q.high or percentile == q.high == 100
+    ]
+    assert containing == [percentile_band(percentile)]

@@ -66,7 +66,8 @@ def test_the_report_ranks_the_organization_among_its_peers(
 
     assert "Compared with peers" in text
     assert "5 other organizations of the same size" in text
-    assert "30th" in text
+    assert "25th to 50th percentile" in text  # the quarter, not the exact 30th percentile
+    assert "30th" not in text
     assert "Peer Hospital" not in text
 
 
@@ -82,7 +83,9 @@ def test_the_report_says_when_there_are_too_few_peers(
     assert "there are 0" in text
 
 
-def test_the_cache_key_follows_the_trend_and_the_peers(db, registry, make_organization, submit):
+def test_the_cache_key_follows_the_trend_and_the_peer_snapshot(
+    db, registry, make_organization, submit, next_snapshot
+):
     org = make_organization("Lakeside Community Hospital", beds=60)
     assessment = submit(org, on=day(9))
     peers = [make_organization(f"Peer {n}", beds=40) for n in range(6)]
@@ -93,8 +96,11 @@ def test_the_cache_key_follows_the_trend_and_the_peers(db, registry, make_organi
     submit(org, "academic-medical-center", on=day(3))
     with_trend = delivery.cache_key(_inputs(db, registry, assessment), PlanRequest())
     submit(peers[5], "academic-medical-center")
+    same_snapshot = delivery.cache_key(_inputs(db, registry, assessment), PlanRequest())
+    next_snapshot()
     with_another_peer = delivery.cache_key(_inputs(db, registry, assessment), PlanRequest())
 
+    assert same_snapshot == with_trend  # a peer's new submission waits for the next snapshot
     assert len({alone, with_trend, with_another_peer}) == 3
 
 

@@ -7,7 +7,7 @@ from io import BytesIO
 
 from pypdf import PdfReader
 
-from app.organizations.percentile import Benchmark, DimensionBenchmark
+from app.organizations.percentile import QUARTERS, Benchmark, DimensionBenchmark
 from app.reports.render import render_html, render_pdf
 from app.reports.view import TrendPoint, build_report_view
 from tests.reports.conftest import (
@@ -34,8 +34,8 @@ PEERS = Benchmark(
     peer_count=7,
     minimum_peers=5,
     dimensions=(
-        DimensionBenchmark("presence", "Presence", 48.0, 71.4, 7),
-        DimensionBenchmark("consistency", "Consistency", 20.0, 21.4, 7),
+        DimensionBenchmark("presence", "Presence", 48.0, QUARTERS[2], 7),
+        DimensionBenchmark("consistency", "Consistency", 20.0, QUARTERS[0], 7),
         DimensionBenchmark("security", "Security", 44.0, None, 3),
     ),
 )
@@ -69,8 +69,8 @@ def test_the_progress_page_and_peer_section_render_cleanly_with_bookmarks():
     assert "Compared with peers" in titles
     assert "Mar 4, 2024" in text
     assert "31 · level 1" in text
-    assert "71st" in text
-    assert "21st" in text
+    assert "50th to 75th percentile" in text
+    assert "Bottom quarter" in text
     assert "Fewer than 5 peers scored this dimension" in text
 
 
