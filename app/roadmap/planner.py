@@ -101,7 +101,7 @@ class _Planner:
         }
         self.band = catalogue.band_for(options.licensed_beds)
         self.services = {s.id: s for s in catalogue.services}
-        self.prices = {s.id: s.prices[self.band.id] for s in catalogue.services}
+        self.prices = {s.id: s.price_for(self.band) for s in catalogue.services}
         self.actions = {a.id: a for a in catalogue.actions}
         self._check_options()
         self.current = dimension_levels(definition, self.answers)
@@ -222,7 +222,7 @@ class _Planner:
         return level
 
     def price(self, service_id: str) -> int:
-        return self.services[service_id].prices[self.band.id]
+        return self.prices[service_id]
 
     def cost(self, chosen: Iterable[str]) -> int:
         services = {s for a in chosen for s in self.actions[a].services}
