@@ -35,16 +35,18 @@ from app.scoring.engine import question_score, visible_questions
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
 BANDS_BY_SIZE = ("small", "community", "regional", "academic")
 
-# What a reader expects to pay again every year: course licences, the yearly exercise, the
-# yearly independent review, the conference and the membership. Nothing else recurs.
-EXPECTED_YEARLY = {
-    "center_membership",
-    "phi_safe_posting_course",
-    "clinician_boundaries_course",
-    "accessible_content_course",
-    "crisis_tabletop",
-    "compliance_program_review",
-    "annual_conference",
+# What a reader expects to pay again: course licences, the yearly exercise, the yearly
+# independent review, the conference and the membership every year, and the program review
+# every quarter. Nothing else recurs.
+EXPECTED_RECURRING = {
+    "center_membership": Recurrence.YEARLY,
+    "phi_safe_posting_course": Recurrence.YEARLY,
+    "clinician_boundaries_course": Recurrence.YEARLY,
+    "accessible_content_course": Recurrence.YEARLY,
+    "crisis_tabletop": Recurrence.YEARLY,
+    "compliance_program_review": Recurrence.YEARLY,
+    "annual_conference": Recurrence.YEARLY,
+    "quarterly_program_review": Recurrence.QUARTERLY,
 }
 
 # Licences for the whole workforce scale with headcount; seats for named people per seat.
@@ -520,16 +522,18 @@ def test_paid_center_services_cost_something_and_stay_within_2026_list_ranges(se
 
 
 def test_recurring_services_are_the_ones_a_reader_expects(services):
-    recurring = {s.id for s in services.values() if s.recurring is not Recurrence.ONE_OFF}
+    recurring = {
+        s.id: s.recurring for s in services.values() if s.recurring is not Recurrence.ONE_OFF
+    }
+    said = {
+        Recurrence.YEARLY: r"\b(yearly|annual|every year|renewed)\b",
+        Recurrence.QUARTERLY: r"\b(quarterly|every quarter)\b",
+    }
     unsaid = [
-        s.id
-        for s in services.values()
-        if s.id in recurring
-        and not re.search(r"\b(yearly|annual|every year|renewed)\b", s.duration, re.I)
+        s for s, how in recurring.items() if not re.search(said[how], services[s].duration, re.I)
     ]
 
-    assert recurring == EXPECTED_YEARLY
-    assert all(services[s].recurring is Recurrence.YEARLY for s in recurring)
+    assert recurring == EXPECTED_RECURRING
     assert unsaid == [], f"recurring services whose duration does not say so: {unsaid}"
 
 
