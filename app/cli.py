@@ -7,6 +7,7 @@ import logging
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -37,6 +38,7 @@ from app.scoring import AssessmentScore, score_answers
 if TYPE_CHECKING:
     from app.auth.service import Principal
     from app.exports.bulk import FileOutcome
+    from app.intake.identifiers import IdentifierWarning
 
 cli = typer.Typer(
     help="smm-assess: social-media maturity assessment for hospitals.",
@@ -211,6 +213,15 @@ def _checked_file(path: Path, settings: Settings) -> tuple[LoadedDefinition, dic
     return loaded, answers
 
 
+def identifier_warnings_of(path: Path, settings: Settings) -> list[IdentifierWarning]:
+    """Comments and free-text answers in an answers file that look like identifiers."""
+    from app.intake.identifiers import identifier_warnings
+
+    document = _read_answers_file(path)
+    loaded = _registry(settings).get(document.questionnaire.id, document.questionnaire.version)
+    return identifier_warnings(loaded.definition, document.answers)
+
+
 def score_file(path: Path, settings: Settings) -> AssessmentScore:
     """Check and score an answers file against the questionnaires on disk."""
     loaded, answers = _checked_file(path, settings)
@@ -223,7 +234,11 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
 ) -> None:
     """Score an answers file offline and print each dimension's score, level and reasons."""
-    result = score_file(answers_file, get_settings())
+    settings = get_settings()
+    result = score_file(answers_file, settings)
+    # Warnings go to stderr, so that --json output stays a document.
+    for warning in identifier_warnings_of(answers_file, settings):
+        err.print(f"Warning: {warning.field}: {warning.message}")
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
@@ -390,6 +405,14 @@ def report(
     assessed_on: Annotated[
         str | None, typer.Option("--date", help="Assessment date (YYYY-MM-DD).")
     ] = None,
+    include_narratives: Annotated[
+        bool,
+        typer.Option(
+            "--include-narratives",
+            help="Print free-text answers and comments (they may hold personal details; "
+            "by default the appendix shows 'answered (not printed)').",
+        ),
+    ] = False,
 ) -> None:
     """Write the roadmap report PDF for an answers file, offline; or, with --all, every
     organization's report from the database into a directory."""
@@ -407,6 +430,7 @@ def report(
             "--type": org_type,
             "--state": state,
             "--date": assessed_on,
+            "--include-narratives": include_narratives or None,
         }
         if given := [name for name, value in offline.items() if value is not None]:
             raise _fail(
@@ -430,7 +454,8 @@ def report(
         (state or "MN").upper(),
         assessed_on,
     )
-    _report_file(output, inputs, _plan_request(target, budget, exclude))
+    request = replace(_plan_request(target, budget, exclude), include_narratives=include_narratives)
+    _report_file(output, inputs, request)
 
 
 def _report_file(output: Path, inputs: ReportInputs, request: PlanRequest) -> None:

@@ -49,6 +49,13 @@ Excluded = Annotated[
     list[str],
     Query(alias="exclude", max_length=50, description="Service ids the plan must not use."),
 ]
+IncludeNarratives = Annotated[
+    bool,
+    Query(
+        description="Print free-text answers and comments in the PDF (they may hold personal "
+        "details; by default the appendix shows `answered (not printed)`)."
+    ),
+]
 
 
 class ReportOptions(RequestModel):
@@ -59,6 +66,11 @@ class ReportOptions(RequestModel):
     )
     budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] | None = None
     exclude: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=50)
+    include_narratives: bool = Field(
+        default=False,
+        strict=True,
+        description="Print free-text answers and comments in the PDF (default: not printed).",
+    )
 
 
 class ReportJobRead(BaseModel):
@@ -143,9 +155,10 @@ def get_report_pdf(
     target: Targets = [],  # noqa: B006
     budget: Budget = None,
     exclude: Excluded = [],  # noqa: B006
+    include_narratives: IncludeNarratives = False,
 ) -> Response:
     """The roadmap report as PDF: rendered on first request, then served from the cache."""
-    request = PlanRequest.parse(target, budget, exclude)
+    request = PlanRequest.parse(target, budget, exclude, include_narratives)
     pdf = service.report_pdf(session, registry, assessment, request, settings)
     return _pdf(pdf, f"roadmap-{assessment.id}.pdf")
 
@@ -166,7 +179,10 @@ def create_report_job(
     """Queue the report for rendering; poll the job, then fetch its PDF."""
     options = options or ReportOptions()
     request = PlanRequest(
-        dict(options.targets), options.budget, tuple(sorted(set(options.exclude)))
+        dict(options.targets),
+        options.budget,
+        tuple(sorted(set(options.exclude))),
+        options.include_narratives,
     )
     inputs = service.gather_inputs(session, registry, assessment)
     service.plan(inputs, request)  # bad options fail now, with a 422, not later in the job

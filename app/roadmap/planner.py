@@ -411,7 +411,7 @@ class _Planner:
                 score = None if value is None else question_score(question, value)
                 if score is None or score < gate.min_score:
                     reasons.append(
-                        f"the level {gate.level} gate on {question.id} ({question.prompt}) needs "
+                        f"the level {gate.level} gate on \u201c{question.prompt}\u201d needs "
                         f"a score of {gate.min_score:g}, and no available action reaches it"
                     )
         threshold = self.definition.dimensions[dimension].thresholds.as_tuple()[level - 1]

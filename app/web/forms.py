@@ -20,6 +20,7 @@ from app.questionnaire.schemas import (
     QuestionnaireDefinition,
     ScaleQuestion,
     SingleChoiceQuestion,
+    Source,
     TextQuestion,
     YesNoQuestion,
 )
@@ -68,6 +69,7 @@ class QuestionView:
     na_checked: bool = False
     error: str | None = None
     show_if: str | None = None  # JSON of the condition, for the page's script
+    sources: tuple[Source, ...] = ()  # where the help text's rules and facts are published
 
     @property
     def first_input_id(self) -> str:
@@ -256,6 +258,7 @@ def _view(
         na_checked=NA_VALUE in current,
         error=errors.get(question.id),
         show_if=_show_if_json(question),
+        sources=question.sources,
     )
     if isinstance(question, NumberQuestion):
         view.unit = question.unit

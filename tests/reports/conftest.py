@@ -48,7 +48,7 @@ class ReportCase:
     roadmap: Roadmap
     notes: str | None
 
-    def view(self) -> ReportView:
+    def view(self, include_narratives: bool = False) -> ReportView:
         return build_report_view(
             DEFINITION,
             self.score,
@@ -58,6 +58,7 @@ class ReportCase:
             self.comments,
             ASSESSED_ON,
             self.notes,
+            include_narratives=include_narratives,
         )
 
 
@@ -116,9 +117,9 @@ class RenderedReport:
         return PdfReader(BytesIO(self.pdf))
 
 
-def render(case: ReportCase) -> RenderedReport:
+def render(case: ReportCase, include_narratives: bool = False) -> RenderedReport:
     """Render a case to HTML and PDF, keeping WeasyPrint's warnings."""
-    view = case.view()
+    view = case.view(include_narratives)
     html = render_html(view)
     with weasyprint_warnings() as warnings:
         pdf = render_pdf(html)
