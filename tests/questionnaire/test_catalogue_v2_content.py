@@ -16,6 +16,8 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.config import PROJECT_ROOT
 from app.questionnaire.catalogue import (
@@ -30,7 +32,9 @@ from app.questionnaire.catalogue import (
 from app.questionnaire.loader import LoadedDefinition, load_directory
 from app.questionnaire.rules import is_scored, score_range
 from app.questionnaire.schemas import Question, QuestionnaireDefinition
-from app.scoring.engine import question_score, visible_questions
+from app.roadmap.planner import PlanOptions, plan_roadmap
+from app.scoring.engine import NA, question_score, visible_questions
+from tests.strategies import is_asked, values_for
 
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
 BANDS_BY_SIZE = ("small", "community", "regional", "academic")
@@ -601,6 +605,82 @@ def test_membership_grants_more_points_and_costs_more_as_bands_grow(services, ba
 
 
 # ---------------------------------------------------------------- words
+
+
+# ---------------------------------------------------------------- the planner over v2
+
+V2_ITEM = next(
+    item
+    for item in load_directory(QUESTIONNAIRES)
+    if (item.definition.id, item.definition.version) == ("hospital-social-media", 2)
+)
+BEDS_BY_BAND = {"small": 25, "community": 250, "regional": 400, "academic": 800}
+
+
+@st.composite
+def v2_answers(draw: st.DrawFn) -> dict[str, Any]:
+    """A complete, valid v2 answer set; questions allowing N/A are sometimes N/A."""
+    definition = V2_ITEM.definition
+    answers: dict[str, Any] = {}
+    asked: set[str] = set()
+    for question in definition.questions:
+        if not is_asked(question, answers, asked):
+            continue
+        asked.add(question.id)
+        if question.allow_na and draw(st.integers(0, 3)) == 0:
+            answers[question.id] = NA
+        else:
+            answers[question.id] = draw(values_for(question))
+    return answers
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answers=v2_answers(), band=st.sampled_from(sorted(BEDS_BY_BAND)))
+def test_from_any_answers_every_dimension_can_be_planned_to_level_5(answers, band):
+    """Whatever a hospital answers, at any size, the catalogue holds a verified path to
+    level 5 in every dimension: no gate is left without an action that passes it."""
+    assert V2_ITEM.catalogue is not None
+    roadmap = plan_roadmap(
+        V2_ITEM.definition,
+        V2_ITEM.catalogue,
+        answers,
+        PlanOptions(
+            licensed_beds=BEDS_BY_BAND[band],
+            targets={"presence": 5, "consistency": 5, "security": 5},
+        ),
+    )
+
+    assert roadmap.unreachable == ()
+    assert {p.dimension_id: p.level for p in roadmap.projected} == {
+        "presence": 5,
+        "consistency": 5,
+        "security": 5,
+    }
+
+
+def test_the_security_baseline_costs_nothing_in_center_fees_on_the_diy_paths(catalogue):
+    """Every action on the way to Security level 3 from the worst answers can be done
+    in-house with resources that are free for a small hospital."""
+    definition = V2_ITEM.definition
+    worst: dict[str, Any] = {}
+    for question in definition.questions:
+        if is_scored(question) and question.show_if is None:
+            options = getattr(question, "options", None)
+            if options is not None and question.type == "single_choice":
+                worst[question.id] = min(options, key=lambda o: o.score).value
+    roadmap = plan_roadmap(
+        definition, catalogue, worst, PlanOptions(licensed_beds=25, targets={"security": 3})
+    )
+    by_id = {a.id: a for a in catalogue.actions}
+    small = catalogue.size_bands[0]
+    services = {s.id: s for s in catalogue.services}
+    planned = [a.action_id for phase in roadmap.phases for a in phase.actions]
+    security = [by_id[a] for a in planned if by_id[a].dimension == "security"]
+
+    assert security, "the worst answers need security work"
+    for action in security:
+        assert action.diy is not None, action.id
+        assert all(services[r].price_for(small) == 0 for r in action.diy.resources), action.id
 
 
 def test_catalogue_says_authorization_where_hipaa_means_it(catalogue):
