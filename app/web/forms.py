@@ -70,6 +70,7 @@ class QuestionView:
     error: str | None = None
     show_if: str | None = None  # JSON of the condition, for the page's script
     sources: tuple[Source, ...] = ()  # where the help text's rules and facts are published
+    identifier_warning: str | None = None  # saved text that looks like a patient identifier
 
     @property
     def first_input_id(self) -> str:

@@ -30,6 +30,7 @@ from app.api.deps import RegistryDep, SessionDep, SettingsDep
 from app.config import Settings
 from app.delivery.service import PlanRequest, gather_inputs, plan, report_pdf
 from app.errors import AppError, InvalidAnswers
+from app.intake.identifiers import identifier_warnings
 from app.intake.models import Assessment, AssessmentStatus
 from app.intake.validation import Answer, check_answers
 from app.invitations import service
@@ -43,7 +44,13 @@ from app.questionnaire.schemas import QuestionnaireDefinition
 from app.reports.charts import radar_chart
 from app.reports.view import format_money, format_score, weeks_label
 from app.scoring.engine import NA, AnswerValue, missing_required, score_answers, visible_questions
-from app.web.forms import friendly_message, parse_section, question_views, section_items
+from app.web.forms import (
+    FormAnswer,
+    friendly_message,
+    parse_section,
+    question_views,
+    section_items,
+)
 from app.web.security import (
     SESSION_COOKIE,
     FormSession,
@@ -502,6 +509,7 @@ def _section_page(
     raw: Mapping[str, list[str]] | None = None,
     errors: Mapping[str, str] | None = None,
     followup: bool = False,
+    identifiers: frozenset[str] = frozenset(),
 ) -> Response:
     dimension = _dimension(visit, dimension_id)
     questions = question_views(
@@ -511,6 +519,19 @@ def _section_page(
         raw=raw,
         errors=errors,
     )
+    # Saved text that looks like it holds an identifier: said beside the question.
+    found = identifier_warnings(
+        visit.definition,
+        [FormAnswer(q.id, value=answers.get(q.id)) for q in questions if q.id in identifiers],
+    )
+    kinds = {w.question_id: w.kinds for w in found}
+    for view in questions:
+        if view.id in kinds:
+            seen = " or ".join(str(kind) for kind in kinds[view.id])
+            view.identifier_warning = (
+                f"Saved, but this looks like it may hold a {seen}. Please remove patient "
+                "names and identifiers; describe what happened without them."
+            )
     return _page(
         request,
         "section.html",
@@ -532,10 +553,14 @@ def section(
     visit: OpenVisit,
     session: SessionDep,
     followup: bool = False,
+    check: str = "",
 ) -> Response:
     """One dimension's questions, in the definition's order, with their help."""
     answers = _stored(service.draft_of(session, visit.invitation))
-    return _section_page(request, visit, dimension_id, answers, followup=followup)
+    identifiers = frozenset(check.split(",")[:50]) if check else frozenset()
+    return _section_page(
+        request, visit, dimension_id, answers, followup=followup, identifiers=identifiers
+    )
 
 
 @router.post("/form/section/{dimension_id}")
@@ -573,6 +598,15 @@ def save_section(
     assessment = service.save_answers(session, registry, visit.invitation, items)
     saved = _stored(assessment)
     action = _first(form, "action")
+    # Newly typed text that looks like an identifier: back to this page, once, to say so.
+    changed = [
+        item
+        for item in items
+        if item.value is not None and item.value != stored.get(item.question_id)
+    ]
+    flagged = [w.question_id for w in identifier_warnings(definition, changed)]
+    if flagged:
+        return _see_other(f"/form/section/{dimension_id}?check={','.join(flagged)}#q-{flagged[0]}")
     if action == "next":
         before = visible_questions(definition, stored)
         after = visible_questions(definition, saved)
