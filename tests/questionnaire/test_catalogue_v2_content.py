@@ -450,6 +450,33 @@ def test_every_level_3_security_baseline_has_a_step_costing_under_2000_dollars(
     assert expensive == []
 
 
+@pytest.mark.parametrize(
+    ("question_id", "answer_value"),
+    [
+        ("pr_account_ownership", "organization"),
+        ("se_account_access", "mfa_all"),
+        ("se_shared_logins", False),
+        ("se_offboarding_hours", 8),
+    ],
+)
+def test_account_security_basics_are_sold_as_a_clinic_not_a_large_review(
+    definition, catalogue, services, bands, question_id, answer_value
+):
+    """Moving recovery to hospital addresses, MFA, individual logins and same-day
+    off-boarding cost a small hospital under $2,000 on the Center path."""
+    question = question_of(definition, question_id)
+    wanted = reached_score(question, answer_value)
+    small = bands[0]
+    costs = [
+        sum(services[s].price_for(small) for s in a.services)
+        for a in catalogue.actions
+        if any(score >= wanted for score in reaches(definition, a, question_id))
+    ]
+
+    assert costs, question_id
+    assert min(costs) < 2000, (question_id, costs)
+
+
 def test_training_on_a_policy_comes_after_the_policy(catalogue):
     unordered = [
         a.id
