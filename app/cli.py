@@ -7,6 +7,7 @@ import logging
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from app.delivery.service import PlanRequest, ReportInputs
     from app.errors import AppError
     from app.exports.bulk import FileOutcome
+    from app.intake.identifiers import IdentifierWarning
     from app.intake.schemas import AnswersFile
     from app.intake.validation import Answer
     from app.organizations.roadmap_settings import RoadmapSettingsRead
@@ -252,6 +254,15 @@ def _checked_file(path: Path, settings: Settings) -> tuple[LoadedDefinition, dic
     return loaded, answers
 
 
+def identifier_warnings_of(path: Path, settings: Settings) -> list[IdentifierWarning]:
+    """Comments and free-text answers in an answers file that look like identifiers."""
+    from app.intake.identifiers import identifier_warnings
+
+    document = _read_answers_file(path)
+    loaded = _registry(settings).get(document.questionnaire.id, document.questionnaire.version)
+    return identifier_warnings(loaded.definition, document.answers)
+
+
 def score_file(path: Path, settings: Settings) -> AssessmentScore:
     """Check and score an answers file against the questionnaires on disk."""
     from app.scoring import score_answers
@@ -270,7 +281,11 @@ def score(
 
     from app.config import get_settings
 
-    result = score_file(answers_file, get_settings())
+    settings = get_settings()
+    result = score_file(answers_file, settings)
+    # Warnings go to stderr, so that --json output stays a document.
+    for warning in identifier_warnings_of(answers_file, settings):
+        err.print(f"Warning: {warning.field}: {warning.message}")
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
@@ -447,6 +462,14 @@ def report(
     assessed_on: Annotated[
         str | None, typer.Option("--date", help="Assessment date (YYYY-MM-DD).")
     ] = None,
+    include_narratives: Annotated[
+        bool,
+        typer.Option(
+            "--include-narratives",
+            help="Print free-text answers and comments (they may hold personal details; "
+            "by default the appendix shows 'answered (not printed)').",
+        ),
+    ] = False,
 ) -> None:
     """Write the roadmap report PDF for an answers file, offline; or, with --all, every
     organization's report from the database into a directory."""
@@ -464,6 +487,7 @@ def report(
             "--type": org_type,
             "--state": state,
             "--date": assessed_on,
+            "--include-narratives": include_narratives or None,
         }
         if given := [name for name, value in offline.items() if value is not None]:
             raise _fail(
@@ -488,7 +512,8 @@ def report(
         details.state,
         assessed_on,
     )
-    _report_file(output, inputs, _plan_request(target, budget, exclude))
+    request = replace(_plan_request(target, budget, exclude), include_narratives=include_narratives)
+    _report_file(output, inputs, request)
 
 
 def _organization_details(

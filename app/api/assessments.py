@@ -19,8 +19,10 @@ from app.api.deps import (
 from app.api.responses import errors
 from app.config import PROJECT_ROOT
 from app.intake import service
+from app.intake.identifiers import IdentifierWarning, identifier_warnings
 from app.intake.models import Assessment
 from app.intake.schemas import (
+    AnswerIn,
     AssessmentBatchCreate,
     AssessmentBatchItem,
     AssessmentBatchResult,
@@ -31,6 +33,7 @@ from app.intake.schemas import (
     AssessmentUpdate,
     QuestionnaireVersionRef,
 )
+from app.questionnaire.registry import QuestionnaireRegistry
 
 router = APIRouter(
     prefix="/v1/assessments",
@@ -65,7 +68,11 @@ _EXAMPLES = {
 }
 
 
-def assessment_json(assessment: Assessment, status_code: int = 200) -> Response:
+def assessment_json(
+    assessment: Assessment,
+    status_code: int = 200,
+    warnings: list[IdentifierWarning] | None = None,
+) -> Response:
     """The API view of a stored assessment (AssessmentRead), with its score snapshot.
 
     The stored scores are already JSON; they go out as they are rather than through a
@@ -88,6 +95,7 @@ def assessment_json(assessment: Assessment, status_code: int = 200) -> Response:
             for a in assessment.answers
         ],
         "scores": assessment.scores,
+        "warnings": [w.to_dict() for w in warnings or []],
     }
     return Response(to_json(body), status_code=status_code, media_type="application/json")
 
@@ -132,7 +140,16 @@ def create_assessment(
         status=body.status,
         items=body.answers,
     )
-    return assessment_json(assessment, status.HTTP_201_CREATED)
+    return assessment_json(
+        assessment, status.HTTP_201_CREATED, _warnings(registry, assessment, body.answers)
+    )
+
+
+def _warnings(
+    registry: QuestionnaireRegistry, assessment: Assessment, items: list[AnswerIn]
+) -> list[IdentifierWarning]:
+    definition = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    return identifier_warnings(definition.definition, items)
 
 
 @router.post("/batch", responses=errors(400, 413, 422))
@@ -222,7 +239,7 @@ def update_assessment(
     updated = service.update_assessment(
         session, registry, assessment, items=body.answers, submit=body.status == "submitted"
     )
-    return assessment_json(updated)
+    return assessment_json(updated, warnings=_warnings(registry, updated, body.answers))
 
 
 @router.post(

@@ -55,6 +55,13 @@ Excluded = Annotated[
     list[Text],
     Query(alias="exclude", max_length=50, description="Service ids the plan must not use."),
 ]
+IncludeNarratives = Annotated[
+    bool,
+    Query(
+        description="Print free-text answers and comments in the PDF (they may hold personal "
+        "details; by default the appendix shows `answered (not printed)`)."
+    ),
+]
 
 
 class ReportOptions(RequestModel):
@@ -66,6 +73,11 @@ class ReportOptions(RequestModel):
     budget: Annotated[int, Field(strict=True, ge=0, le=100_000_000), WHOLE_NUMBER] | None = None
     exclude: list[Annotated[str, StringConstraints(max_length=64), CHECKED_TEXT]] = Field(
         default_factory=list, max_length=50
+    )
+    include_narratives: bool = Field(
+        default=False,
+        strict=True,
+        description="Print free-text answers and comments in the PDF (default: not printed).",
     )
 
 
@@ -197,12 +209,13 @@ def get_report_pdf(
     target: Targets = [],  # noqa: B006
     budget: Budget = None,
     exclude: Excluded = [],  # noqa: B006
+    include_narratives: IncludeNarratives = False,
 ) -> Response:
     """The roadmap report as PDF: rendered on first request, then served from the cache.
 
     A render (not a cache hit) counts against the key's report budget.
     """
-    request = PlanRequest.parse(target, budget, exclude)
+    request = PlanRequest.parse(target, budget, exclude, include_narratives)
     pdf = service.report_pdf(
         session,
         registry,
@@ -236,7 +249,10 @@ def create_report_job(
     key's report budget)."""
     options = options or ReportOptions()
     request = PlanRequest(
-        dict(options.targets), options.budget, tuple(sorted(set(options.exclude)))
+        dict(options.targets),
+        options.budget,
+        tuple(sorted(set(options.exclude))),
+        options.include_narratives,
     )
     inputs = service.gather_inputs(session, registry, assessment)
     service.plan(inputs, request)  # bad options fail now, with a 422, not later in the job

@@ -49,14 +49,25 @@ _TARGET = re.compile(r"^(?P<dimension>[a-z][a-z0-9_]*)[=:](?P<level>[1-5])$")
 
 @dataclass(frozen=True, slots=True)
 class PlanRequest:
-    """What a caller asks of a roadmap: targets per dimension, a budget, excluded services."""
+    """What a caller asks of a roadmap: targets per dimension, a budget, excluded services.
+
+    ``include_narratives`` is asked per report, never stored: only then does the PDF print
+    free-text answers and comments, which may hold what a board report must not.
+    """
 
     targets: dict[str, int] = field(default_factory=dict)
     budget: int | None = None
     excluded_services: tuple[str, ...] = ()
+    include_narratives: bool = False
 
     @classmethod
-    def parse(cls, targets: list[str], budget: int | None, exclude: list[str]) -> PlanRequest:
+    def parse(
+        cls,
+        targets: list[str],
+        budget: int | None,
+        exclude: list[str],
+        include_narratives: bool = False,
+    ) -> PlanRequest:
         """From query or command-line values like ``security=4``; InvalidRequest names the field."""
         parsed: dict[str, int] = {}
         problems = []
@@ -74,7 +85,7 @@ class PlanRequest:
             raise InvalidRequest(
                 "The roadmap options are not valid.", errors=[p.model_dump() for p in problems]
             )
-        return cls(parsed, budget, tuple(sorted(set(exclude))))
+        return cls(parsed, budget, tuple(sorted(set(exclude))), include_narratives)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,11 +100,17 @@ class PlanRequest:
             {**defaults.targets, **self.targets},
             self.budget if self.budget is not None else defaults.budget,
             self.excluded_services or defaults.excluded_services,
+            self.include_narratives,
         )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanRequest:
-        return cls(dict(data["targets"]), data["budget"], tuple(data["excluded_services"]))
+        return cls(
+            dict(data["targets"]),
+            data["budget"],
+            tuple(data["excluded_services"]),
+            bool(data.get("include_narratives", False)),  # jobs queued before it existed
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +246,7 @@ def report_html(inputs: ReportInputs, request: PlanRequest) -> str:
         inputs.notes,
         inputs.trend,
         inputs.peers,
+        include_narratives=request.include_narratives,
     )
     return render_html(view)
 

@@ -143,6 +143,10 @@ def _question_item(definition: QuestionnaireDefinition, question: Question) -> R
         else:  # no option list to offer it in: say so, for forms to add a checkbox
             label = question.na_label or "Not applicable"
             extensions.append({"url": terms.NOT_APPLICABLE_ALLOWED, "valueString": label})
+    # Where the help text's statements are published: a support link per source with one.
+    extensions += [
+        {"url": SUPPORT_LINK, "valueUri": src.url} for src in question.sources if src.url
+    ]
     if extensions:
         item["extension"] = extensions
     if question.show_if is not None:
@@ -155,6 +159,8 @@ def _question_item(definition: QuestionnaireDefinition, question: Question) -> R
             "extension": [item_control("help")],
         }
     ]
+    if question.sources:
+        item["item"].append(_sources_item(question))
     return item
 
 
@@ -171,6 +177,27 @@ def item_control(code: str) -> Resource:
     return {
         "url": terms.ITEM_CONTROL,
         "valueCodeableConcept": {"coding": [{"system": terms.ITEM_CONTROL_SYSTEM, "code": code}]},
+    }
+
+
+# R4 core extension: "A URL that resolves to additional supporting information or guidance
+# related to the question", on Questionnaire.item.
+SUPPORT_LINK = "http://hl7.org/fhir/StructureDefinition/questionnaire-supportLink"
+
+
+def _sources_item(question: Question) -> Resource:
+    """A help display item listing the question's sources, links or not."""
+    lines = [
+        f"{src.title}, {src.publisher}"
+        + (f" ({src.date})" if src.date else "")
+        + (f": {src.url}" if src.url else "")
+        for src in question.sources
+    ]
+    return {
+        "linkId": f"{question.id}.sources",
+        "text": "Sources: " + "; ".join(lines),
+        "type": "display",
+        "extension": [item_control("help")],
     }
 
 

@@ -154,6 +154,15 @@ class ScoresRead(ReadModel):
     dimensions: list[DimensionRead]
 
 
+class IdentifierWarningRead(BaseModel):
+    """A comment or free-text answer in the request that looks like it holds an identifier."""
+
+    field: str = Field(description="Where in the request, e.g. `answers[3].comment`.")
+    question_id: str
+    kinds: list[str] = Field(description="What it looks like: phone number, email address, ...")
+    message: str
+
+
 class AssessmentRead(ReadModel):
     id: uuid.UUID
     organization_id: uuid.UUID
@@ -165,6 +174,11 @@ class AssessmentRead(ReadModel):
     submitted_at: datetime | None
     answers: list[AnswerRead]
     scores: ScoresRead
+    warnings: list[IdentifierWarningRead] = Field(
+        default_factory=list,
+        description="Comments or free-text answers sent in this request that look like they "
+        "hold a patient identifier (stored all the same): remove the identifier.",
+    )
 
 
 class AssessmentSummary(ReadModel):

@@ -8,6 +8,7 @@ prerequisite cycles are all errors naming the file, line and path.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from app.questionnaire.answers import check_value
 from app.questionnaire.rules import Problem, is_scored
 from app.questionnaire.schemas import (
     DefinitionModel,
+    ExtendedModel,
     Identifier,
     OptionValue,
     Prose,
@@ -26,6 +28,11 @@ from app.questionnaire.schemas import (
 
 Money = Annotated[int, Field(ge=0, le=10_000_000, description="Whole US dollars.")]
 AnswerValue = bool | int | float | OptionValue | tuple[OptionValue, ...]
+Hours = Annotated[float, Field(ge=0, le=10_000)]
+
+# Catalogue versions from this one on must say what each service delivers, what kind of
+# work each action is and how many staff hours it takes.
+DETAILED_FROM_VERSION = 2
 
 
 class ServiceKind(StrEnum):
@@ -34,25 +41,97 @@ class ServiceKind(StrEnum):
     CONSULTING = "consulting"
     CONFERENCE = "conference"
     RESOURCE = "resource"
+    MEMBERSHIP = "membership"
 
 
-class SizeBand(DefinitionModel):
+class ActionKind(StrEnum):
+    """What kind of work an action is; a service ``delivers`` the kinds it can carry out."""
+
+    POLICY = "policy"
+    TRAINING = "training"
+    ACCOUNT_SECURITY = "account_security"
+    PROCESS = "process"
+    EXERCISE = "exercise"
+    REVIEW = "review"
+    CONTENT = "content"
+    STRATEGY = "strategy"
+    VENDOR = "vendor"
+    MONITORING = "monitoring"
+    STAFFING = "staffing"
+
+
+class Recurrence(StrEnum):
+    """How often a service is paid for."""
+
+    ONE_OFF = "one_off"
+    YEARLY = "yearly"
+    QUARTERLY = "quarterly"
+
+    @property
+    def times_a_year(self) -> int:
+        """Payments in a year: 0 for a one-off purchase."""
+        return {"one_off": 0, "yearly": 1, "quarterly": 4}[self.value]
+
+
+class SizeBand(ExtendedModel):
     """Organizations with at least ``min_beds`` licensed beds (up to the next band)."""
+
+    ADDITIONS = frozenset({"staff"})
 
     id: Identifier
     label: Prose
     min_beds: Annotated[int, Field(ge=0)]
+    # Typical workforce headcount of the band, for services priced per 100 staff.
+    staff: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
 
 
-class Service(DefinitionModel):
-    """One of the Center's services, with a list price for every size band."""
+class Service(ExtendedModel):
+    """One of the Center's services and its list price, in exactly one of three forms.
+
+    ``prices`` gives a flat price per size band; ``per_seat`` with ``seats`` a price per
+    seat and the seats each band needs; ``per_100_staff`` a price per started hundred of
+    the band's staff.
+    """
+
+    ADDITIONS = frozenset(
+        {"prices", "per_seat", "seats", "per_100_staff", "delivers", "recurring", "points"}
+        | {"grants_points"}
+    )
 
     id: Identifier
     kind: ServiceKind
     title: Prose
     description: Prose
     duration: Prose
-    prices: dict[Identifier, Money]
+    prices: dict[Identifier, Money] | None = None
+    per_seat: Money | None = None
+    seats: dict[Identifier, Annotated[int, Field(ge=1, le=100_000)]] | None = None
+    per_100_staff: Money | None = None
+    delivers: tuple[ActionKind, ...] | None = None
+    recurring: Recurrence = Recurrence.ONE_OFF
+    # Membership points this service costs when paid for with a membership's points.
+    points: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    # For a membership: the points it grants per year, per size band.
+    grants_points: dict[Identifier, Annotated[int, Field(ge=0, le=100_000)]] | None = None
+
+    def price_for(self, band: SizeBand) -> int:
+        """The list price at a size band (per year for yearly services, per quarter for
+        quarterly ones); the catalogue check guarantees the form is complete."""
+        if self.prices is not None:
+            return self.prices[band.id]
+        if self.per_seat is not None:
+            return self.per_seat * (self.seats or {})[band.id]
+        if self.per_100_staff is not None:
+            return math.ceil((band.staff or 0) / 100) * self.per_100_staff
+        raise ValueError(f"service {self.id!r} has no price")
+
+    def yearly_cost(self, band: SizeBand) -> int:
+        """What the service costs per year when it recurs; 0 for a one-off purchase."""
+        return self.price_for(band) * self.recurring.times_a_year
+
+    def seats_for(self, band: SizeBand) -> int | None:
+        """The seats priced for a band, for per-seat services."""
+        return self.seats.get(band.id) if self.per_seat is not None and self.seats else None
 
 
 class Change(DefinitionModel):
@@ -62,8 +141,18 @@ class Change(DefinitionModel):
     to: AnswerValue
 
 
-class Action(DefinitionModel):
+class DoItYourself(DefinitionModel):
+    """How a competent team can carry out an action alone, and what it takes."""
+
+    how: Prose
+    resources: tuple[Identifier, ...] = ()
+    staff_hours: dict[Identifier, Hours]
+
+
+class Action(ExtendedModel):
     """An improvement a hospital can make, what it changes, and who can deliver it."""
+
+    ADDITIONS = frozenset({"kind", "staff_hours", "diy"})
 
     id: Identifier
     dimension: Identifier
@@ -73,6 +162,10 @@ class Action(DefinitionModel):
     requires: tuple[Identifier, ...] = ()
     effort_weeks: Annotated[int, Field(ge=1, le=52)]
     services: tuple[Identifier, ...] = Field(min_length=1)
+    kind: ActionKind | None = None
+    # Internal staff time the Center path takes, per size band.
+    staff_hours: dict[Identifier, Hours] | None = None
+    diy: DoItYourself | None = None
 
 
 class Catalogue(DefinitionModel):
@@ -85,6 +178,14 @@ class Catalogue(DefinitionModel):
     size_bands: tuple[SizeBand, ...] = Field(min_length=1)
     services: tuple[Service, ...] = Field(min_length=1)
     actions: tuple[Action, ...] = Field(min_length=1)
+
+    def service(self, service_id: str) -> Service:
+        """A service by id (KeyError when unknown)."""
+        return next(s for s in self.services if s.id == service_id)
+
+    def memberships(self) -> tuple[Service, ...]:
+        """The membership services, which pay for other services with points."""
+        return tuple(s for s in self.services if s.kind is ServiceKind.MEMBERSHIP)
 
     def band_for(self, licensed_beds: int) -> SizeBand:
         """The size band an organization of this many licensed beds falls in."""
@@ -129,16 +230,75 @@ def _check_bands(catalogue: Catalogue) -> Iterator[Problem]:
             yield ("size_bands", index, "min_beds"), "bands must be in increasing order of beds"
 
 
+def _check_per_band(
+    values: dict[str, Any] | None, bands: list[str], at: tuple[str | int, ...], what: str
+) -> Iterator[Problem]:
+    """A per-band table names every band, and no other."""
+    if values is None:
+        return
+    missing = [b for b in bands if b not in values]
+    if missing:
+        yield at, f"no {what} for band(s) {', '.join(missing)}"
+    for band in values:
+        if band not in bands:
+            yield (*at, band), f"unknown size band {band!r}"
+
+
 def _check_services(catalogue: Catalogue) -> Iterator[Problem]:
     yield from _duplicates(catalogue.services, "services")
     bands = [b.id for b in catalogue.size_bands]
+    detailed = catalogue.version >= DETAILED_FROM_VERSION
     for index, service in enumerate(catalogue.services):
-        missing = [b for b in bands if b not in service.prices]
-        unknown = [b for b in service.prices if b not in bands]
-        if missing:
-            yield ("services", index, "prices"), f"no price for band(s) {', '.join(missing)}"
-        for band in unknown:
-            yield ("services", index, "prices", band), f"unknown size band {band!r}"
+        at: tuple[str | int, ...] = ("services", index)
+        yield from _check_price_form(catalogue, service, at)
+        yield from _check_per_band(service.prices, bands, (*at, "prices"), "price")
+        yield from _check_per_band(service.seats, bands, (*at, "seats"), "seat count")
+        yield from _check_per_band(
+            service.grants_points, bands, (*at, "grants_points"), "points granted"
+        )
+        if detailed and service.delivers is None:
+            yield (
+                (*at, "delivers"),
+                "say which kinds of action this service really delivers "
+                "(delivers: [...]; [] for a membership)",
+            )
+        membership = service.kind is ServiceKind.MEMBERSHIP
+        if membership and service.grants_points is None:
+            yield (*at, "grants_points"), "a membership must say the points it grants per band"
+        if not membership and service.grants_points is not None:
+            yield (*at, "grants_points"), "only a membership grants points"
+        if membership and service.points is not None:
+            yield (*at, "points"), "a membership cannot be bought with points"
+        if membership and service.delivers:
+            yield (
+                (*at, "delivers"),
+                "a membership delivers nothing by itself; it pays for services with points",
+            )
+
+
+def _check_price_form(
+    catalogue: Catalogue, service: Service, at: tuple[str | int, ...]
+) -> Iterator[Problem]:
+    forms = [
+        name
+        for name in ("prices", "per_seat", "per_100_staff")
+        if getattr(service, name) is not None
+    ]
+    if len(forms) != 1:
+        found = f"found {', '.join(forms)}" if forms else "found none"
+        yield at, f"give exactly one price form: prices, per_seat or per_100_staff ({found})"
+    if service.per_seat is not None and service.seats is None:
+        yield (*at, "seats"), "a per-seat price needs the seats for every size band"
+    if service.seats is not None and service.per_seat is None:
+        yield (*at, "seats"), "seats are given but there is no per_seat price"
+    if service.per_100_staff is not None:
+        for b, band in enumerate(catalogue.size_bands):
+            if band.staff is None:
+                yield (
+                    ("size_bands", b, "staff"),
+                    f"service {service.id!r} is priced per 100 staff, so every size band "
+                    "needs its typical staff count",
+                )
 
 
 def _check_actions(catalogue: Catalogue, definition: QuestionnaireDefinition) -> Iterator[Problem]:
@@ -150,6 +310,7 @@ def _check_actions(catalogue: Catalogue, definition: QuestionnaireDefinition) ->
         at: tuple[str | int, ...] = ("actions", index)
         if action.dimension not in dimensions:
             yield (*at, "dimension"), f"unknown dimension {action.dimension!r}"
+        yield from _check_action_details(catalogue, action, at)
         for c, change in enumerate(action.changes):
             question = definition.question(change.question)
             if question is None:
@@ -179,6 +340,52 @@ def _check_actions(catalogue: Catalogue, definition: QuestionnaireDefinition) ->
             if service not in service_ids:
                 yield (*at, "services", s), f"unknown service {service!r}"
     yield from _check_cycles(catalogue)
+
+
+def _check_action_details(
+    catalogue: Catalogue, action: Action, at: tuple[str | int, ...]
+) -> Iterator[Problem]:
+    """Kind, staff hours and the do-it-yourself path (required from version 2)."""
+    bands = [b.id for b in catalogue.size_bands]
+    services = {s.id: s for s in catalogue.services}
+    if catalogue.version >= DETAILED_FROM_VERSION:
+        if action.kind is None:
+            yield (*at, "kind"), "say what kind of work this action is (kind: ...)"
+        if action.staff_hours is None:
+            yield (*at, "staff_hours"), "give the internal staff hours for every size band"
+    yield from _check_per_band(action.staff_hours, bands, (*at, "staff_hours"), "staff hours")
+    if action.kind is not None:
+        delivered = [
+            s
+            for s in action.services
+            if s in services and action.kind in (services[s].delivers or ())
+        ]
+        known = [s for s in action.services if s in services]
+        if known and not delivered and any(services[s].delivers is not None for s in known):
+            yield (
+                (*at, "services"),
+                f"none of the services delivers {action.kind.value!r} work "
+                f"(their delivers lists do not include it)",
+            )
+    for s, service_id in enumerate(action.services):
+        if service_id in services and services[service_id].kind is ServiceKind.MEMBERSHIP:
+            yield (
+                (*at, "services", s),
+                f"{service_id!r} is a membership; list the services it pays for instead",
+            )
+    if action.diy is not None:
+        yield from _check_per_band(
+            action.diy.staff_hours, bands, (*at, "diy", "staff_hours"), "staff hours"
+        )
+        for r, resource in enumerate(action.diy.resources):
+            found = services.get(resource)
+            if found is None:
+                yield (*at, "diy", "resources", r), f"unknown service {resource!r}"
+            elif found.kind is not ServiceKind.RESOURCE:
+                yield (
+                    (*at, "diy", "resources", r),
+                    f"{resource!r} is {found.kind.value}, not a resource",
+                )
 
 
 def _check_cycles(catalogue: Catalogue) -> Iterator[Problem]:

@@ -102,6 +102,7 @@ def _check_dimensions(definition: QuestionnaireDefinition) -> Iterator[Problem]:
                         f"{thresholds[level - 2]:g}"
                     ),
                 )
+        yield from _check_dimension_levels(definition, index)
         scored = [q for q in definition.questions_in(dimension.id) if is_scored(q)]
         if not scored:
             yield ("dimensions", index), f"dimension {dimension.id!r} has no scored question"
@@ -114,6 +115,34 @@ def _check_dimensions(definition: QuestionnaireDefinition) -> Iterator[Problem]:
                     f"level 5 needs {thresholds[-1]:g} but the best possible answers score "
                     f"only {best:.1f}"
                 ),
+            )
+
+
+def _check_dimension_levels(definition: QuestionnaireDefinition, index: int) -> Iterator[Problem]:
+    """A dimension's own level descriptions: five, 1 to 5, named as the global levels."""
+    levels = definition.dimensions[index].levels
+    if levels is None:
+        return
+    at: Path = ("dimensions", index, "levels")
+    if len(levels) != len(LEVELS):
+        yield at, f"give exactly {len(LEVELS)} levels, 1 to 5; found {len(levels)}"
+        return
+    for position, level in enumerate(levels):
+        if level.level != LEVELS[position]:
+            yield (
+                (*at, position, "level"),
+                (
+                    f"levels must be listed 1 to 5 in order; expected {LEVELS[position]}, "
+                    f"found {level.level}"
+                ),
+            )
+            continue
+        name = definition.level_name(level.level)
+        if level.name != name:
+            yield (
+                (*at, position, "name"),
+                f"level {level.level} is called {name!r} in the questionnaire's levels, "
+                f"not {level.name!r}",
             )
 
 

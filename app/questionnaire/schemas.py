@@ -7,10 +7,19 @@ passable) live in ``rules.py`` so that every problem in a file is reported at on
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=64)
@@ -37,6 +46,46 @@ class DefinitionModel(BaseModel):
         str_strip_whitespace=True,
         json_schema_serialization_defaults_required=True,
     )
+
+
+class ExtendedModel(DefinitionModel):
+    """A shape that gained optional fields after version 1 of the format was published.
+
+    Fields named in ``ADDITIONS`` are left out of the canonical document (see
+    ``canonical_document``) while they hold their default, so a file that does not use
+    them keeps the content hash it was published with.
+    """
+
+    ADDITIONS: ClassVar[frozenset[str]] = frozenset()
+
+
+def canonical_document(model: BaseModel) -> Any:
+    """The model as JSON data (by alias), without additions that hold their default."""
+    return _without_unused_additions(model, model.model_dump(mode="json", by_alias=True))
+
+
+def _without_unused_additions(model: Any, data: Any) -> Any:
+    if isinstance(model, BaseModel) and isinstance(data, dict):
+        additions = model.ADDITIONS if isinstance(model, ExtendedModel) else frozenset()
+        kept = {}
+        for name, info in type(model).model_fields.items():
+            key = info.alias or name
+            if key not in data:
+                continue
+            value = getattr(model, name)
+            if name in additions and value == info.default:
+                continue
+            kept[key] = _without_unused_additions(value, data[key])
+        return kept
+    if isinstance(model, tuple | list) and isinstance(data, list):
+        return [_without_unused_additions(m, d) for m, d in zip(model, data, strict=True)]
+    if isinstance(model, dict) and isinstance(data, dict):
+        # Keys may have become text (thresholds, labels); the order is the same.
+        return {
+            key: _without_unused_additions(value, item)
+            for (key, item), value in zip(data.items(), model.values(), strict=True)
+        }
+    return data
 
 
 class QuestionType(StrEnum):
@@ -82,12 +131,52 @@ class Thresholds(DefinitionModel):
         return (0.0, self.level_2, self.level_3, self.level_4, self.level_5)
 
 
-class Dimension(DefinitionModel):
+class Dimension(ExtendedModel):
+    ADDITIONS = frozenset({"levels"})
+
     id: Identifier
     title: Prose
     description: Prose
     weight: Annotated[float, Field(gt=0, le=100)] = 1.0
     thresholds: Thresholds
+    # This dimension's own description of each level (five, 1 to 5, named as the
+    # questionnaire's levels); the questionnaire's generic levels serve when absent.
+    levels: tuple[Level, ...] | None = None
+
+    def level_description(self, level: int, generic: tuple[Level, ...]) -> str:
+        """What ``level`` means in this dimension, or the generic description."""
+        own = self.levels or generic
+        return own[level - 1].description
+
+
+class Source(DefinitionModel):
+    """Where a regulatory or platform statement in a question's help text is published."""
+
+    title: Prose
+    publisher: Prose
+    url: Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=2000)] | None = (
+        None
+    )
+    date: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$")] | None = (
+        None
+    )
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: object) -> object:
+        # YAML reads an unquoted 2024-03-18 as a date and 2016 as an integer.
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        if value is not None and len(value) == 10:
+            date.fromisoformat(value)  # raises ValueError for 2024-02-30
+        return value
 
 
 class Gate(DefinitionModel):
@@ -130,7 +219,9 @@ class NumberBand(DefinitionModel):
     label: Prose | None = None
 
 
-class QuestionBase(DefinitionModel):
+class QuestionBase(ExtendedModel):
+    ADDITIONS = frozenset({"evidence", "sources"})
+
     id: Identifier
     dimension: Identifier
     prompt: Prose
@@ -141,6 +232,10 @@ class QuestionBase(DefinitionModel):
     na_label: Prose | None = None
     show_if: ShowIf | None = None
     gates: tuple[Gate, ...] = ()
+    # What a reviewer would ask to see to confirm the answer.
+    evidence: Prose | None = None
+    # Where the statements in the help text come from.
+    sources: tuple[Source, ...] = ()
 
 
 class SingleChoiceQuestion(QuestionBase):
@@ -227,6 +322,10 @@ class QuestionnaireDefinition(DefinitionModel):
     def level_name(self, level: int) -> str:
         """The name of a level, e.g. 3 -> 'Defined'."""
         return self.levels[level - 1].name
+
+    def dimension(self, dimension_id: str) -> Dimension | None:
+        """A dimension by id, or None."""
+        return next((d for d in self.dimensions if d.id == dimension_id), None)
 
     def questions_in(self, dimension_id: str) -> tuple[Question, ...]:
         """The questions of one dimension, in definition order."""

@@ -50,7 +50,13 @@ SERVICE_KINDS = {
     "consulting": "Consulting",
     "conference": "Conference",
     "resource": "Resource",
+    "membership": "Membership",
 }
+
+RECURRENCE = {"yearly": "a year", "quarterly": "a quarter"}
+
+# What a free-text answer or a comment shows when the report does not print narratives.
+NOT_PRINTED = "Answered (not printed)"
 
 ORGANIZATION_TYPES = {
     "community_hospital": "Community hospital",
@@ -113,6 +119,23 @@ class LevelRow:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceRow:
+    """Where a statement in a question's help text is published, as one line."""
+
+    text: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSection:
+    """A question whose help text cites sources, and the sources."""
+
+    prompt: str
+    dimension: str
+    sources: tuple[SourceRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ThresholdRow:
     level: int
     name: str
@@ -159,6 +182,7 @@ class DimensionView:
     strongest: tuple[AnswerRow, ...]
     weakest: tuple[AnswerRow, ...]
     extremes: tuple[tuple[AnswerRow | None, AnswerRow | None], ...]  # strongest beside weakest
+    level_meanings: tuple[LevelRow, ...]  # this dimension's own level descriptions, if any
     next_level: str | None
     next_level_summary: str | None
     target: str
@@ -182,6 +206,7 @@ class LevelSummaryRow:
 class ActionServiceRow:
     title: str
     price: str
+    recurring: str | None = None  # "a year", "a quarter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +219,8 @@ class ActionRow:
     weeks: str
     services: tuple[ActionServiceRow, ...]
     cost: str
+    staff_hours: str | None = None  # "About 10 staff hours"
+    in_house: str | None = None  # "Can be done in-house: ..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +244,7 @@ class ServiceRow:
     duration: str
     price: str
     for_actions: str
+    recurring: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +261,7 @@ class AppendixRow:
     score: str
     comment: str | None
     free_text: bool
+    comment_withheld: bool = False  # a comment was given but the report does not print it
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +317,12 @@ class ReportView:
     trend_rows: tuple[TrendRow, ...] = ()
     benchmark_intro: str | None = None
     benchmark_rows: tuple[BenchmarkRow, ...] = ()
+    sources: tuple[SourceSection, ...] = ()
+    membership: str | None = None  # why the plan buys a membership, and what it saves
+    membership_price: str | None = None
+    yearly_total: str | None = None  # what recurs every year
+    staff_hours_total: str | None = None
+    narratives_printed: bool = False
 
 
 def format_money(amount: int, currency: str = "USD") -> str:
@@ -350,8 +385,13 @@ def build_report_view(
     notes: str | None = None,
     trend: Sequence[TrendPoint] = (),
     peers: Benchmark | None = None,
+    include_narratives: bool = False,
 ) -> ReportView:
-    """Precompute every label, sentence, table row and chart the report needs."""
+    """Precompute every label, sentence, table row and chart the report needs.
+
+    Free-text answers and comments may hold what a board report must not (a patient's
+    story, a name); they are printed only when ``include_narratives`` is set.
+    """
     colors = {
         d.id: DIMENSION_COLORS[i % len(DIMENSION_COLORS)]
         for i, d in enumerate(definition.dimensions)
@@ -373,6 +413,11 @@ def build_report_view(
             projected.get(result.dimension_id),
         )
         for result in score.dimensions
+    )
+    overall_name = definition.level_name(score.overall_level)
+    overall_meaning = (
+        f"Level {score.overall_level}, {overall_name}, means: "
+        f"{definition.levels[score.overall_level - 1].description}"
     )
     phases = _phases(roadmap, titles, colors, numbered, money)
     target = {
@@ -429,8 +474,9 @@ def build_report_view(
             kind=SERVICE_KINDS.get(s.kind, s.kind.replace("_", " ").capitalize()),
             description=s.description,
             duration=s.duration,
-            price=money(s.price) if s.price else "No charge",
+            price=_service_price(s.price, s.paid_with_points, money),
             for_actions=_for_actions([numbered[a] for a in s.action_ids if a in numbered]),
+            recurring=RECURRENCE.get(s.recurring),
         )
         for s in roadmap.services
     )
@@ -460,6 +506,8 @@ def build_report_view(
             f"weeks and costs {money(roadmap.total_cost)} at the Center{APOSTROPHE}s list "
             f"prices for organizations of this size ({roadmap.size_band_label}){budget}."
         )
+        if roadmap.yearly_cost:
+            plan_summary += f" Of this, {money(roadmap.yearly_cost)} recurs every year."
         plan_outcome = _outcome_sentence(score, roadmap, titles)
     else:
         plan_outcome = ""
@@ -489,7 +537,7 @@ def build_report_view(
         complete=score.complete,
         overall_level=score.overall_level,
         overall_level_name=score.overall_level_name,
-        overall_level_description=definition.levels[score.overall_level - 1].description,
+        overall_level_description=overall_meaning,
         overall_score=format_score(score.overall_score),
         overall_rule=overall_rule,
         headline=headline,
@@ -513,16 +561,71 @@ def build_report_view(
         budget=money(roadmap.budget) if roadmap.budget is not None else None,
         unreachable=unreachable,
         services=services,
-        services_total=money(sum(s.price for s in roadmap.services)),
+        services_total=money(
+            sum(s.price for s in roadmap.services if not s.paid_with_points)
+            + (roadmap.membership.price if roadmap.membership else 0)
+        ),
         notes=notes.strip() if notes and notes.strip() else None,
         levels=tuple(LevelRow(lv.level, lv.name, lv.description) for lv in definition.levels),
-        appendix=_appendix(definition, answers, comments, colors),
+        appendix=_appendix(definition, answers, comments, colors, include_narratives),
         trend_chart=trend_view[0],
         trend_columns=trend_view[1],
         trend_rows=trend_view[2],
         benchmark_intro=benchmark_view[0],
         benchmark_rows=benchmark_view[1],
+        sources=_sources(definition, titles),
+        membership=_membership(roadmap, money),
+        membership_price=money(roadmap.membership.price) if roadmap.membership else None,
+        yearly_total=money(roadmap.yearly_cost) if roadmap.yearly_cost else None,
+        staff_hours_total=_hours(roadmap.staff_hours) if roadmap.staff_hours else None,
+        narratives_printed=include_narratives,
     )
+
+
+def _membership(roadmap: Roadmap, money: Money) -> str | None:
+    """Why the plan buys a membership instead of paying each fee, in figures."""
+    choice = roadmap.membership
+    if choice is None:
+        return None
+    covered = len(choice.covered)
+    return (
+        f"The plan buys the {choice.title} ({money(choice.price)} a year, "
+        f"{choice.points:,} points) instead of paying separate fees: its points pay for "
+        f"{_count(covered, 'service')}, so the services cost "
+        f"{money(choice.fees_without - choice.saving)} rather than {money(choice.fees_without)}, "
+        f"a saving of {money(choice.saving)}."
+    )
+
+
+def _hours(hours: float) -> str:
+    return f"{format_score(hours)} staff hour{'' if hours == 1 else 's'}"
+
+
+def _service_price(price: int, paid_with_points: bool, money: Money) -> str:
+    if paid_with_points:
+        return "Paid with membership points"
+    return money(price) if price else "No charge"
+
+
+def _sources(
+    definition: QuestionnaireDefinition, titles: Mapping[str, str]
+) -> tuple[SourceSection, ...]:
+    """Every question's sources, in definition order, each once per question."""
+    sections = []
+    for question in definition.questions:
+        if not question.sources:
+            continue
+        rows = tuple(
+            SourceRow(
+                text=f"{source.title}. {source.publisher}"
+                + (f", {source.date}" if source.date else "")
+                + ".",
+                url=source.url,
+            )
+            for source in question.sources
+        )
+        sections.append(SourceSection(question.prompt, titles[question.dimension], rows))
+    return tuple(sections)
 
 
 def _trend(
@@ -624,6 +727,9 @@ def _dimension_view(
     next_level = result.next_level
     strongest = tuple(_answer_row(n) for n in result.strongest)
     weakest = tuple(_answer_row(n) for n in result.weakest)
+    # What the level means, in this dimension's own terms where it has them: a definition
+    # of the level, not a statement about the organization.
+    meaning = dimension.level_description(result.level, definition.levels)
     return DimensionView(
         id=result.dimension_id,
         title=result.title,
@@ -631,7 +737,9 @@ def _dimension_view(
         color=color,
         level=result.level,
         level_name=result.level_name,
-        level_description=definition.levels[result.level - 1].description,
+        level_description=(
+            f"Level {result.level}, {result.level_name}, in {result.title} means: {meaning}"
+        ),
         score=format_score(result.score),
         score_chart=score_bar(result.score, thresholds, result.level, names, color),
         thresholds=tuple(
@@ -640,13 +748,16 @@ def _dimension_view(
         ),
         held_by_gates=result.level_by_score > result.level,
         answered=f"{result.answered} of {result.applicable} applicable scored questions answered",
-        summary=result.summary,
+        summary=_without_question_ids(result.summary),
         failed_gates=tuple(
             _gate_row(g, next_level.level if next_level else 0) for g in result.failed_gates
         ),
         strongest=strongest,
         weakest=weakest,
         extremes=tuple(zip_longest(strongest, weakest)),
+        level_meanings=tuple(
+            LevelRow(lv.level, lv.name, lv.description) for lv in dimension.levels or ()
+        ),
         next_level=_level(next_level.level, next_level.name) if next_level else None,
         next_level_summary=_next_level_summary(next_level, result.score) if next_level else None,
         target=_level(target, definition.level_name(target)),
@@ -654,6 +765,15 @@ def _dimension_view(
         if projected
         else _level(result.level, result.level_name),
     )
+
+
+# The engine's explanations name questions by prompt and, for analysts, by id in brackets.
+_QUESTION_IDS = re.compile(r" \([a-z][a-z0-9_]*\)")
+
+
+def _without_question_ids(text: str) -> str:
+    """An explanation as a reader sees it: prompts, no internal ids."""
+    return _QUESTION_IDS.sub("", text)
 
 
 def _gate_row(gate: GateCheck, next_level: int) -> GateRow:
@@ -783,11 +903,34 @@ def _action_row(
                 s.title,
                 money(s.charged)
                 if s.charged
-                else ("No charge" if s.price == 0 else "Already in the plan"),
+                else (
+                    "Paid with membership points"
+                    if s.paid_with_points
+                    else ("No charge" if s.price == 0 else "Already in the plan")
+                ),
+                RECURRENCE.get(s.recurring) if s.charged else None,
             )
             for s in action.services
         ),
         cost=money(action.cost) if action.cost else "No added cost",
+        staff_hours=f"About {_hours(action.staff_hours)} of your own"
+        if action.staff_hours
+        else None,
+        in_house=_in_house(action, money),
+    )
+
+
+def _in_house(action: PlannedAction, money: Money) -> str | None:
+    """The do-it-yourself path in one sentence, with its time and any resources."""
+    if action.diy is None:
+        return None
+    resources = [
+        f"{r.title} ({money(r.price) if r.price else 'free'})" for r in action.diy.resources
+    ]
+    using = f" Using: {_join(resources)}." if resources else ""
+    return (
+        f"Can be done in-house: {action.diy.how.rstrip('.')}. "
+        f"About {_hours(action.diy.staff_hours)}.{using}"
     )
 
 
@@ -796,6 +939,7 @@ def _appendix(
     answers: Mapping[str, AnswerValue],
     comments: Mapping[str, str],
     colors: Mapping[str, str],
+    include_narratives: bool,
 ) -> tuple[AppendixSection, ...]:
     shown = visible_questions(definition, answers)
     sections = []
@@ -808,16 +952,25 @@ def _appendix(
             answered = question.id in answers
             score = question_score(question, value) if answered and value is not NA else None
             comment = comments.get(question.id)
+            comment = comment.strip() if comment and comment.strip() else None
+            free_text = isinstance(question, TextQuestion)
+            if not answered:
+                answer = "Not answered"
+            elif free_text and value is not NA and not include_narratives:
+                answer = NOT_PRINTED
+            else:
+                answer = describe_answer(question, value)
             rows.append(
                 AppendixRow(
                     question_id=question.id,
                     prompt=question.prompt,
-                    answer=describe_answer(question, value) if answered else "Not answered",
+                    answer=answer,
                     score=format_score(score)
                     if score is not None
-                    else ("Not scored" if isinstance(question, TextQuestion) else EN_DASH),
-                    comment=comment.strip() if comment and comment.strip() else None,
-                    free_text=isinstance(question, TextQuestion),
+                    else ("Not scored" if free_text else EN_DASH),
+                    comment=comment if include_narratives else None,
+                    free_text=free_text,
+                    comment_withheld=comment is not None and not include_narratives,
                 )
             )
         sections.append(

@@ -14,6 +14,13 @@ How it plans:
 4. Actions that can be dropped (with whatever requires them) without losing a planned
    level are dropped, and the rest are scheduled on the catalogue's parallel tracks,
    prerequisites first, into phases by start week.
+5. Where the catalogue offers a membership, the plan buys it when the membership plus the
+   services its points cannot pay for costs less than the services' fees, and says so.
+   The points pay for the dearest services they can (a 0/1 knapsack over points).
+
+Catalogues from version 2 also give each action's staff hours and do-it-yourself path;
+the plan reports both (it does not yet choose between the paths). Recurring services are
+marked and their yearly cost totalled.
 """
 
 from __future__ import annotations
@@ -23,13 +30,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.questionnaire.catalogue import Action, Catalogue, Service
+from app.questionnaire.catalogue import Action, Catalogue
 from app.questionnaire.schemas import MultipleChoiceQuestion, QuestionnaireDefinition
 from app.roadmap.results import (
     ChangeLine,
     DimensionProjection,
+    DoItYourselfPath,
+    MembershipChoice,
     Phase,
     PlannedAction,
+    ResourceLine,
     Roadmap,
     ServiceLine,
     ServiceSummary,
@@ -101,7 +111,7 @@ class _Planner:
         }
         self.band = catalogue.band_for(options.licensed_beds)
         self.services = {s.id: s for s in catalogue.services}
-        self.prices = {s.id: s.prices[self.band.id] for s in catalogue.services}
+        self.prices = {s.id: s.price_for(self.band) for s in catalogue.services}
         self.actions = {a.id: a for a in catalogue.actions}
         self._check_options()
         self.current = dimension_levels(definition, self.answers)
@@ -222,7 +232,7 @@ class _Planner:
         return level
 
     def price(self, service_id: str) -> int:
-        return self.services[service_id].prices[self.band.id]
+        return self.prices[service_id]
 
     def cost(self, chosen: Iterable[str]) -> int:
         services = {s for a in chosen for s in self.actions[a].services}
@@ -401,7 +411,7 @@ class _Planner:
                 score = None if value is None else question_score(question, value)
                 if score is None or score < gate.min_score:
                     reasons.append(
-                        f"the level {gate.level} gate on {question.id} ({question.prompt}) needs "
+                        f"the level {gate.level} gate on \u201c{question.prompt}\u201d needs "
                         f"a score of {gate.min_score:g}, and no available action reaches it"
                     )
         threshold = self.definition.dimensions[dimension].thresholds.as_tuple()[level - 1]
@@ -455,10 +465,14 @@ class _Planner:
     ) -> Roadmap:
         times = self._schedule(chosen, ladders)
         ordered = sorted(chosen, key=lambda a: (times[a][0], times[a][1], a))
+        membership = self._membership(chosen)
+        covered = frozenset(membership.covered) if membership else frozenset[str]()
         bought: set[str] = set()
         planned_actions: dict[str, PlannedAction] = {}
         for action_id in ordered:
-            planned_actions[action_id] = self._planned_action(action_id, times[action_id], bought)
+            planned_actions[action_id] = self._planned_action(
+                action_id, times[action_id], bought, covered
+            )
         phases = []
         done_so_far: set[str] = set()
         for number, (phase_id, title, start, end) in enumerate(PHASES):
@@ -482,7 +496,9 @@ class _Planner:
                     projected=self._projection(self.levels(frozenset(done_so_far))),
                 )
             )
-        summaries = self._service_summaries(ordered)
+        summaries = self._service_summaries(ordered, covered)
+        hours = [a.staff_hours for a in planned_actions.values()]
+        membership_fee = membership.price if membership else 0
         return Roadmap(
             questionnaire_id=self.definition.id,
             questionnaire_version=self.definition.version,
@@ -496,11 +512,54 @@ class _Planner:
             projected=self._projection(self.levels(chosen)),
             phases=tuple(phases),
             services=summaries,
-            total_cost=sum(a.cost for a in planned_actions.values()),
+            total_cost=sum(a.cost for a in planned_actions.values()) + membership_fee,
             total_weeks=max((t[1] for t in times.values()), default=0),
             unreachable=tuple(unreachable),
             projected_answers=self.project(chosen),
+            membership=membership,
+            yearly_cost=sum(s.yearly_cost for s in summaries if not s.paid_with_points)
+            + membership_fee,
+            staff_hours=sum(h for h in hours if h is not None)
+            if hours and all(h is not None for h in hours)
+            else None,
         )
+
+    def _membership(self, chosen: frozenset[str]) -> MembershipChoice | None:
+        """The cheapest membership that costs less than the fees of ``chosen``'s services."""
+        services = sorted({s for a in chosen for s in self.actions[a].services})
+        fees = sum(self.prices[s] for s in services)
+        payable = [s for s in services if self.services[s].points is not None]
+        best: MembershipChoice | None = None
+        for membership in self.catalogue.memberships():
+            if membership.id in self.options.excluded_services or not payable:
+                continue
+            points = (membership.grants_points or {}).get(self.band.id, 0)
+            covered = _most_value_for_points(
+                [(s, self.services[s].points or 0, self.prices[s]) for s in payable], points
+            )
+            cost = self.prices[membership.id] + sum(
+                self.prices[s] for s in services if s not in covered
+            )
+            if cost >= fees or (best is not None and cost >= fees - best.saving):
+                continue
+            money = self.catalogue.currency
+            best = MembershipChoice(
+                service_id=membership.id,
+                title=membership.title,
+                price=self.prices[membership.id],
+                points=points,
+                points_used=sum(self.services[s].points or 0 for s in covered),
+                covered=tuple(covered),
+                fees_without=fees,
+                saving=fees - cost,
+                sentence=(
+                    f"The plan buys the {membership.title} ({money} "
+                    f"{self.prices[membership.id]:,} a year, {points:,} points) and pays for "
+                    f"{len(covered)} of its services with points: {money} {cost:,} instead of "
+                    f"{money} {fees:,} in separate fees, a saving of {money} {fees - cost:,}."
+                ),
+            )
+        return best
 
     def _projection(self, levels: tuple[tuple[float, int], ...]) -> tuple[DimensionProjection, ...]:
         return tuple(
@@ -509,14 +568,27 @@ class _Planner:
         )
 
     def _planned_action(
-        self, action_id: str, time: tuple[int, int], bought: set[str]
+        self, action_id: str, time: tuple[int, int], bought: set[str], covered: frozenset[str]
     ) -> PlannedAction:
         action = self.actions[action_id]
         lines = []
         for service_id in action.services:
             service = self.services[service_id]
             price = self.price(service_id)
-            lines.append(_service_line(service, price, 0 if service_id in bought else price))
+            free = service_id in bought or service_id in covered
+            lines.append(
+                ServiceLine(
+                    service.id,
+                    service.kind.value,
+                    service.title,
+                    service.duration,
+                    price,
+                    0 if free else price,
+                    recurring=service.recurring.value,
+                    seats=service.seats_for(self.band),
+                    paid_with_points=service_id in covered,
+                )
+            )
             bought.add(service_id)
         changes = []
         for qid, (value, _) in self.gains[action_id].items():
@@ -539,9 +611,26 @@ class _Planner:
             services=tuple(lines),
             changes=tuple(changes),
             cost=sum(line.charged for line in lines),
+            kind=action.kind.value if action.kind else None,
+            staff_hours=(action.staff_hours or {}).get(self.band.id),
+            diy=self._diy(action),
         )
 
-    def _service_summaries(self, ordered: list[str]) -> tuple[ServiceSummary, ...]:
+    def _diy(self, action: Action) -> DoItYourselfPath | None:
+        if action.diy is None:
+            return None
+        return DoItYourselfPath(
+            how=action.diy.how,
+            resources=tuple(
+                ResourceLine(r, self.services[r].title, self.prices[r])
+                for r in action.diy.resources
+            ),
+            staff_hours=action.diy.staff_hours.get(self.band.id, 0.0),
+        )
+
+    def _service_summaries(
+        self, ordered: list[str], covered: frozenset[str]
+    ) -> tuple[ServiceSummary, ...]:
         users: dict[str, list[str]] = {}
         for action_id in ordered:
             for service_id in self.actions[action_id].services:
@@ -555,6 +644,11 @@ class _Planner:
                 duration=self.services[service_id].duration,
                 price=self.price(service_id),
                 action_ids=tuple(action_ids),
+                recurring=self.services[service_id].recurring.value,
+                yearly_cost=self.services[service_id].yearly_cost(self.band),
+                seats=self.services[service_id].seats_for(self.band),
+                paid_with_points=service_id in covered,
+                points=self.services[service_id].points,
             )
             for service_id, action_ids in users.items()
         )
@@ -569,7 +663,13 @@ def _merge_choices(question: MultipleChoiceQuestion, values: list[list[str]]) ->
     return [o.value for o in question.options if o.value in chosen]
 
 
-def _service_line(service: Service, price: int, charged: int) -> ServiceLine:
-    return ServiceLine(
-        service.id, service.kind.value, service.title, service.duration, price, charged
-    )
+def _most_value_for_points(services: list[tuple[str, int, int]], points: int) -> tuple[str, ...]:
+    """The services (id, points, price) whose prices add up most within ``points``."""
+    # best[p] = (value, ids) using at most p points; ties keep the earlier (sorted) choice.
+    best: list[tuple[int, tuple[str, ...]]] = [(0, ())] * (points + 1)
+    for service_id, cost, price in services:
+        for budget in range(points, cost - 1, -1):
+            value, ids = best[budget - cost]
+            if value + price > best[budget][0]:
+                best[budget] = (value + price, (*ids, service_id))
+    return best[points][1]

@@ -29,6 +29,27 @@ class ServiceLine:
     duration: str
     price: int
     charged: int
+    recurring: str = "one_off"  # one_off | yearly | quarterly: how often the price is paid
+    seats: int | None = None  # the seats priced, for per-seat services
+    paid_with_points: bool = False  # covered by the membership the plan buys
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceLine:
+    """A free or low-cost Center resource a do-it-yourself path uses."""
+
+    service_id: str
+    title: str
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class DoItYourselfPath:
+    """How the organization's own team can carry out an action without a paid service."""
+
+    how: str
+    resources: tuple[ResourceLine, ...]
+    staff_hours: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +77,9 @@ class PlannedAction:
     services: tuple[ServiceLine, ...]
     changes: tuple[ChangeLine, ...]
     cost: int
+    kind: str | None = None
+    staff_hours: float | None = None  # internal time on the Center path, at this size band
+    diy: DoItYourselfPath | None = None  # "can be done in-house": the steps and the time
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +106,26 @@ class ServiceSummary:
     duration: str
     price: int
     action_ids: tuple[str, ...]
+    recurring: str = "one_off"
+    yearly_cost: int = 0  # what it costs per year when it recurs
+    seats: int | None = None
+    paid_with_points: bool = False
+    points: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChoice:
+    """The membership the plan buys because it costs less than paying each service's fee."""
+
+    service_id: str
+    title: str
+    price: int  # per year
+    points: int  # granted per year
+    points_used: int
+    covered: tuple[str, ...]  # services paid with its points
+    fees_without: int  # what the same services cost at list prices
+    saving: int
+    sentence: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +158,9 @@ class Roadmap:
     total_weeks: int
     unreachable: tuple[Unreachable, ...]
     projected_answers: dict[str, Any]
+    membership: MembershipChoice | None = None
+    yearly_cost: int = 0  # what recurs every year: yearly and quarterly services, membership
+    staff_hours: float | None = None  # internal time of the whole plan, when the catalogue says
 
     @property
     def actions(self) -> tuple[PlannedAction, ...]:

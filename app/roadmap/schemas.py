@@ -25,7 +25,25 @@ class ServiceLineRead(_Read):
     title: str
     duration: str
     price: int = Field(description="List price for the organization's size band.")
-    charged: int = Field(description="0 when an earlier action in the plan already bought it.")
+    charged: int = Field(
+        description="0 when an earlier action in the plan already bought it, or the "
+        "membership's points pay for it."
+    )
+    recurring: str = Field("one_off", description="one_off, yearly or quarterly.")
+    seats: int | None = Field(None, description="Seats priced, for per-seat services.")
+    paid_with_points: bool = False
+
+
+class ResourceLineRead(_Read):
+    service_id: str
+    title: str
+    price: int
+
+
+class DoItYourselfRead(_Read):
+    how: str = Field(description="Can be done in-house: the steps.")
+    resources: list[ResourceLineRead]
+    staff_hours: float = Field(description="Internal staff hours at this size band.")
 
 
 class ChangeLineRead(_Read):
@@ -47,6 +65,13 @@ class PlannedActionRead(_Read):
     services: list[ServiceLineRead]
     changes: list[ChangeLineRead]
     cost: int
+    kind: str | None = None
+    staff_hours: float | None = Field(
+        None, description="Internal staff hours on the Center path, at this size band."
+    )
+    diy: DoItYourselfRead | None = Field(
+        None, description="The do-it-yourself path, where a competent team can do it alone."
+    )
 
 
 class PhaseRead(_Read):
@@ -69,6 +94,23 @@ class ServiceSummaryRead(_Read):
     duration: str
     price: int
     action_ids: list[str]
+    recurring: str = "one_off"
+    yearly_cost: int = Field(0, description="Cost per year when the service recurs.")
+    seats: int | None = None
+    paid_with_points: bool = False
+    points: int | None = None
+
+
+class MembershipRead(_Read):
+    service_id: str
+    title: str
+    price: int = Field(description="Per year.")
+    points: int
+    points_used: int
+    covered: list[str]
+    fees_without: int
+    saving: int
+    sentence: str
 
 
 class UnreachableRead(_Read):
@@ -99,3 +141,8 @@ class RoadmapRead(BaseModel):
     projected_answers: list[dict[str, Any]] = Field(
         description="The answers after the plan, in the shape assessments take."
     )
+    membership: MembershipRead | None = Field(
+        None, description="The membership the plan buys because it is cheaper than the fees."
+    )
+    yearly_cost: int = Field(0, description="What recurs every year.")
+    staff_hours: float | None = Field(None, description="Internal staff hours of the plan.")

@@ -22,6 +22,7 @@ from app.questionnaire.schemas import (
     QuestionnaireDefinition,
     ScaleQuestion,
     SingleChoiceQuestion,
+    Source,
     TextQuestion,
     YesNoQuestion,
 )
@@ -86,6 +87,8 @@ class QuestionView:
     comment: str = ""
     comment_error: str | None = None
     comment_max_length: int = COMMENT_MAX_LENGTH
+    sources: tuple[Source, ...] = ()  # where the help text's rules and facts are published
+    identifier_warning: str | None = None  # saved text that looks like a patient identifier
 
     @property
     def first_input_id(self) -> str:
@@ -333,6 +336,7 @@ def _view(
         na_checked=NA_VALUE in current,
         error=errors.get(question.id),
         show_if=_show_if_json(question),
+        sources=question.sources,
     )
     if isinstance(question, NumberQuestion):
         view.unit = question.unit

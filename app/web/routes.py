@@ -30,6 +30,7 @@ from app.api.deps import RegistryDep, SessionDep, SettingsDep
 from app.config import Settings
 from app.delivery.service import PlanRequest, gather_inputs, plan, report_pdf
 from app.errors import AppError, InvalidAnswers
+from app.intake.identifiers import identifier_warnings
 from app.intake.models import Assessment, AssessmentStatus
 from app.intake.validation import Answer, check_answers
 from app.invitations import service
@@ -52,6 +53,7 @@ from app.scoring.engine import (
 )
 from app.web.forms import (
     UNANSWERED,
+    FormAnswer,
     field_anchor,
     friendly_message,
     parse_section,
@@ -565,6 +567,7 @@ def _section_page(
     comment_errors: Mapping[str, str] | None = None,
     followup: bool = False,
     unanswered: bool = False,
+    identifiers: frozenset[str] = frozenset(),
 ) -> Response:
     dimension = _dimension(visit, dimension_id)
     page_questions = visit.definition.questions_in(dimension_id)
@@ -581,6 +584,23 @@ def _section_page(
         comments=comments,
         comment_errors=comment_errors,
     )
+    # Saved text that looks like it holds an identifier: said beside the question.
+    found = identifier_warnings(
+        visit.definition,
+        [
+            FormAnswer(q.id, value=answers.get(q.id), comment=comments.get(q.id))
+            for q in questions
+            if q.id in identifiers
+        ],
+    )
+    kinds = {w.question_id: w.kinds for w in found}
+    for view in questions:
+        if view.id in kinds:
+            seen = " or ".join(str(kind) for kind in kinds[view.id])
+            view.identifier_warning = (
+                f"Saved, but this looks like it may hold a {seen}. Please remove patient "
+                "names and identifiers; describe what happened without them."
+            )
     error_links = []
     for q in questions:
         if q.error:
@@ -618,11 +638,13 @@ def section(
     session: SessionDep,
     followup: bool = False,
     unanswered: bool = False,
+    check: str = "",
 ) -> Response:
     """One dimension's questions, in the definition's order, with their help.
 
     ``unanswered``: flag the page's required questions still without an answer (where
-    "Save and continue" sends a page it saved with some left).
+    "Save and continue" sends a page it saved with some left). ``check``: the questions
+    whose newly saved text looks like it holds a patient identifier, to say so beside them.
     """
     draft = service.draft_of(session, visit.invitation)
     return _section_page(
@@ -633,6 +655,7 @@ def section(
         comments=_comments(draft),
         followup=followup,
         unanswered=unanswered,
+        identifiers=frozenset(check.split(",")[:50]) if check else frozenset(),
     )
 
 
@@ -684,9 +707,20 @@ def save_section(
             errors=errors,
             comment_errors=section_form.comment_problems,
         )
+    comments_before = _comments(draft)
     assessment = service.save_answers(session, registry, visit.invitation, items)
     saved = _stored(assessment)
     action = _first(form, "action")
+    # Newly typed text that looks like an identifier: back to this page, once, to say so.
+    changed = [
+        item
+        for item in items
+        if (item.value is not None and item.value != stored.get(item.question_id))
+        or (item.comment and item.comment != comments_before.get(item.question_id))
+    ]
+    flagged = [w.question_id for w in identifier_warnings(definition, changed)]
+    if flagged:
+        return _see_other(f"/form/section/{dimension_id}?check={','.join(flagged)}#q-{flagged[0]}")
     if action == "next":
         before = visible_questions(definition, stored)
         after = visible_questions(definition, saved)
@@ -822,7 +856,9 @@ def results(
             "level": d.level,
             "level_name": d.level_name,
             "score": format_score(d.score),
-            "description": visit.definition.levels[d.level - 1].description,
+            # What the level means (in the dimension's own terms where it has them).
+            "description": f"Level {d.level}, {d.level_name}, in {d.title} means: "
+            + _level_meaning(visit.definition, d.dimension_id, d.level),
             "why": _plain(d.summary),
             "next": _plain(d.next_level.summary) if d.next_level else None,
             "target": roadmap.targets.get(d.dimension_id),
@@ -857,6 +893,13 @@ def results(
 
 
 _QUESTION_IDS = re.compile(r" \([a-z][a-z0-9_]*\)")
+
+
+def _level_meaning(definition: QuestionnaireDefinition, dimension_id: str, level: int) -> str:
+    dimension = definition.dimension(dimension_id)
+    if dimension is None:
+        return definition.levels[level - 1].description
+    return dimension.level_description(level, definition.levels)
 
 
 def _plain(text: str) -> str:

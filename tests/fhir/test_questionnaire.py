@@ -398,7 +398,7 @@ def test_a_version_is_served_by_vread(client, make_key):
     "url",
     [
         "/fhir/r4/Questionnaire/no-such-questionnaire",
-        "/fhir/r4/Questionnaire/hospital-social-media/_history/2",
+        "/fhir/r4/Questionnaire/hospital-social-media/_history/99",
         "/fhir/r4/Questionnaire/hospital-social-media/_history/0",
         "/fhir/r4/Questionnaire/Not_An_Id",
     ],

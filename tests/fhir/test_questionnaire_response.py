@@ -81,8 +81,8 @@ def _item(resource: dict[str, Any], link_id: str) -> dict[str, Any]:
 def test_an_exported_questionnaire_answered_and_posted_scores_exactly_as_native_json(
     client, admin_headers, organization_id, name
 ):
-    questionnaire = client.get(
-        "/fhir/r4/Questionnaire/hospital-social-media", headers=admin_headers
+    questionnaire = client.get(  # the examples answer version 1
+        "/fhir/r4/Questionnaire/hospital-social-media/_history/1", headers=admin_headers
     ).json()
     native = {**example(name), "organization_id": organization_id}
     resource = questionnaire_response(questionnaire, organization_id, native["answers"])
@@ -154,12 +154,22 @@ def test_flat_items_and_a_questionnaire_without_version_are_accepted(
 ):
     resource = _example_response(organization_id)
     resource["item"] = [item for group in resource["item"] for item in group["item"]]
-    resource["questionnaire"] = EXPORTED_V1["url"]
+    latest = client.get("/fhir/r4/Questionnaire/hospital-social-media", headers=admin_headers)
+    draft = questionnaire_response(
+        latest.json(),
+        organization_id,
+        [{"question_id": "pr_official_accounts", "value": "main_platforms"}],
+        status="draft",
+    )
+    draft["questionnaire"] = EXPORTED_V1["url"]  # no version: the latest one
 
-    response = _post(client, resource, admin_headers)
+    flat = _post(client, resource, admin_headers)
+    versionless = _post(client, draft, admin_headers)
 
-    assert response.status_code == 201, response.text
-    assert response.json()["questionnaire"].endswith("|1")
+    assert flat.status_code == 201, flat.text
+    assert flat.json()["questionnaire"].endswith("|1")
+    assert versionless.status_code == 201, versionless.text
+    assert versionless.json()["questionnaire"].endswith("|2")
 
 
 def test_plain_application_json_is_accepted_too(client, admin_headers, organization_id):
@@ -399,7 +409,7 @@ def test_a_structural_problem_names_its_fhirpath(client, admin_headers, organiza
             "QuestionnaireResponse.questionnaire",
         ),
         (
-            {"questionnaire": f"{EXPORTED_V1['url']}|2"},
+            {"questionnaire": f"{EXPORTED_V1['url']}|3"},
             404,
             "not-found",
             "QuestionnaireResponse.questionnaire",

@@ -25,7 +25,12 @@ from app.scoring.engine import NA, score_answers
 from app.scoring.results import AssessmentScore
 from tests.conftest import example
 
-[LOADED] = load_directory(PROJECT_ROOT / "questionnaires")
+# The report tests render version-1 assessments (the example files answer version 1).
+[LOADED] = [
+    item
+    for item in load_directory(PROJECT_ROOT / "questionnaires")
+    if (item.definition.id, item.definition.version) == ("hospital-social-media", 1)
+]
 DEFINITION: QuestionnaireDefinition = LOADED.definition
 assert LOADED.catalogue is not None
 CATALOGUE: Catalogue = LOADED.catalogue
@@ -48,7 +53,7 @@ class ReportCase:
     roadmap: Roadmap
     notes: str | None
 
-    def view(self) -> ReportView:
+    def view(self, include_narratives: bool = False) -> ReportView:
         return build_report_view(
             DEFINITION,
             self.score,
@@ -58,6 +63,7 @@ class ReportCase:
             self.comments,
             ASSESSED_ON,
             self.notes,
+            include_narratives=include_narratives,
         )
 
 
@@ -116,9 +122,9 @@ class RenderedReport:
         return PdfReader(BytesIO(self.pdf))
 
 
-def render(case: ReportCase) -> RenderedReport:
+def render(case: ReportCase, include_narratives: bool = False) -> RenderedReport:
     """Render a case to HTML and PDF, keeping WeasyPrint's warnings."""
-    view = case.view()
+    view = case.view(include_narratives)
     html = render_html(view)
     with weasyprint_warnings() as warnings:
         pdf = render_pdf(html)

@@ -134,13 +134,29 @@ def test_headings_become_bookmarks(community_report: RenderedReport) -> None:
     assert any(title.startswith("First 90 days") for title in nested)
 
 
-def test_the_appendix_shows_answers_and_comments(community_report: RenderedReport) -> None:
+def test_the_board_report_prints_no_free_text_or_comment_by_default(
+    community_report: RenderedReport,
+) -> None:
     text = flat_text(community_report.reader)
     case = community_report.case
 
+    assert case.comments, "the example has comments to withhold"
     for comment in case.comments.values():
-        assert comment in text
+        assert comment[:40] not in text
+    assert "Social media is about a quarter of our marketing coordinator" not in text
+    assert "Answered (not printed)" in text
+    assert "Comment: answered (not printed)" in text
+
+
+def test_the_appendix_shows_answers_and_comments_when_the_consultant_opts_in() -> None:
+    report = render(report_case("community-hospital"), include_narratives=True)
+    text = flat_text(report.reader)
+
+    for comment in report.case.comments.values():
+        assert " ".join(comment.split()) in text
     assert "Social media is about a quarter of our marketing coordinator" in text
+    assert "not printed" not in text
+    assert report.warnings == []
 
 
 def test_the_same_inputs_render_the_same_bytes(community_report: RenderedReport) -> None:

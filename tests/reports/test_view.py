@@ -74,8 +74,18 @@ def test_the_appendix_groups_every_asked_question_by_dimension() -> None:
     assert rows["se_vendor_baa"].score == "\u2013"  # not applicable
     assert rows["se_incidents_description"].free_text
     assert rows["se_incidents_description"].score == "Not scored"
-    assert rows["pr_account_ownership"].comment == case.comments["pr_account_ownership"]
+    # Free text and comments are withheld unless the consultant asks for them.
+    assert rows["se_incidents_description"].answer == "Answered (not printed)"
+    assert rows["pr_account_ownership"].comment is None
+    assert rows["pr_account_ownership"].comment_withheld
     assert rows["pr_official_accounts"].comment is None
+    assert not rows["pr_official_accounts"].comment_withheld
+    printed = {
+        r.question_id: r for s in case.view(include_narratives=True).appendix for r in s.rows
+    }
+    assert printed["pr_account_ownership"].comment == case.comments["pr_account_ownership"]
+    assert printed["se_incidents_description"].answer == case.answers["se_incidents_description"]
+    assert not printed["pr_account_ownership"].comment_withheld
 
 
 def test_unanswered_questions_show_as_not_answered() -> None:
@@ -200,3 +210,29 @@ def test_the_html_is_autoescaped_and_declares_its_metadata() -> None:
     assert '<meta name="description" content="' in html
     # The only URL is the SVG namespace, which names and never fetches anything.
     assert set(re.findall(r"https?://[^\s\"'<>]+", html)) == {"http://www.w3.org/2000/svg"}
+
+
+def test_a_dimension_page_defines_the_level_rather_than_describing_the_client() -> None:
+    view = report_case("community-hospital").view()
+
+    for dimension in view.dimensions:
+        generic = DEFINITION.levels[dimension.level - 1].description
+        assert dimension.level_description == (
+            f"Level {dimension.level}, {dimension.level_name}, in {dimension.title} means: "
+            f"{generic}"
+        )
+    assert view.overall_level_description.startswith(
+        f"Level {view.overall_level}, {view.overall_level_name}, means: "
+    )
+
+
+@pytest.mark.parametrize("name", ["community-hospital", "academic-medical-center"])
+def test_no_internal_question_id_is_printed(name: str) -> None:
+    case = report_case(name, targets={"security": 5}, budget=2000)
+    held = [d for d in case.score.dimensions if d.level_by_score > d.level]
+    html = render_html(case.view(include_narratives=True))
+    text = re.sub(r"<[^>]+>", " ", html)
+
+    assert held or case.roadmap.unreachable, "the case shows gate explanations"
+    for question in DEFINITION.questions:
+        assert re.search(rf"\b{question.id}\b", text) is None, question.id

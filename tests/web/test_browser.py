@@ -74,7 +74,7 @@ class Server:
     admin_key: str
 
     def invitation(self) -> tuple[str, str]:
-        """A new organization and its link, made through the API and `smm invite`."""
+        """A new organization and its link to version 1 (the pages these tests click through)."""
         response = httpx.post(
             f"{self.url}/v1/organizations",
             headers={"Authorization": f"Bearer {self.admin_key}"},
@@ -87,15 +87,13 @@ class Server:
         )
         response.raise_for_status()
         organization = response.json()["id"]
-        result = subprocess.run(
-            [str(SMM), "invite", organization, "--base-url", self.url],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
+        invited = httpx.post(
+            f"{self.url}/v1/organizations/{organization}/invitations",
+            headers={"Authorization": f"Bearer {self.admin_key}"},
+            json={"questionnaire": {"id": "hospital-social-media", "version": 1}},
         )
-        return organization, result.stdout.strip().splitlines()[-1]
+        invited.raise_for_status()
+        return organization, invited.json()["url"]
 
 
 def _free_port() -> int:
