@@ -9,6 +9,7 @@ form and results screenshots are also written to docs/ for the README.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -74,7 +75,7 @@ class Server:
     admin_key: str
 
     def invitation(self) -> tuple[str, str]:
-        """A new organization and its link, made through the API and `smm invite`."""
+        """A new organization and its link to version 1 (the walk answers it), via the API."""
         response = httpx.post(
             f"{self.url}/v1/organizations",
             headers={"Authorization": f"Bearer {self.admin_key}"},
@@ -87,15 +88,14 @@ class Server:
         )
         response.raise_for_status()
         organization = response.json()["id"]
-        result = subprocess.run(
-            [str(SMM), "invite", organization, "--base-url", self.url],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
+        invited = httpx.post(
+            f"{self.url}/v1/organizations/{organization}/invitations",
+            headers={"Authorization": f"Bearer {self.admin_key}"},
+            json={"questionnaire": {"id": "hospital-social-media", "version": 1}},
         )
-        return organization, result.stdout.strip().splitlines()[-1]
+        invited.raise_for_status()
+        path = re.sub(r"^https?://[^/]+", "", invited.json()["url"])
+        return organization, self.url + path
 
 
 def _free_port() -> int:
