@@ -235,7 +235,7 @@ def test_each_invalid_answer_is_a_422_naming_the_question(
     client, admin_headers, org, answer, field, question_id, phrase
 ):
     document = {
-        "questionnaire": {"id": "hospital-social-media"},
+        "questionnaire": {"id": "hospital-social-media", "version": 1},
         "status": "draft",
         "answers": [answer],
     }
