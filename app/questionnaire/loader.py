@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.questionnaire.catalogue import Catalogue, check_catalogue
 from app.questionnaire.rules import check_definition
-from app.questionnaire.schemas import QuestionnaireDefinition
+from app.questionnaire.schemas import QuestionnaireDefinition, canonical_document
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -70,7 +70,7 @@ class LoadedDefinition:
 def content_hash(definition: BaseModel) -> str:
     """SHA-256 of the document's canonical JSON: edits to comments or layout do not count."""
     canonical = json.dumps(
-        definition.model_dump(mode="json", by_alias=True),
+        canonical_document(definition),
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

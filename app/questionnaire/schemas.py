@@ -16,11 +16,8 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    SerializationInfo,
-    SerializerFunctionWrapHandler,
     StringConstraints,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
@@ -47,26 +44,41 @@ class DefinitionModel(BaseModel):
 class ExtendedModel(DefinitionModel):
     """A shape that gained optional fields after version 1 of the format was published.
 
-    Fields named in ``ADDITIONS`` are left out of the serialised document while they hold
-    their default, so a file that does not use them keeps its canonical JSON, and with it
-    the content hash it was published with.
+    Fields named in ``ADDITIONS`` are left out of the canonical document (see
+    ``canonical_document``) while they hold their default, so a file that does not use
+    them keeps the content hash it was published with.
     """
 
     ADDITIONS: ClassVar[frozenset[str]] = frozenset()
 
-    @model_serializer(mode="wrap")
-    def _omit_unused_additions(
-        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
-    ) -> Any:
-        data = handler(self)
-        if not isinstance(data, dict):
-            return data
-        fields = type(self).model_fields
-        for name in self.ADDITIONS:
-            key = (fields[name].alias or name) if info.by_alias else name
-            if key in data and getattr(self, name) == fields[name].default:
-                del data[key]
-        return data
+
+def canonical_document(model: BaseModel) -> Any:
+    """The model as JSON data (by alias), without additions that hold their default."""
+    return _without_unused_additions(model, model.model_dump(mode="json", by_alias=True))
+
+
+def _without_unused_additions(model: Any, data: Any) -> Any:
+    if isinstance(model, BaseModel) and isinstance(data, dict):
+        additions = model.ADDITIONS if isinstance(model, ExtendedModel) else frozenset()
+        kept = {}
+        for name, info in type(model).model_fields.items():
+            key = info.alias or name
+            if key not in data:
+                continue
+            value = getattr(model, name)
+            if name in additions and value == info.default:
+                continue
+            kept[key] = _without_unused_additions(value, data[key])
+        return kept
+    if isinstance(model, tuple | list) and isinstance(data, list):
+        return [_without_unused_additions(m, d) for m, d in zip(model, data, strict=True)]
+    if isinstance(model, dict) and isinstance(data, dict):
+        # Keys may have become text (thresholds, labels); the order is the same.
+        return {
+            key: _without_unused_additions(value, item)
+            for (key, item), value in zip(data.items(), model.values(), strict=True)
+        }
+    return data
 
 
 class QuestionType(StrEnum):

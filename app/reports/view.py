@@ -749,7 +749,7 @@ def _dimension_view(
         ),
         held_by_gates=result.level_by_score > result.level,
         answered=f"{result.answered} of {result.applicable} applicable scored questions answered",
-        summary=result.summary,
+        summary=_without_question_ids(result.summary),
         failed_gates=tuple(
             _gate_row(g, next_level.level if next_level else 0) for g in result.failed_gates
         ),
@@ -766,6 +766,15 @@ def _dimension_view(
         if projected
         else _level(result.level, result.level_name),
     )
+
+
+# The engine's explanations name questions by prompt and, for analysts, by id in brackets.
+_QUESTION_IDS = re.compile(r" \([a-z][a-z0-9_]*\)")
+
+
+def _without_question_ids(text: str) -> str:
+    """An explanation as a reader sees it: prompts, no internal ids."""
+    return _QUESTION_IDS.sub("", text)
 
 
 def _gate_row(gate: GateCheck, next_level: int) -> GateRow:

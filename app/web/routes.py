@@ -735,7 +735,9 @@ def results(
             "level": d.level,
             "level_name": d.level_name,
             "score": format_score(d.score),
-            "description": visit.definition.levels[d.level - 1].description,
+            # What the level means (in the dimension's own terms where it has them).
+            "description": f"Level {d.level}, {d.level_name}, in {d.title} means: "
+            + _level_meaning(visit.definition, d.dimension_id, d.level),
             "why": _plain(d.summary),
             "next": _plain(d.next_level.summary) if d.next_level else None,
             "target": roadmap.targets.get(d.dimension_id),
@@ -770,6 +772,13 @@ def results(
 
 
 _QUESTION_IDS = re.compile(r" \([a-z][a-z0-9_]*\)")
+
+
+def _level_meaning(definition: QuestionnaireDefinition, dimension_id: str, level: int) -> str:
+    dimension = definition.dimension(dimension_id)
+    if dimension is None:
+        return definition.levels[level - 1].description
+    return dimension.level_description(level, definition.levels)
 
 
 def _plain(text: str) -> str:

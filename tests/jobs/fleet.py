@@ -70,7 +70,7 @@ def seed(engine: Engine, count: int) -> Seeded:
                 Principal(key.key.id, Role.ADMIN),
                 organization_id=organization.id,
                 questionnaire_id=document["questionnaire"]["id"],
-                version=None,
+                version=document["questionnaire"]["version"],
                 status="submitted",
                 items=[AnswerIn.model_validate(a) for a in document["answers"]],
             )

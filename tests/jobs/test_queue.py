@@ -59,7 +59,7 @@ def job_id(db: Session, registry, make_organization) -> uuid.UUID:
         Principal(None, Role.ADMIN),
         organization_id=organization.id,
         questionnaire_id="hospital-social-media",
-        version=None,
+        version=1,  # the example answers version 1
         status="submitted",
         items=[AnswerIn.model_validate(a) for a in example("community-hospital")["answers"]],
     )

@@ -22,7 +22,7 @@ from app.questionnaire.loader import (
     parse_definition,
     parse_document,
 )
-from app.questionnaire.schemas import QuestionnaireDefinition
+from app.questionnaire.schemas import QuestionnaireDefinition, canonical_document
 from tests.questionnaire.test_loader import FILE, dump, line_of, problems_of, valid_definition
 
 # The hashes version 1 was published with, computed from the files before the format grew.
@@ -44,14 +44,18 @@ def test_version_1_keeps_the_content_hash_it_was_published_with():
     assert v1.catalogue_hash == V1_CATALOGUE_HASH
 
 
-def test_unused_additions_stay_out_of_the_stored_definition():
+def test_unused_additions_stay_out_of_the_canonical_document():
     definition = parse_definition(dump(valid_definition()), FILE)
+    canonical = canonical_document(definition)
     stored = definition.model_dump(mode="json", by_alias=True)
 
-    assert "levels" not in stored["dimensions"][0]
-    assert all("sources" not in q and "evidence" not in q for q in stored["questions"])
-    # The stored snapshot reads back to the same hash.
+    assert "levels" not in canonical["dimensions"][0]
+    assert all("sources" not in q and "evidence" not in q for q in canonical["questions"])
+    # A stored snapshot (with or without the empty fields) reads back to the same hash.
     assert content_hash(QuestionnaireDefinition.model_validate(stored)) == content_hash(definition)
+    assert content_hash(QuestionnaireDefinition.model_validate(canonical)) == content_hash(
+        definition
+    )
 
 
 def dimension_levels(names: list[str] | None = None) -> list[dict[str, Any]]:
@@ -429,7 +433,7 @@ def test_a_broken_version_2_catalogue_names_the_place(breaks, path, message):
 def test_the_stored_catalogue_yaml_round_trips_a_membership():
     data = tiny_catalogue(2)
     catalogue = parse_catalogue(data)
-    dumped = yaml.safe_load(dump(catalogue.model_dump(mode="json", by_alias=True)))
+    dumped = yaml.safe_load(dump(canonical_document(catalogue)))
 
     assert dumped["services"][3]["delivers"] == []
     assert dumped["services"][3]["grants_points"] == {"small": 10, "large": 20}

@@ -71,7 +71,7 @@ def invite(
 
     def make(organization: Organization | None = None, **body: Any) -> Invited:
         organization = organization or make_organization()
-        # The walks through the form answer version 1, as examples/ do.
+        # The page tests answer version 1 (DEFINITION and the example answers).
         body.setdefault("questionnaire", {"id": "hospital-social-media", "version": 1})
         response = client.post(
             f"/v1/organizations/{organization.id}/invitations", json=body, headers=admin_headers

@@ -9,7 +9,6 @@ form and results screenshots are also written to docs/ for the README.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -75,7 +74,7 @@ class Server:
     admin_key: str
 
     def invitation(self) -> tuple[str, str]:
-        """A new organization and its link to version 1 (the walk answers it), via the API."""
+        """A new organization and its link to version 1 (the pages these tests click through)."""
         response = httpx.post(
             f"{self.url}/v1/organizations",
             headers={"Authorization": f"Bearer {self.admin_key}"},
@@ -94,8 +93,7 @@ class Server:
             json={"questionnaire": {"id": "hospital-social-media", "version": 1}},
         )
         invited.raise_for_status()
-        path = re.sub(r"^https?://[^/]+", "", invited.json()["url"])
-        return organization, self.url + path
+        return organization, invited.json()["url"]
 
 
 def _free_port() -> int:
