@@ -355,6 +355,16 @@ def _count(number: int, noun: str) -> str:
     return f"{word} {noun}{'' if number == 1 else 's'}"
 
 
+def _in_sentence(text: str) -> str:
+    """A title or label as it reads inside a sentence: "Turn on ..." becomes "turn on ...".
+
+    Words that are capitals throughout (MFA, HIPAA) or start with two capitals keep them.
+    """
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def _join(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -414,11 +424,8 @@ def build_report_view(
         )
         for result in score.dimensions
     )
-    overall_name = definition.level_name(score.overall_level)
-    overall_meaning = (
-        f"Level {score.overall_level}, {overall_name}, means: "
-        f"{definition.levels[score.overall_level - 1].description}"
-    )
+    # The heading beside it names the level; the text says what the level stands for.
+    overall_meaning = definition.levels[score.overall_level - 1].description
     phases = _phases(roadmap, titles, colors, numbered, money)
     target = {
         d.dimension_id: roadmap.targets.get(d.dimension_id, d.level) for d in score.dimensions
@@ -504,7 +511,8 @@ def build_report_view(
         plan_summary = (
             f"The roadmap takes {_count(action_count, 'action')} over {roadmap.total_weeks} "
             f"weeks and costs {money(roadmap.total_cost)} at the Center{APOSTROPHE}s list "
-            f"prices for organizations of this size ({roadmap.size_band_label}){budget}."
+            f"prices for organizations of this size ({_in_sentence(roadmap.size_band_label)})"
+            f"{budget}."
         )
         if roadmap.yearly_cost:
             plan_summary += f" Of this, {money(roadmap.yearly_cost)} recurs every year."
@@ -737,9 +745,7 @@ def _dimension_view(
         color=color,
         level=result.level,
         level_name=result.level_name,
-        level_description=(
-            f"Level {result.level}, {result.level_name}, in {result.title} means: {meaning}"
-        ),
+        level_description=meaning,
         score=format_score(result.score),
         score_chart=score_bar(result.score, thresholds, result.level, names, color),
         thresholds=tuple(
@@ -876,7 +882,7 @@ def _empty_phase(roadmap: Roadmap, start: int) -> str:
 
 def _phase_paragraph(phase: Phase, money: Money) -> str:
     count = len(phase.actions)
-    key_steps = [a.title for a in phase.actions[:3]]
+    key_steps = [_in_sentence(a.title) for a in phase.actions[:3]]
     more = f"; and {_count(count - 3, 'more step')}" if count > 3 else ""
     cost = f"costing {money(phase.cost)}" if phase.cost else "at no added cost"
     return (
