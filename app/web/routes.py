@@ -51,6 +51,7 @@ from app.scoring.engine import (
     score_answers,
     visible_questions,
 )
+from app.scoring.results import NextLevel
 from app.web.forms import (
     UNANSWERED,
     FormAnswer,
@@ -857,10 +858,12 @@ def results(
             "level_name": d.level_name,
             "score": format_score(d.score),
             # What the level means (in the dimension's own terms where it has them).
-            "description": f"Level {d.level}, {d.level_name}, in {d.title} means: "
-            + _level_meaning(visit.definition, d.dimension_id, d.level),
+            "description": _level_meaning(visit.definition, d.dimension_id, d.level),
             "why": _plain(d.summary),
-            "next": _plain(d.next_level.summary) if d.next_level else None,
+            "next": _next_level_text(d.next_level) if d.next_level else None,
+            "next_questions": [g.prompt for g in d.next_level.gates_to_meet]
+            if d.next_level
+            else [],
             "target": roadmap.targets.get(d.dimension_id),
         }
         for d in score.dimensions
@@ -871,7 +874,8 @@ def results(
             "rationale": a.rationale,
             "weeks": weeks_label(a.start_week, a.end_week),
             "services": [s.title for s in a.services],
-            "cost": format_money(a.cost, roadmap.currency),
+            # A service bought for an earlier action costs nothing more here.
+            "cost": format_money(a.cost, roadmap.currency) if a.cost else "no added cost",
         }
         for a in (first_phase.actions if first_phase else ())
     ]
@@ -900,6 +904,28 @@ def _level_meaning(definition: QuestionnaireDefinition, dimension_id: str, level
     if dimension is None:
         return definition.levels[level - 1].description
     return dimension.level_description(level, definition.levels)
+
+
+def _next_level_text(next_level: NextLevel) -> str:
+    """What the level above takes, in words; the questions it needs are listed after it."""
+    head = f"To reach level {next_level.level} ({next_level.name}), "
+    score = (
+        f"raise the score to {format_score(next_level.score_needed)} "
+        f"({format_score(next_level.points_short)} points more)"
+        if next_level.points_short > 0
+        else ""
+    )
+    count = len(next_level.gates_to_meet)
+    questions = (
+        f"give a stronger answer to {'this question' if count == 1 else f'these {count} questions'}"
+        if count
+        else ""
+    )
+    if score and questions:
+        return f"{head}{score} and {questions}:"
+    if questions:
+        return f"{head}{questions}:"
+    return f"{head}{score}."
 
 
 def _plain(text: str) -> str:
