@@ -379,6 +379,26 @@ def test_submitting_shows_levels_chart_reasons_and_the_first_phase(
     assert visitor.get("/form").headers.get("location") is None
 
 
+def test_the_results_say_in_words_what_the_next_level_needs(
+    visitor: TestClient, invited: Invited, admin_headers: dict[str, str], db: Session
+) -> None:
+    answer_everything(visitor)
+    visitor.post("/form/submit", data={"csrf_token": csrf_of(visitor, "/form/review")})
+    context = visitor.get("/form/results").context  # type: ignore[attr-defined]
+    api = visitor.get(f"/v1/assessments/{_draft_id(db, invited)}", headers=admin_headers).json()
+
+    prompts = {q.id: q.prompt for q in DEFINITION.questions}
+    for shown, scored in zip(context["dimensions"], api["scores"]["dimensions"], strict=True):
+        # The level's own definition, not "Level 2, Developing, in Presence means: ...".
+        assert not shown["description"].startswith("Level ")
+        needed = scored["next_level"]["gates_to_meet"] if scored["next_level"] else []
+        assert shown["next_questions"] == [prompts[g["question_id"]] for g in needed]
+        if shown["next"]:
+            assert shown["next"].startswith(f"To reach level {shown['level'] + 1} (")
+            assert "gate" not in shown["next"]
+    assert any(d["next_questions"] for d in context["dimensions"])
+
+
 def test_the_roadmap_pdf_comes_through_the_report_cache(visitor: TestClient, db: Session) -> None:
     answer_everything(visitor)
     visitor.post("/form/submit", data={"csrf_token": csrf_of(visitor, "/form/review")})
