@@ -39,7 +39,8 @@ def long_report() -> RenderedReport:
         },
     )
     comments = {**case.comments, "pr_verification": f"{URL} {EMOJI} {WORD}"}
-    return render(replace(case, comments=comments))
+    # Free text and comments are printed only on request: ask, so every text block is there.
+    return render(replace(case, comments=comments), include_narratives=True)
 
 
 def _pages(pdf: bytes) -> list[LTPage]:
