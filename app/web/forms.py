@@ -88,6 +88,7 @@ class QuestionView:
     comment_error: str | None = None
     comment_max_length: int = COMMENT_MAX_LENGTH
     sources: tuple[Source, ...] = ()  # where the help text's rules and facts are published
+    evidence: str | None = None  # what a reviewer would ask to see to confirm the answer
     identifier_warning: str | None = None  # saved text that looks like a patient identifier
 
     @property
@@ -337,6 +338,7 @@ def _view(
         error=errors.get(question.id),
         show_if=_show_if_json(question),
         sources=question.sources,
+        evidence=question.evidence,
     )
     if isinstance(question, NumberQuestion):
         view.unit = question.unit
