@@ -77,6 +77,7 @@ DEFAULT_COUNT = 50
 MAX_COUNT = 100
 MAX_OFFSET = 1_000_000
 PAGING = frozenset({"_count", "_offset"})
+_PARSED_ELSEWHERE = PAGING | {"_format", "weights"}
 # Taken on every FHIR interaction; _format is checked before the operation runs.
 COMMON = frozenset({"_format"})
 
@@ -105,15 +106,11 @@ def strict_handling(prefer: str | None) -> bool:
 def known_pairs(pairs: Pairs, known: Iterable[str], *, strict: bool) -> list[tuple[str, str]]:
     """The pairs this operation takes; the others ignored, or InvalidSearch when strict.
 
-    A name or value that is not text (NUL, a control character, a lone surrogate) is
-    refused whatever the handling: it can match nothing and cannot be stored or echoed.
+    A value this operation takes that is not text (NUL, a control character, a lone
+    surrogate) is refused: it can match nothing and cannot be stored or echoed.
     """
-    for name, value in pairs:
-        problem = text_problem(name) or text_problem(value)
-        if problem is not None:
-            raise _invalid(printable(name), f"the parameter {problem}")
     names = frozenset(known) | COMMON
-    unknown = list(dict.fromkeys(name for name, _ in pairs if name not in names))
+    unknown = list(dict.fromkeys(printable(name) for name, _ in pairs if name not in names))
     if unknown and strict:
         detail = (
             f"Unknown search parameter(s) {', '.join(unknown)} refused (Prefer: handling=strict); "
@@ -126,7 +123,14 @@ def known_pairs(pairs: Pairs, known: Iterable[str], *, strict: bool) -> list[tup
                 for name in unknown
             ],
         )
-    return [(name, value) for name, value in pairs if name in names]
+    taken = [(name, value) for name, value in pairs if name in names]
+    for name, value in taken:
+        if name in _PARSED_ELSEWHERE:
+            continue  # a flag, a number or a format: its own parser names what is wrong
+        problem = text_problem(value)
+        if problem is not None:
+            raise _invalid(name, f"the value {problem}")
+    return taken
 
 
 def _invalid(name: str, message: str) -> InvalidSearch:

@@ -108,8 +108,11 @@ CONFIG = schemathesis.Config.from_dict(
             {
                 # Search values follow FHIR's grammars (dates with prefixes, references), which
                 # the OpenAPI types cannot express (400); _format takes JSON only (406).
-                "include-path-regex": "^/fhir/r4/(metadata|Questionnaire|QuestionnaireResponse)$",
-                "include-method": ["GET"],
+                # One pattern over "METHOD /path": given as two keys, a path and a method,
+                # the filters would match an operation that meets either (every GET).
+                "include-name-regex": (
+                    "^GET /fhir/r4/(metadata|Questionnaire|QuestionnaireResponse)$"
+                ),
                 "checks": {
                     "positive_data_acceptance": {
                         "expected-statuses": ["2xx", "400", "401", "404", "406"]

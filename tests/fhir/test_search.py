@@ -454,7 +454,6 @@ def test_malformed_paging_is_a_400_naming_the_parameter(client, admin_headers, q
         ("QuestionnaireResponse", "subject=Organization/%00", "subject"),
         ("QuestionnaireResponse", "questionnaire=a%1Fb", "questionnaire"),
         ("Questionnaire", "url=a%01b", "url"),
-        ("Questionnaire", "unknown=%00", "unknown"),
     ],
 )
 def test_a_search_value_that_is_not_text_is_a_400_naming_the_parameter(
@@ -463,6 +462,15 @@ def test_a_search_value_that_is_not_text_is_a_400_naming_the_parameter(
     outcome = _outcome(client.get(f"{BASE}/{path}?{query}", headers=admin_headers), 400)
 
     assert outcome["issue"][0]["expression"] == [named]
+
+
+def test_an_unknown_parameter_that_is_not_text_is_ignored_like_any_unknown_one(
+    client, admin_headers
+):
+    response = client.get(f"{BASE}/Questionnaire?%01=%00", headers=admin_headers)
+
+    assert response.status_code == 200
+    assert "%00" not in response.json()["link"][0]["url"]
 
 
 # -- unknown parameters ----------------------------------------------------------------------
