@@ -87,6 +87,10 @@ def worker_environment(database_url: str, **settings: str) -> dict[str, str]:
         SMM_WORKER_STALLED_SECONDS="3",
         SMM_JOB_RETRY_SECONDS="0",
         SMM_LOG_LEVEL="info",
+        # The fleet tests queue bursts of jobs with one key: the per-key report budget
+        # (tested on its own) must not ration them.
+        SMM_REPORT_RATE_LIMIT="100000",
+        SMM_REPORT_RATE_BURST="10000",
     )
     environment.update({f"SMM_{k.upper()}": v for k, v in settings.items()})
     return environment
