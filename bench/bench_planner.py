@@ -39,13 +39,14 @@ from benchlib import (
     time_calls,
 )
 
+from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.catalogue import Catalogue
 from app.questionnaire.loader import load_directory
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.roadmap import planner
 from app.roadmap.planner import PlanOptions, plan_roadmap
 from app.roadmap.results import Roadmap
-from app.scoring.engine import NA, AnswerValue, dimension_levels
+from app.scoring.engine import dimension_levels
 
 PLAN_GOAL_MS = 5.0
 LICENSED_BEDS = {"community-hospital": 60, "academic-medical-center": 900}

@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from app.config import PROJECT_ROOT
+from app.questionnaire.answers import NA
 from app.questionnaire.loader import load_file
 from app.questionnaire.rules import is_scored
 from app.questionnaire.schemas import (
@@ -26,7 +27,6 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
-from app.scoring.engine import NA
 
 DEFINITION: QuestionnaireDefinition = load_file(
     PROJECT_ROOT / "questionnaires" / "hospital-social-media" / "v1.yaml"

@@ -35,6 +35,7 @@ from app.organizations.benchmarks import assessment_benchmark
 from app.organizations.history import submitted_assessments
 from app.organizations.models import Organization
 from app.organizations.percentile import Benchmark
+from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.catalogue import Catalogue
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
@@ -42,7 +43,7 @@ from app.reports.render import render_html, render_pdf, template_version
 from app.reports.view import OrganizationInfo, TrendPoint, build_report_view
 from app.roadmap.planner import PlanningError, PlanOptions, plan_roadmap
 from app.roadmap.results import Roadmap
-from app.scoring.engine import ENGINE_VERSION, NA, AnswerValue, score_answers
+from app.scoring.engine import ENGINE_VERSION, score_answers
 
 _TARGET = re.compile(r"^(?P<dimension>[a-z][a-z0-9_]*)[=:](?P<level>[1-5])$")
 

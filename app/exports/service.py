@@ -20,8 +20,8 @@ from app.exports.table import ExportedAssessment, ExportLayout
 from app.intake.models import Assessment, AssessmentStatus
 from app.organizations.models import Organization
 from app.organizations.service import in_scope
+from app.questionnaire.answers import NA
 from app.questionnaire.registry import QuestionnaireRegistry
-from app.scoring.engine import NA
 
 # Rows are read from the database in slices of this many, and forgotten once converted.
 READ_SLICE = 200

@@ -30,6 +30,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
+from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
     Question,
@@ -38,7 +39,6 @@ from app.questionnaire.schemas import (
     SingleChoiceQuestion,
     YesNoQuestion,
 )
-from app.scoring.engine import NA, AnswerValue
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NOT_APPLICABLE = "not applicable"

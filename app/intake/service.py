@@ -22,9 +22,10 @@ from app.intake.validation import Answer, AnswerItem, check_answers
 from app.observability.metrics import record_assessment
 from app.organizations.models import Organization
 from app.organizations.service import get_organization, in_scope
+from app.questionnaire.answers import NA
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
-from app.scoring.engine import NA, score_answers
+from app.scoring.engine import score_answers
 from app.text import printable
 
 

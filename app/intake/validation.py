@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.errors import FieldError, InvalidAnswers
-from app.questionnaire.answers import check_value
+from app.questionnaire.answers import NA, AnswerValue, check_value
 from app.questionnaire.schemas import (
     Question,
     QuestionnaireDefinition,
 )
-from app.scoring.engine import NA, AnswerValue, visible_questions
+from app.questionnaire.visibility import visible_questions
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict
 from app.intake.models import Assessment, AssessmentStatus
 from app.organizations.models import Organization
+from app.questionnaire.answers import NA, AnswerValue, describe_answer
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import Question, QuestionnaireDefinition
-from app.scoring.engine import NA, AnswerValue, describe_answer, question_score
+from app.scoring.engine import question_score
 
 # -- response bodies -----------------------------------------------------------------------
 

@@ -1,14 +1,15 @@
-"""Whether a value is a valid answer to a question, and its canonical form.
+"""What an answer is: a value or "not applicable", when it is valid, and how it reads.
 
-Shared by intake (answers people send) and the roadmap catalogue (answers an action
-reaches), so both accept exactly the same values.
+The answer model every part shares: intake (answers people send), the roadmap catalogue
+(answers an action reaches), the scoring engine, reports, exports and the doors all read
+answers through these, so they accept and describe exactly the same values.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
@@ -19,6 +20,25 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
+
+
+class _NotApplicable:
+    """The answer "not applicable": left out of every score and counted as meeting gates."""
+
+    _instance: _NotApplicable | None = None
+
+    def __new__(cls) -> _NotApplicable:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NA"
+
+
+NA: Final = _NotApplicable()
+
+AnswerValue = Any  # str | list[str] | bool | int | float | NA; intake has checked the type
 
 
 def check_value(question: Question, value: Any) -> tuple[Any, str | None]:
@@ -98,3 +118,36 @@ def _check_choices(options: Sequence[Any], value: Any) -> tuple[Any, str | None]
         return None, f"{exclusive[0]!r} cannot be combined with other options"
     order = list(offered)
     return sorted(value, key=order.index), None
+
+
+def describe_answer(question: Question, value: AnswerValue) -> str:
+    """An answer in words, as a report shows it."""
+    return describer(question)(value)
+
+
+def describer(question: Question) -> Callable[[AnswerValue], str]:
+    """The function that puts answers to ``question`` in words, for callers that describe many."""
+    not_applicable = question.na_label or "Not applicable"
+    match question:
+        case SingleChoiceQuestion(options=options) | MultipleChoiceQuestion(options=options):
+            labels = {o.value: o.label for o in options}
+            if isinstance(question, SingleChoiceQuestion):
+                return lambda value: not_applicable if value is NA else labels[value]
+            return lambda value: (
+                not_applicable
+                if value is NA
+                else "; ".join(labels[v] for v in value) or "None selected"
+            )
+        case YesNoQuestion():
+            return lambda value: (
+                not_applicable if value is NA else ("Yes" if value is True else "No")
+            )
+        case ScaleQuestion(min=low, max=high, labels=points):
+            named = {p: f" ({label})" for p, label in points.items()}
+            return lambda value: (
+                not_applicable if value is NA else f"{value} of {low}-{high}{named.get(value, '')}"
+            )
+        case NumberQuestion(unit=unit):
+            return lambda value: not_applicable if value is NA else f"{value:g} {unit}"
+        case _:
+            return lambda value: not_applicable if value is NA else str(value)

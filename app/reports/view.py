@@ -16,7 +16,9 @@ from itertools import zip_longest
 from markupsafe import Markup
 
 from app.organizations.percentile import Benchmark
+from app.questionnaire.answers import NA, AnswerValue, describe_answer
 from app.questionnaire.schemas import OverallMethod, QuestionnaireDefinition, TextQuestion
+from app.questionnaire.visibility import visible_questions
 from app.reports.charts import (
     TimelineBar,
     TimelinePhase,
@@ -28,7 +30,7 @@ from app.reports.charts import (
 )
 from app.roadmap.planner import PHASES
 from app.roadmap.results import DimensionProjection, Phase, PlannedAction, Roadmap
-from app.scoring.engine import NA, AnswerValue, describe_answer, question_score, visible_questions
+from app.scoring.engine import question_score
 from app.scoring.results import (
     AnswerNote,
     AssessmentScore,

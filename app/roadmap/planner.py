@@ -30,8 +30,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.questionnaire.answers import NA, AnswerValue, describe_answer
 from app.questionnaire.catalogue import Action, Catalogue
 from app.questionnaire.schemas import MultipleChoiceQuestion, QuestionnaireDefinition
+from app.questionnaire.visibility import visible_questions
 from app.roadmap.results import (
     ChangeLine,
     DimensionProjection,
@@ -45,15 +47,7 @@ from app.roadmap.results import (
     ServiceSummary,
     Unreachable,
 )
-from app.scoring.engine import (
-    NA,
-    AnswerValue,
-    describe_answer,
-    dimension_level,
-    dimension_levels,
-    question_score,
-    visible_questions,
-)
+from app.scoring.engine import dimension_level, dimension_levels, question_score
 
 # (id, title, first week, week after the last); an action belongs to the phase it starts in,
 # and the last phase takes everything that starts later, however long it runs.

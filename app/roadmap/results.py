@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.scoring.engine import NA
+from app.questionnaire.answers import NA
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 No database, no web framework, no clock. An import-linter contract keeps it so.
 """
 
-from app.scoring.engine import ENGINE_VERSION, NA, AnswerValue, score_answers
+from app.scoring.engine import ENGINE_VERSION, score_answers
 from app.scoring.results import (
     AnswerNote,
     AssessmentScore,
@@ -14,9 +14,7 @@ from app.scoring.results import (
 
 __all__ = [
     "ENGINE_VERSION",
-    "NA",
     "AnswerNote",
-    "AnswerValue",
     "AssessmentScore",
     "DimensionScore",
     "GateCheck",

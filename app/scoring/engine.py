@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from app.questionnaire.answers import NA, AnswerValue, describer
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
     NumberQuestion,
@@ -20,11 +21,11 @@ from app.questionnaire.schemas import (
     Question,
     QuestionnaireDefinition,
     ScaleQuestion,
-    ShowIf,
     SingleChoiceQuestion,
     TextQuestion,
     YesNoQuestion,
 )
+from app.questionnaire.visibility import Visibility, visibility_of
 from app.scoring.results import (
     AnswerNote,
     AssessmentScore,
@@ -35,25 +36,6 @@ from app.scoring.results import (
 
 ENGINE_VERSION: Final = "1.0.0"
 NOTES_PER_SIDE: Final = 3
-
-
-class _NotApplicable:
-    """The answer "not applicable": left out of every score and counted as meeting gates."""
-
-    _instance: _NotApplicable | None = None
-
-    def __new__(cls) -> _NotApplicable:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "NA"
-
-
-NA: Final = _NotApplicable()
-
-AnswerValue = Any  # str | list[str] | bool | int | float | NA; intake has checked the type
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +52,6 @@ class _QuestionPlan:
     weight: float
     scored: bool
     score: Callable[[Any], float]
-    parent: str | None
-    shown_when: Callable[[Any], bool] | None
     gates: tuple[_Gate, ...]
     describe: Callable[[Any], str]
 
@@ -81,9 +61,7 @@ class _Plan:
     definition: QuestionnaireDefinition
     questions: tuple[_QuestionPlan, ...]
     thresholds: tuple[tuple[float, ...], ...]
-    # Most questions are always asked; only the follow-ups need a look at the answers.
-    always_shown: frozenset[str]
-    follow_ups: tuple[_QuestionPlan, ...]
+    visibility: Visibility
     scored_by_dimension: tuple[tuple[_QuestionPlan, ...], ...]
 
 
@@ -111,21 +89,17 @@ def _compile(definition: QuestionnaireDefinition) -> _Plan:
             weight=q.weight,
             scored=not isinstance(q, TextQuestion) and q.weight > 0,
             score=_score_function(q),
-            parent=q.show_if.question if q.show_if else None,
-            shown_when=_condition(q.show_if) if q.show_if else None,
             gates=tuple(_Gate(g.level, g.min_score) for g in q.gates),
-            describe=_describe_function(q),
+            describe=describer(q),
         )
         for q in definition.questions
     )
     thresholds = tuple(d.thresholds.as_tuple() for d in definition.dimensions)
-    always = frozenset(q.id for q in questions if q.parent is None)
-    follow_ups = tuple(q for q in questions if q.parent is not None)
     by_dimension = tuple(
         tuple(q for q in questions if q.scored and q.dimension == d)
         for d in range(len(definition.dimensions))
     )
-    return _Plan(definition, questions, thresholds, always, follow_ups, by_dimension)
+    return _Plan(definition, questions, thresholds, visibility_of(definition), by_dimension)
 
 
 def _score_function(question: Question) -> Callable[[Any], float]:
@@ -149,87 +123,11 @@ def _score_function(question: Question) -> Callable[[Any], float]:
             return lambda value: 0.0
 
 
-def _condition(show_if: ShowIf) -> Callable[[Any], bool]:
-    if show_if.equals is not None:
-        expected = show_if.equals
-        return lambda value: value == expected and type(value) is type(expected)
-    if show_if.any_of is not None:
-        allowed = frozenset(show_if.any_of)
-        return lambda value: value in allowed
-    if show_if.includes is not None:
-        wanted = show_if.includes
-        return lambda value: wanted in value
-    threshold = show_if.at_least
-    return lambda value: value >= threshold
-
-
-def visible_questions(
-    definition: QuestionnaireDefinition, answers: Mapping[str, AnswerValue]
-) -> set[str]:
-    """Ids of the questions that are asked, given the answers so far."""
-    return _visible(_plan_for(definition), answers)
-
-
-def _visible(plan: _Plan, answers: Mapping[str, AnswerValue]) -> set[str]:
-    shown = set(plan.always_shown)
-    # Follow-ups come after their parents (the loader checks), so one pass settles chains.
-    for q in plan.follow_ups:
-        parent_answer = answers.get(q.parent, NA)  # type: ignore[arg-type]
-        if q.parent in shown and parent_answer is not NA and q.shown_when(parent_answer):  # type: ignore[misc]
-            shown.add(q.id)
-    return shown
-
-
-def missing_required(
-    definition: QuestionnaireDefinition, answers: Mapping[str, AnswerValue]
-) -> list[Question]:
-    """Required questions that are asked but have no answer (N/A counts as an answer)."""
-    plan = _plan_for(definition)
-    shown = _visible(plan, answers)
-    return [
-        q.question
-        for q in plan.questions
-        if q.question.required and q.id in shown and q.id not in answers
-    ]
-
-
 def question_score(question: Question, value: AnswerValue) -> float | None:
     """The 0-100 score of one answer, or None when it is N/A or the question is unscored."""
     if value is NA or isinstance(question, TextQuestion) or question.weight <= 0:
         return None
     return float(_score_function(question)(value))
-
-
-def describe_answer(question: Question, value: AnswerValue) -> str:
-    """An answer in words, as a report shows it."""
-    return _describe_function(question)(value)
-
-
-def _describe_function(question: Question) -> Callable[[Any], str]:
-    not_applicable = question.na_label or "Not applicable"
-    match question:
-        case SingleChoiceQuestion(options=options) | MultipleChoiceQuestion(options=options):
-            labels = {o.value: o.label for o in options}
-            if isinstance(question, SingleChoiceQuestion):
-                return lambda value: not_applicable if value is NA else labels[value]
-            return lambda value: (
-                not_applicable
-                if value is NA
-                else "; ".join(labels[v] for v in value) or "None selected"
-            )
-        case YesNoQuestion():
-            return lambda value: (
-                not_applicable if value is NA else ("Yes" if value is True else "No")
-            )
-        case ScaleQuestion(min=low, max=high, labels=points):
-            named = {p: f" ({label})" for p, label in points.items()}
-            return lambda value: (
-                not_applicable if value is NA else f"{value} of {low}-{high}{named.get(value, '')}"
-            )
-        case NumberQuestion(unit=unit):
-            return lambda value: not_applicable if value is NA else f"{value:g} {unit}"
-        case _:
-            return lambda value: not_applicable if value is NA else str(value)
 
 
 def score_answers(
@@ -240,7 +138,7 @@ def score_answers(
     The answers must have passed intake validation; unanswered questions are allowed.
     """
     plan = _plan_for(definition)
-    shown = _visible(plan, answers)
+    shown = plan.visibility.shown(answers)
     dimension_count = len(definition.dimensions)
     weighted = [0.0] * dimension_count
     weights = [0.0] * dimension_count
@@ -326,7 +224,7 @@ def dimension_levels(
     candidate answer sets (the roadmap planner). Tests hold the two to the same results.
     """
     plan = _plan_for(definition)
-    shown = _visible(plan, answers)
+    shown = plan.visibility.shown(answers)
     return tuple(_lean_level(plan, d, answers, shown) for d in range(len(plan.thresholds)))
 
 
@@ -335,7 +233,7 @@ def dimension_level(
 ) -> tuple[float, int]:
     """(score, level) of one dimension (by index), as dimension_levels gives it."""
     plan = _plan_for(definition)
-    return _lean_level(plan, dimension, answers, _visible(plan, answers))
+    return _lean_level(plan, dimension, answers, plan.visibility.shown(answers))
 
 
 def _lean_level(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.intake.schemas import COMMENT_MAX_LENGTH
+from app.questionnaire.answers import NA, AnswerValue, describe_answer
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
     NumberQuestion,
@@ -26,13 +27,7 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
-from app.scoring.engine import (
-    NA,
-    AnswerValue,
-    describe_answer,
-    missing_required,
-    visible_questions,
-)
+from app.questionnaire.visibility import missing_required, visible_questions
 from app.text import marked, text_problem
 
 NA_VALUE = "__na__"

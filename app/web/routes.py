@@ -39,18 +39,14 @@ from app.invitations.schemas import InvitationStatus
 from app.invitations.service import InvitationUnavailable
 from app.organizations.models import Organization
 from app.organizations.schemas import OrganizationType
+from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
+from app.questionnaire.visibility import missing_required, visible_questions
 from app.ratelimit import RateLimiter
 from app.reports.charts import radar_chart
 from app.reports.view import format_money, format_score, weeks_label
-from app.scoring.engine import (
-    NA,
-    AnswerValue,
-    missing_required,
-    score_answers,
-    visible_questions,
-)
+from app.scoring.engine import score_answers
 from app.scoring.results import NextLevel
 from app.web.forms import (
     UNANSWERED,

@@ -20,7 +20,7 @@ from app.exports.table import (
     merge_in_order,
     neutralise_formula,
 )
-from app.scoring.engine import NA
+from app.questionnaire.answers import NA
 
 SAFE_FILE_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\.pdf$")
 

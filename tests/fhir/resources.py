@@ -12,7 +12,7 @@ from typing import Any
 
 from app.fhir import terms
 from app.fhir.questionnaire import questionnaire_resource
-from app.scoring.engine import NA
+from app.questionnaire.answers import NA
 from tests.strategies import DEFINITION
 
 Resource = dict[str, Any]

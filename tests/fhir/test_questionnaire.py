@@ -13,6 +13,7 @@ from hypothesis import given
 from app.config import PROJECT_ROOT
 from app.fhir import terms
 from app.fhir.questionnaire import questionnaire_resource
+from app.questionnaire.answers import NA
 from app.questionnaire.loader import load_directory
 from app.questionnaire.models import QuestionnaireVersion
 from app.questionnaire.schemas import (
@@ -23,7 +24,7 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
-from app.scoring.engine import NA, visible_questions
+from app.questionnaire.visibility import visible_questions
 from tests.conftest import bearer
 from tests.fhir.resources import EXPORTED_V1, fhir_answers, native_items, question_items
 from tests.strategies import DEFINITION, any_answers

@@ -10,8 +10,9 @@ from app.config import PROJECT_ROOT
 from app.errors import InvalidAnswers
 from app.intake.schemas import AnswerIn
 from app.intake.validation import Answer, check_answers
+from app.questionnaire.answers import NA
 from app.questionnaire.loader import load_file
-from app.scoring.engine import NA, missing_required
+from app.questionnaire.visibility import missing_required
 
 DEFINITION = load_file(
     PROJECT_ROOT / "questionnaires" / "hospital-social-media" / "v1.yaml"

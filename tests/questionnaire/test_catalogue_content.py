@@ -22,7 +22,8 @@ from app.questionnaire.catalogue import Action, Catalogue, ServiceKind
 from app.questionnaire.loader import DefinitionError, LoadedDefinition, load_directory
 from app.questionnaire.rules import is_scored, score_range
 from app.questionnaire.schemas import Question, QuestionnaireDefinition
-from app.scoring.engine import question_score, visible_questions
+from app.questionnaire.visibility import visible_questions
+from app.scoring.engine import question_score
 
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
 FOLDER = QUESTIONNAIRES / "hospital-social-media"

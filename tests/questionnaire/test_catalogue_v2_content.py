@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.config import PROJECT_ROOT
+from app.questionnaire.answers import NA
 from app.questionnaire.catalogue import (
     Action,
     ActionKind,
@@ -32,8 +33,9 @@ from app.questionnaire.catalogue import (
 from app.questionnaire.loader import LoadedDefinition, load_directory
 from app.questionnaire.rules import is_scored, score_range
 from app.questionnaire.schemas import Question, QuestionnaireDefinition
+from app.questionnaire.visibility import visible_questions
 from app.roadmap.planner import PlanOptions, plan_roadmap
-from app.scoring.engine import NA, question_score, visible_questions
+from app.scoring.engine import question_score
 from tests.strategies import is_asked, values_for
 
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"

@@ -11,10 +11,11 @@ import pytest
 from app.config import PROJECT_ROOT
 from app.intake.schemas import AnswersFile
 from app.intake.validation import check_answers
+from app.questionnaire.answers import NA
 from app.questionnaire.loader import load_directory, load_file
 from app.questionnaire.rules import is_scored, score_range
 from app.questionnaire.schemas import QuestionnaireDefinition, QuestionType
-from app.scoring.engine import NA, score_answers
+from app.scoring.engine import score_answers
 
 V1 = PROJECT_ROOT / "questionnaires" / "hospital-social-media" / "v1.yaml"
 DIMENSIONS = ("presence", "consistency", "security")

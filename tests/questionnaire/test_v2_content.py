@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from app.config import PROJECT_ROOT
+from app.questionnaire.answers import NA
 from app.questionnaire.loader import load_file
 from app.questionnaire.rules import is_scored
 from app.questionnaire.schemas import (
@@ -27,7 +28,8 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
-from app.scoring.engine import NA, question_score, score_answers, visible_questions
+from app.questionnaire.visibility import visible_questions
+from app.scoring.engine import question_score, score_answers
 
 V2 = PROJECT_ROOT / "questionnaires" / "hospital-social-media" / "v2.yaml"
 DIMENSIONS = ("presence", "consistency", "security")

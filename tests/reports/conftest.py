@@ -14,6 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from app.config import PROJECT_ROOT
+from app.questionnaire.answers import NA
 from app.questionnaire.catalogue import Catalogue
 from app.questionnaire.loader import load_directory
 from app.questionnaire.schemas import QuestionnaireDefinition
@@ -21,7 +22,7 @@ from app.reports.render import render_html, render_pdf
 from app.reports.view import OrganizationInfo, ReportView, build_report_view
 from app.roadmap.planner import PlanOptions, plan_roadmap
 from app.roadmap.results import Roadmap
-from app.scoring.engine import NA, score_answers
+from app.scoring.engine import score_answers
 from app.scoring.results import AssessmentScore
 from tests.conftest import example
 

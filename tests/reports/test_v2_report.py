@@ -22,10 +22,11 @@ from app.questionnaire.schemas import (
     SingleChoiceQuestion,
     YesNoQuestion,
 )
+from app.questionnaire.visibility import visible_questions
 from app.reports.render import render_html
 from app.reports.view import OrganizationInfo, build_report_view
 from app.roadmap.planner import PlanOptions, plan_roadmap
-from app.scoring.engine import question_score, score_answers, visible_questions
+from app.scoring.engine import question_score, score_answers
 from tests.reports.conftest import flat_text, weasyprint_warnings
 
 LOADED = {

@@ -10,10 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.config import PROJECT_ROOT
+from app.questionnaire.answers import NA
 from app.questionnaire.loader import load_directory
 from app.roadmap.planner import PlanningError, PlanOptions, plan_roadmap
 from app.roadmap.results import Roadmap
-from app.scoring.engine import NA, dimension_levels, score_answers
+from app.scoring.engine import dimension_levels, score_answers
 from tests.conftest import example
 from tests.strategies import DEFINITION, answer_sets
 
@@ -287,7 +288,8 @@ def _closure(action_id: str, within: set[str]) -> set[str]:
 
 
 def _project(answers: dict[str, Any], actions: set[str]) -> dict[str, Any]:
-    from app.scoring.engine import question_score, visible_questions
+    from app.questionnaire.visibility import visible_questions
+    from app.scoring.engine import question_score
 
     projected = dict(answers)
     for action_id in sorted(actions):

@@ -12,16 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
+from app.questionnaire.answers import NA, describe_answer
 from app.questionnaire.loader import parse_definition
 from app.questionnaire.schemas import QuestionnaireDefinition, ScaleQuestion
-from app.scoring.engine import (
-    NA,
-    describe_answer,
-    missing_required,
-    question_score,
-    score_answers,
-    visible_questions,
-)
+from app.questionnaire.visibility import missing_required, visible_questions
+from app.scoring.engine import question_score, score_answers
 
 
 def small_definition(

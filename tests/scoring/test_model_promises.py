@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.config import PROJECT_ROOT
+from app.questionnaire.answers import NA
 from app.questionnaire.loader import LoadedDefinition, load_directory
 from app.questionnaire.rules import is_scored
 from app.questionnaire.schemas import (
@@ -30,7 +31,8 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
-from app.scoring.engine import NA, dimension_level, question_score, visible_questions
+from app.questionnaire.visibility import visible_questions
+from app.scoring.engine import dimension_level, question_score
 from tests.strategies import values_for
 
 LOADED = {

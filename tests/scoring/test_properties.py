@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 
 from app.intake.schemas import AnswerIn
 from app.intake.validation import check_answers
+from app.questionnaire.answers import NA
 from app.questionnaire.rules import is_scored
-from app.scoring.engine import NA, score_answers, visible_questions
+from app.questionnaire.visibility import visible_questions
+from app.scoring.engine import score_answers
 from app.scoring.results import AssessmentScore
 from tests.strategies import (
     DEFINITION,

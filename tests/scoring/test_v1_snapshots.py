@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from app.config import PROJECT_ROOT
+from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.loader import load_file
-from app.scoring.engine import NA, AnswerValue, score_answers
+from app.scoring.engine import score_answers
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "v1-scores.json"
 CASES: list[dict[str, Any]] = json.loads(SNAPSHOT.read_text(encoding="utf-8"))["cases"]
