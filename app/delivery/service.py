@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.errors import Conflict, FieldError, InvalidRequest, NotFound, RenderError
 from app.intake.models import Assessment, AssessmentStatus
+from app.intake.service import stored_values
 from app.jobs.isolation import RenderFailed, run_isolated
 from app.jobs.models import ReportFile
 from app.observability.metrics import RENDER_SECONDS
@@ -169,7 +170,7 @@ def gather_inputs(
         definition_hash=loaded.content_hash,
         catalogue=loaded.catalogue,
         catalogue_hash=loaded.catalogue_hash,
-        answers={a.question_id: NA if a.na else a.value for a in assessment.answers},
+        answers=stored_values(assessment),
         comments={a.question_id: a.comment for a in assessment.answers if a.comment},
         organization=OrganizationInfo(
             name=organization.name,

@@ -18,9 +18,9 @@ from app.auth.service import Principal, visible_organizations
 from app.errors import FieldError, InvalidRequest
 from app.exports.table import ExportedAssessment, ExportLayout
 from app.intake.models import Assessment, AssessmentStatus
+from app.intake.service import stored_values
 from app.organizations.models import Organization
 from app.organizations.service import in_scope
-from app.questionnaire.answers import NA
 from app.questionnaire.registry import QuestionnaireRegistry
 
 # Rows are read from the database in slices of this many, and forgotten once converted.
@@ -101,7 +101,7 @@ def _exported(assessment: Assessment, organization_name: str) -> ExportedAssessm
         overall_level=scores["overall_level"],
         overall_score=scores["overall_score"],
         dimensions={d["dimension_id"]: (d["score"], d["level"]) for d in scores["dimensions"]},
-        answers={a.question_id: NA if a.na else a.value for a in assessment.answers},
+        answers=stored_values(assessment),
     )
 
 

@@ -22,7 +22,7 @@ from app.intake.validation import Answer, AnswerItem, check_answers
 from app.observability.metrics import record_assessment
 from app.organizations.models import Organization
 from app.organizations.service import get_organization, in_scope
-from app.questionnaire.answers import NA
+from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.scoring.engine import score_answers
@@ -89,10 +89,7 @@ def update_assessment(
             "to re-assess."
         )
     definition = definition_of(registry, assessment)
-    existing = {
-        row.question_id: Answer(NA if row.na else row.value, row.comment)
-        for row in assessment.answers
-    }
+    existing = stored_answers(assessment)
     answers = check_answers(definition, items, existing=existing, submitting=submit)
     now = utcnow()
     for name, value in _score_fields(definition, answers).items():
@@ -160,6 +157,28 @@ def definition_of(
 ) -> QuestionnaireDefinition:
     """The exact questionnaire version an assessment answers."""
     return registry.get(assessment.questionnaire_id, assessment.questionnaire_version).definition
+
+
+def stored_answers(assessment: Assessment | None) -> dict[str, Answer]:
+    """An assessment's answers as check_answers returned them when they were stored.
+
+    Question id -> value (NA for "not applicable") and comment, in questionnaire order;
+    no answers without an assessment. New answers merge over these (``existing``).
+    """
+    if assessment is None:
+        return {}
+    return {
+        row.question_id: Answer(NA if row.na else row.value, row.comment)
+        for row in assessment.answers
+    }
+
+
+def stored_values(assessment: Assessment | None) -> dict[str, AnswerValue]:
+    """Question id -> value (or NA) of an assessment's stored answers, as the engine scores
+    them: ``stored_answers`` without the comments, for callers that read many assessments."""
+    if assessment is None:
+        return {}
+    return {row.question_id: NA if row.na else row.value for row in assessment.answers}
 
 
 def _score_fields(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict
 from app.intake.models import Assessment, AssessmentStatus
+from app.intake.service import stored_values
 from app.organizations.models import Organization
 from app.questionnaire.answers import NA, AnswerValue, describe_answer
 from app.questionnaire.registry import QuestionnaireRegistry
@@ -190,12 +191,8 @@ def compare(registry: QuestionnaireRegistry, before: Assessment, after: Assessme
         overall_level_before=first.overall_level,
         overall_level_after=second.overall_level,
         dimensions=_dimension_changes(first.dimensions, second.dimensions),
-        questions=_question_changes(old, _answers(before), new, _answers(after)),
+        questions=_question_changes(old, stored_values(before), new, stored_values(after)),
     )
-
-
-def _answers(assessment: Assessment) -> dict[str, AnswerValue]:
-    return {a.question_id: NA if a.na else a.value for a in assessment.answers}
 
 
 def _delta(before: float | None, after: float | None) -> float | None:

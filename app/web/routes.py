@@ -32,14 +32,15 @@ from app.delivery.service import PlanRequest, gather_inputs, plan, report_pdf
 from app.errors import AppError, InvalidAnswers
 from app.intake.identifiers import identifier_warnings
 from app.intake.models import Assessment, AssessmentStatus
-from app.intake.validation import Answer, check_answers
+from app.intake.service import stored_answers, stored_values
+from app.intake.validation import check_answers
 from app.invitations import service
 from app.invitations.models import Invitation
 from app.invitations.schemas import InvitationStatus
 from app.invitations.service import InvitationUnavailable
 from app.organizations.models import Organization
 from app.organizations.schemas import OrganizationType
-from app.questionnaire.answers import NA, AnswerValue
+from app.questionnaire.answers import AnswerValue
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.questionnaire.visibility import missing_required, visible_questions
@@ -316,9 +317,7 @@ FormDep = Annotated[dict[str, list[str]], Depends(posted_form)]
 
 
 def _stored(assessment: Assessment | None) -> dict[str, AnswerValue]:
-    if assessment is None:
-        return {}
-    return {a.question_id: NA if a.na else a.value for a in assessment.answers}
+    return stored_values(assessment)
 
 
 def _comments(assessment: Assessment | None) -> dict[str, str]:
@@ -681,10 +680,7 @@ def save_section(
     section_form = section_items(definition, questions, parsed, stored)
     items = section_form.items
     errors = dict(parsed.problems)
-    existing = {
-        row.question_id: Answer(NA if row.na else row.value, row.comment)
-        for row in (draft.answers if draft else [])
-    }
+    existing = stored_answers(draft)
     try:
         check_answers(definition, items, existing=existing)
     except InvalidAnswers as exc:
