@@ -15,10 +15,10 @@ from app.api.deps import (
     reject_unknown_query_parameters,
 )
 from app.api.responses import errors
+from app.benchmarks.service import BenchmarkRead, organization_benchmark
+from app.history.service import Comparison, History, compare, organization_history
 from app.intake.service import get_assessment
 from app.organizations import roadmap_settings
-from app.organizations.benchmarks import BenchmarkRead, organization_benchmark
-from app.organizations.history import Comparison, History, compare, organization_history
 from app.organizations.roadmap_settings import RoadmapSettingsRead, RoadmapSettingsUpdate
 
 router = APIRouter(

@@ -25,17 +25,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.benchmarks.percentile import Benchmark
+from app.benchmarks.service import assessment_benchmark
 from app.config import Settings
 from app.errors import Conflict, FieldError, InvalidRequest, NotFound, RenderError
+from app.history.service import submitted_assessments
 from app.intake.models import Assessment, AssessmentStatus
 from app.intake.service import stored_values
 from app.jobs.isolation import RenderFailed, run_isolated
 from app.jobs.models import ReportFile
 from app.observability.metrics import RENDER_SECONDS
-from app.organizations.benchmarks import assessment_benchmark
-from app.organizations.history import submitted_assessments
 from app.organizations.models import Organization
-from app.organizations.percentile import Benchmark
 from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.catalogue import Catalogue
 from app.questionnaire.registry import QuestionnaireRegistry

@@ -15,7 +15,7 @@ from itertools import zip_longest
 
 from markupsafe import Markup
 
-from app.organizations.percentile import Benchmark
+from app.benchmarks.percentile import Benchmark
 from app.questionnaire.answers import NA, AnswerValue, describe_answer
 from app.questionnaire.schemas import OverallMethod, QuestionnaireDefinition, TextQuestion
 from app.questionnaire.visibility import visible_questions

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
+from app.benchmarks.percentile import BANDS_BY_ID
+from app.benchmarks.service import BenchmarkRead, organization_benchmark
 from app.db import utcnow
 from app.intake.models import Assessment, AssessmentStatus
-from app.organizations.benchmarks import BenchmarkRead, organization_benchmark
 from app.organizations.models import Organization
-from app.organizations.percentile import BANDS_BY_ID
 from tests.conftest import bearer
 from tests.reports.conftest import flat_text
 

@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from app.errors import Conflict
+from app.history.service import compare
 from app.intake.models import Assessment
-from app.organizations.history import compare
 from app.questionnaire.registry import QuestionnaireRegistry
 from tests.conftest import bearer
 from tests.consultant.conftest import day

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.organizations.percentile import (
+from app.benchmarks.percentile import (
     MINIMUM_PEERS,
     QUARTERS,
     benchmark,

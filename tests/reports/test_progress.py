@@ -7,7 +7,7 @@ from io import BytesIO
 
 from pypdf import PdfReader
 
-from app.organizations.percentile import QUARTERS, Benchmark, DimensionBenchmark
+from app.benchmarks.percentile import QUARTERS, Benchmark, DimensionBenchmark
 from app.reports.render import render_html, render_pdf
 from app.reports.view import TrendPoint, build_report_view
 from tests.reports.conftest import (

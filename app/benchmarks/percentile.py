@@ -6,7 +6,7 @@ on their own: always within 0-100, and never lower when the organization's score
 An exact percentile moves by one peer's weight whenever one's own score passes a peer's:
 submitting chosen scores and reading the percentile after each would trace peers' scores.
 So a percentile only ever leaves as the quarter it falls in (``PercentileBand``), and is
-computed from a stored snapshot of the peer group (see ``benchmarks``), not live.
+computed from a stored snapshot of the peer group (see ``app.benchmarks.service``), not live.
 """
 
 from __future__ import annotations

@@ -26,18 +26,18 @@ from pydantic import Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
-from app.db import utcnow
-from app.intake.models import Assessment, AssessmentStatus
-from app.organizations.history import submitted_assessments
-from app.organizations.models import BenchmarkSnapshot, Organization
-from app.organizations.percentile import (
+from app.benchmarks.percentile import (
     BANDS_BY_ID,
     MINIMUM_PEERS,
     Benchmark,
     DimensionBenchmark,
     benchmark,
 )
+from app.config import get_settings
+from app.db import utcnow
+from app.history.service import submitted_assessments
+from app.intake.models import Assessment, AssessmentStatus
+from app.organizations.models import BenchmarkSnapshot, Organization
 from app.questionnaire.catalogue import Catalogue, SizeBand
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.schemas import ReadModel

@@ -1,0 +1,1 @@
+"""Peer benchmarks: where an organization stands among organizations its size."""

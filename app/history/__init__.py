@@ -1,0 +1,1 @@
+"""An organization's submitted assessments over time, and the change between two of them."""
