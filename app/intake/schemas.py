@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import operator
+import types
+import typing
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
+from app.scoring.results import AnswerNote, AssessmentScore, DimensionScore, GateCheck, NextLevel
 from app.text import CHECKED_TEXT, CHECKED_TEXT_VALUES, TEXT_PATTERN
 
 AnswerScalar = Annotated[float, Field(allow_inf_nan=False)]
@@ -101,57 +108,54 @@ class QuestionnaireVersionRef(BaseModel):
     version: int
 
 
-class AnswerNoteRead(ReadModel):
-    question_id: str
-    prompt: str
-    answer: str
-    score: float
+def _read_model(
+    result: type,
+    name: str,
+    nested: Mapping[type, type[ReadModel]] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+) -> type[ReadModel]:
+    """The response schema of one of the engine's result types, generated from it.
+
+    The fields, their types and their order are the result's own (tuples become lists,
+    nested results their own response schemas), so the API's description of a score can
+    never drift from what the engine returns; only the documentation is added here.
+    """
+    hints = typing.get_type_hints(result)
+    fields: dict[str, Any] = {}
+    for field in dataclasses.fields(result):
+        annotation = _response_type(hints[field.name], nested or {})
+        described = (descriptions or {}).get(field.name)
+        fields[field.name] = (annotation, Field(description=described) if described else ...)
+    model: type[ReadModel] = create_model(name, __base__=ReadModel, __module__=__name__, **fields)
+    return model
 
 
-class GateRead(ReadModel):
-    level: int
-    question_id: str
-    prompt: str
-    min_score: float
-    score: float | None
-    answer: str
-    met: bool
+def _response_type(hint: Any, nested: Mapping[type, type[ReadModel]]) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return list[_response_type(args[0], nested)]  # type: ignore[misc]
+    if origin is types.UnionType:
+        return functools.reduce(operator.or_, (_response_type(a, nested) for a in args))
+    return nested.get(hint, hint)
 
 
-class NextLevelRead(ReadModel):
-    level: int
-    name: str
-    score_needed: float
-    points_short: float
-    gates_to_meet: list[GateRead]
-    summary: str
-
-
-class DimensionRead(ReadModel):
-    dimension_id: str
-    title: str
-    score: float = Field(description="0-100: weighted mean of answered, applicable questions.")
-    level: int = Field(description="1-5, after gates.")
-    level_name: str
-    level_by_score: int = Field(description="The level the score alone would give.")
-    answered: int
-    applicable: int
-    failed_gates: list[GateRead]
-    strongest: list[AnswerNoteRead]
-    weakest: list[AnswerNoteRead]
-    next_level: NextLevelRead | None
-    summary: str = Field(description="Why this level, in plain words.")
-
-
-class ScoresRead(ReadModel):
-    engine_version: str
-    questionnaire_id: str
-    questionnaire_version: int
-    overall_level: int
-    overall_level_name: str
-    overall_score: float
-    complete: bool
-    dimensions: list[DimensionRead]
+# The score snapshot stored with an assessment (AssessmentScore.to_dict()), as responses
+# carry it: generated from app.scoring.results.
+AnswerNoteRead = _read_model(AnswerNote, "AnswerNoteRead")
+GateRead = _read_model(GateCheck, "GateRead")
+NextLevelRead = _read_model(NextLevel, "NextLevelRead", {GateCheck: GateRead})
+DimensionRead = _read_model(
+    DimensionScore,
+    "DimensionRead",
+    {GateCheck: GateRead, AnswerNote: AnswerNoteRead, NextLevel: NextLevelRead},
+    {
+        "score": "0-100: weighted mean of answered, applicable questions.",
+        "level": "1-5, after gates.",
+        "level_by_score": "The level the score alone would give.",
+        "summary": "Why this level, in plain words.",
+    },
+)
+ScoresRead = _read_model(AssessmentScore, "ScoresRead", {DimensionScore: DimensionRead})
 
 
 class IdentifierWarningRead(BaseModel):
@@ -173,7 +177,7 @@ class AssessmentRead(ReadModel):
     updated_at: datetime
     submitted_at: datetime | None
     answers: list[AnswerRead]
-    scores: ScoresRead
+    scores: ScoresRead  # type: ignore[valid-type]  # generated above
     warnings: list[IdentifierWarningRead] = Field(
         default_factory=list,
         description="Comments or free-text answers sent in this request that look like they "
