@@ -9,15 +9,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic_core import to_json
 
-from app.api.deps import (
+from app.api.responses import errors
+from app.config import PROJECT_ROOT
+from app.http.context import record_of
+from app.http.deps import (
     AssessmentDep,
     PrincipalDep,
     RegistryDep,
     SessionDep,
     reject_unknown_query_parameters,
 )
-from app.api.responses import errors
-from app.config import PROJECT_ROOT
 from app.intake import service
 from app.intake.identifiers import IdentifierWarning, identifier_warnings
 from app.intake.models import Assessment
@@ -168,7 +169,7 @@ def create_assessment_batch(
     outcomes = service.create_assessment_batch(session, registry, principal, body.assessments)
     items = [_batch_item(outcome) for outcome in outcomes]
     created = [o.result.id for o in outcomes if isinstance(o.result, Assessment)]
-    request.state.audit_detail = {
+    record_of(request).detail = {
         "created": len(created),
         "failed": len(items) - len(created),
         "assessment_ids": [str(i) for i in created],

@@ -8,16 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import (
+from app.api.reports import ReportJobRead, _job_read, dispatch_queued, spend_report_budget
+from app.api.responses import errors
+from app.exports import batches
+from app.http.deps import (
     PrincipalDep,
     RegistryDep,
     SessionDep,
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.api.reports import ReportJobRead, _job_read, dispatch_queued, spend_report_budget
-from app.api.responses import errors
-from app.exports import batches
 from app.jobs.models import JobStatus, ReportJob
 from app.schemas import RequestModel
 

@@ -6,7 +6,8 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import (
+from app.api.responses import errors
+from app.http.deps import (
     AssessmentDep,
     OrganizationDep,
     PrincipalDep,
@@ -14,7 +15,6 @@ from app.api.deps import (
     SessionDep,
     reject_unknown_query_parameters,
 )
-from app.api.responses import errors
 from app.intake.service import get_assessment
 from app.organizations import roadmap_settings
 from app.organizations.benchmarks import BenchmarkRead, organization_benchmark

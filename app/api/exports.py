@@ -8,11 +8,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
 from app.api.responses import BINARY, errors
 from app.db import utcnow
 from app.exports import service
 from app.exports.table import csv_chunks, xlsx_bytes
+from app.http.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
 from app.text import TEXT_PATTERN
 
 router = APIRouter(

@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from app.api.deps import (
+from app.api.responses import errors
+from app.config import Settings
+from app.http.deps import (
     OrganizationDep,
     PrincipalDep,
     RegistryDep,
@@ -15,8 +17,6 @@ from app.api.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.api.responses import errors
-from app.config import Settings
 from app.invitations import service
 from app.invitations.models import Invitation
 from app.invitations.schemas import InvitationCreate, InvitationCreated, InvitationRead

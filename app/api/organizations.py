@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, reject_unknown_query_parameters
 from app.api.responses import errors
+from app.http.deps import OrganizationDep, PrincipalDep, SessionDep, reject_unknown_query_parameters
 from app.organizations import service
 from app.organizations.schemas import (
     OrganizationCreate,

@@ -13,7 +13,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
-from app.api.deps import (
+from app.api.responses import BINARY, errors
+from app.auth.service import Principal
+from app.config import Settings
+from app.delivery import service
+from app.delivery.service import PlanRequest
+from app.errors import Conflict, NotFound, RateLimited
+from app.http.deps import (
     AssessmentDep,
     PrincipalDep,
     RegistryDep,
@@ -21,12 +27,6 @@ from app.api.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.api.responses import BINARY, errors
-from app.auth.service import Principal
-from app.config import Settings
-from app.delivery import service
-from app.delivery.service import PlanRequest
-from app.errors import Conflict, NotFound, RateLimited
 from app.jobs import queue
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob

@@ -35,10 +35,6 @@ class Principal:
     key_id: uuid.UUID
     role: Role
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
 
 @dataclass(frozen=True, slots=True)
 class IssuedKey:

@@ -342,7 +342,7 @@ def test_a_replayed_retry_is_not_recorded_as_a_second_write(client, db, admin_he
 def test_a_write_whose_commit_fails_answers_500_and_is_recorded_as_failed(
     client, db, admin_headers, monkeypatch
 ):
-    from app.api import unit_of_work
+    from app.http import middleware as unit_of_work
 
     real_record = unit_of_work._record
     calls = []
@@ -399,7 +399,7 @@ def test_a_failing_statement_is_logged_without_its_bound_parameters(
 ):
     from sqlalchemy import text
 
-    from app.api import unit_of_work
+    from app.http import middleware as unit_of_work
 
     real_record = unit_of_work._record
     secret = f"Our crisis plan lives in Dana's inbox {uuid.uuid4()}"

@@ -1,4 +1,7 @@
-"""The unit of work around every request: idempotent responses and the audit trail.
+"""The request path's middleware: the body size limit, and the unit of work around every
+request (idempotent responses and the audit trail).
+
+``BodySizeLimit`` refuses request bodies over the limit before anything parses them.
 
 It applies to every route, including routes added later, without their doing anything:
 
@@ -15,7 +18,7 @@ It applies to every route, including routes added later, without their doing any
 A write's background tasks (none so far) would run before its commit: they must not wait
 for a database connection of their own, which SQLite's single one cannot give them.
 
-A request's turn at the database (``deps.enter_database``) lasts until this middleware has
+A request's turn at the database (``app.http.deps.enter_database``) lasts until this middleware has
 finished with it, so that the connection it holds is handed on only after the commit.
 """
 
@@ -35,15 +38,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
-from app.api.deps import enter_database, leave_database
 from app.audit import service as audit
 from app.audit.service import ANONYMOUS, Actor, Entry, Outcome
-from app.auth.service import Principal
 from app.config import Settings
 from app.db import Base, utcnow
 from app.errors import ServiceBusy
+from app.http.context import Bookkeeping, bookkeeping
+from app.http.deps import SAFE_METHODS, enter_database, leave_database
 from app.idempotency import service as idempotency
-from app.idempotency.service import IdempotencyCandidate, IdempotentRequest, Replay
+from app.idempotency.service import IdempotencyCandidate, Replay
 from app.intake.models import Assessment
 from app.invitations.models import Invitation
 from app.jobs.models import ReportJob
@@ -56,7 +59,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Message, Receive, Send], Awaitable[None]]
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Path parameters that name an object, so that a 404 on one that exists outside the
 # caller's scope is recorded as a denial, on routes written before or after this one.
 _SCOPED_OBJECTS: dict[str, type[Base]] = {
@@ -90,18 +92,17 @@ class UnitOfWork:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state: dict[str, Any] = scope.setdefault("state", {})
+        book = bookkeeping(scope)
         method: str = scope["method"]
         writes = method not in SAFE_METHODS
-        state["defer_commit"] = writes
-        state["unit_of_work"] = True  # this middleware hands on the request's database turn
+        book.managed = True  # this middleware commits writes and hands on the database turn
         request_body = b""
         if writes:
             request_body, receive = await _read_body(receive)
             header = _header(scope, b"idempotency-key")
             if header is not None and idempotency.applies_to(method, scope["path"]):
                 query = scope.get("query_string", b"").decode("latin-1")
-                state["idempotency"] = IdempotencyCandidate(
+                book.idempotency = IdempotencyCandidate(
                     header,
                     method,
                     scope["path"],
@@ -148,7 +149,7 @@ def install_unit_of_work(app: FastAPI) -> None:
 
     @app.exception_handler(Replay)
     async def replay(request: Request, exc: Replay) -> Response:
-        request.state.replayed = True
+        bookkeeping(request.scope).replayed = True
         stored = exc.response
         return Response(
             stored.body,
@@ -164,9 +165,10 @@ def install_unit_of_work(app: FastAPI) -> None:
 
 async def _finish_in_turn(scope: Message, response: _Response, request_body: bytes) -> bool:
     """``_finish`` on a worker thread, once the request holds a turn at the database."""
-    if scope["state"].get("db_busy"):
+    database = bookkeeping(scope).database
+    if database.busy:
         return True  # refused before it touched anything: there is nothing to record
-    if scope["state"].get("db_session") is None and _worth_recording(scope, response):
+    if database.session is None and _worth_recording(scope, response):
         try:
             await enter_database(scope)
         except ServiceBusy:
@@ -177,8 +179,7 @@ async def _finish_in_turn(scope: Message, response: _Response, request_body: byt
 
 def _finish(scope: Message, response: _Response, request_body: bytes) -> bool:
     """Record what the request did; for a successful write, commit it. False if that failed."""
-    state: dict[str, Any] = scope["state"]
-    session: Session | None = state.get("db_session")
+    session = bookkeeping(scope).database.session
     writes = scope["method"] not in SAFE_METHODS
     succeeded = response.status < 400
     try:
@@ -224,12 +225,12 @@ def _record_alone(
 
 
 def _worth_recording(scope: Message, response: _Response) -> bool:
-    state = scope["state"]
+    record = bookkeeping(scope).record
     if not isinstance(scope.get("route"), APIRoute):
         return False
-    if scope["method"] not in SAFE_METHODS or state.get("key_signed_in"):
+    if scope["method"] not in SAFE_METHODS or record.key_signed_in:
         return True
-    if state.get("audit_action") or response.status in (401, 403, 404):
+    if record.action or response.status in (401, 403, 404):
         return True
     return response.status < 400 and audit.is_download(
         response.headers.get("content-type"), response.headers.get("content-disposition")
@@ -238,17 +239,18 @@ def _worth_recording(scope: Message, response: _Response) -> bool:
 
 def _record(session: Session, scope: Message, response: _Response, request_body: bytes) -> None:
     """Add the request's events (and an idempotent POST's response) to ``session``."""
-    state: dict[str, Any] = scope["state"]
+    book = bookkeeping(scope)
+    record = book.record
     route = scope.get("route")
     if not isinstance(route, APIRoute):
         return
     method: str = scope["method"]
     writes = method not in SAFE_METHODS
-    principal: Principal | None = state.get("principal")
+    principal = record.principal
     settings: Settings = scope["app"].state.settings
     now = utcnow()
-    idempotent: IdempotentRequest | None = state.get("idempotent_request")
-    if idempotent is not None and not state.get("replayed") and response.status < 500:
+    idempotent = book.idempotent
+    if idempotent is not None and not book.replayed and response.status < 500:
         stored = idempotency.StoredResponse(
             response.status, dict(response.headers), bytes(response.body)
         )
@@ -260,8 +262,8 @@ def _record(session: Session, scope: Message, response: _Response, request_body:
         _header(scope, b"x-forwarded-for"),
         settings.trusted_proxies,
     )
-    actor = _actor(state, principal)
-    if principal is not None and state.get("key_signed_in"):
+    actor = _actor(book)
+    if principal is not None and record.key_signed_in:
         audit.record(
             session,
             Entry(
@@ -275,32 +277,29 @@ def _record(session: Session, scope: Message, response: _Response, request_body:
             ),
             now=now,
         )
-    if state.get("replayed"):
+    if book.replayed:
         return  # a retry answered from the stored response: nothing was written again
     download = response.status < 400 and audit.is_download(
         response.headers.get("content-type"), response.headers.get("content-disposition")
     )
     response_json = _json(response) if writes else None
     request_json = _json_bytes(request_body) if writes else None
-    out_of_scope = bool(state.get("audit_out_of_scope"))
+    out_of_scope = record.out_of_scope
     if response.status == 404 and principal is not None and not out_of_scope:
-        out_of_scope = _hides_existing_object(session, scope, request_json, state)
-    elif response.status >= 400 and state.get("audit_organization_id") is None:
-        _hides_existing_object(session, scope, request_json, state)  # for its organization
-    action = state.get("audit_action") or audit.action_name(
-        route.name, route.path, download=download
-    )
+        out_of_scope = _hides_existing_object(session, scope, request_json, book)
+    elif response.status >= 400 and record.organization_id is None:
+        _hides_existing_object(session, scope, request_json, book)  # for its organization
+    action = record.action or audit.action_name(route.name, route.path, download=download)
     outcome = audit.outcome_of(response.status, out_of_scope=out_of_scope)
     if action.startswith("auth.") and response.status >= 400:
         outcome = Outcome.DENIED  # a sign-in that did not work is a refused access
-    if not (writes or download or state.get("audit_action") or outcome is Outcome.DENIED):
+    if not (writes or download or record.action or outcome is Outcome.DENIED):
         return
     object_type, object_id = _object(route, scope, response_json)
     detail: dict[str, Any] = {"method": method, "route": route.path}
-    if isinstance(state.get("audit_detail"), dict):
-        detail.update(state["audit_detail"])  # counts and ids a route chose to add
-    if state.get("audit_denial_reason") and response.status == 401:
-        detail["reason"] = state["audit_denial_reason"]
+    detail.update(record.detail)  # counts and ids a route chose to add
+    if record.denial_reason and response.status == 401:
+        detail["reason"] = record.denial_reason
     audit.record(
         session,
         Entry(
@@ -310,7 +309,7 @@ def _record(session: Session, scope: Message, response: _Response, request_body:
             object_type=object_type,
             object_id=object_id,
             organization_id=_organization_id(
-                state, scope, response_json, request_json, object_type, object_id
+                book, scope, response_json, request_json, object_type, object_id
             ),
             ip=ip,
             status_code=response.status,
@@ -320,12 +319,11 @@ def _record(session: Session, scope: Message, response: _Response, request_body:
     )
 
 
-def _actor(state: dict[str, Any], principal: Principal | None) -> Actor:
-    if principal is not None:
-        return Actor.key(principal.key_id)
-    invitation_id = state.get("invitation_id")
-    if isinstance(invitation_id, uuid.UUID):
-        return Actor.invitation(invitation_id)
+def _actor(book: Bookkeeping) -> Actor:
+    if book.record.principal is not None:
+        return Actor.key(book.record.principal.key_id)
+    if book.record.invitation_id is not None:
+        return Actor.invitation(book.record.invitation_id)
     return ANONYMOUS
 
 
@@ -342,7 +340,7 @@ def _object(route: APIRoute, scope: Message, response_json: Any) -> tuple[str | 
 
 
 def _organization_id(
-    state: dict[str, Any],
+    book: Bookkeeping,
     scope: Message,
     response_json: Any,
     request_json: Any,
@@ -350,7 +348,7 @@ def _organization_id(
     object_id: str | None,
 ) -> uuid.UUID | None:
     candidates: list[Any] = [
-        state.get("audit_organization_id"),
+        book.record.organization_id,
         scope.get("path_params", {}).get("organization_id"),
     ]
     if isinstance(response_json, dict):
@@ -367,7 +365,7 @@ def _organization_id(
 
 
 def _hides_existing_object(
-    session: Session, scope: Message, request_json: Any, state: dict[str, Any]
+    session: Session, scope: Message, request_json: Any, book: Bookkeeping
 ) -> bool:
     """Whether a 404 was about an object that exists: then the caller was out of scope.
 
@@ -385,7 +383,7 @@ def _hides_existing_object(
         found: Any = session.get(model, object_id)
         if found is not None:
             # Every scoped object belongs to an organization; an organization to itself.
-            state["audit_organization_id"] = (
+            book.record.organization_id = (
                 found.id if isinstance(found, Organization) else found.organization_id
             )
             return True
@@ -472,3 +470,64 @@ async def _send_commit_failure(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": _COMMIT_FAILED})
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, before anything parses them.
+
+    The body is read here, chunk by chunk, and handed on whole: a body sent without a
+    Content-Length (chunked) is cut off as soon as it passes the limit, as one with an
+    honest Content-Length is refused before a byte of it is read.
+    """
+
+    def __init__(self, app: Callable[..., Awaitable[None]], max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._too_large(send)
+                return
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away; let the app see it
+                pending: list[Message] = [message]
+                break
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
+                await self._too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                pending = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+                break
+
+        async def replay() -> Message:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = (
+            b'{"error":"payload_too_large","detail":"The request body is larger than '
+            + str(self.max_bytes).encode()
+            + b' bytes."}'
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

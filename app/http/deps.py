@@ -1,4 +1,4 @@
-"""Dependencies shared by the routers: session, settings, registry, caller, lookups."""
+"""Dependencies both doors share: session, settings, registry, caller, scoped lookups."""
 
 from __future__ import annotations
 
@@ -22,14 +22,17 @@ from app.auth.service import KEY_PATTERN, Principal, authenticate
 from app.config import Settings
 from app.db import ConnectionGate, utcnow
 from app.errors import NotFound, ServiceBusy, Unauthenticated
+from app.http.context import bookkeeping, record_of
 from app.idempotency import service as idempotency
-from app.idempotency.service import IdempotencyCandidate
 from app.intake.models import Assessment
 from app.intake.service import get_assessment
 from app.organizations.models import Organization
 from app.organizations.service import get_organization
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.text import text_problem
+
+# Reads; every other method writes, and its transaction is committed by the unit of work.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -49,29 +52,30 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             raise
         await to_thread.run_sync(_close, sessions)
     finally:
-        if not request.scope["state"].get("unit_of_work"):
+        if not bookkeeping(request.scope).managed:
             leave_database(request.scope)  # no middleware will: hand the turn on now
 
 
 async def enter_database(scope: MutableMapping[str, Any]) -> None:
     """Take a turn at the database for this request, once; 503 when none came in time."""
-    state = scope.setdefault("state", {})
-    if state.get("db_turn") is not None:
+    database = bookkeeping(scope).database
+    if database.turn is not None:
         return
     gate: ConnectionGate = scope["app"].state.db_gate
     turn = await gate.enter()
     if turn is None:
-        state["db_busy"] = True
+        database.busy = True
         raise ServiceBusy(
             "The database is busy with other requests; nothing was done. Try again shortly.",
             retry_after=max(1, round(gate.wait_seconds / 10)),
         )
-    state["db_turn"] = turn
+    database.turn = turn
 
 
 def leave_database(scope: MutableMapping[str, Any]) -> None:
     """Hand this request's turn at the database on to the next one waiting."""
-    turn = scope.get("state", {}).pop("db_turn", None)
+    database = bookkeeping(scope).database
+    turn, database.turn = database.turn, None
     if turn is not None:
         turn.release()
 
@@ -98,13 +102,13 @@ def request_session(
     the failure in a transaction of its own.
     """
     session = factory()
-    request.state.db_session = session
+    bookkeeping(request.scope).database.session = session
     try:
         yield session
     except BaseException:
         session.rollback()
         raise
-    if getattr(request.state, "defer_commit", False):
+    if bookkeeping(request.scope).managed and request.method not in SAFE_METHODS:
         return
     try:
         session.commit()
@@ -148,24 +152,24 @@ def get_principal(
 ) -> Principal:
     """The caller, from its API key; 401 when the key is missing, malformed or revoked."""
     authorization = request.headers.get("authorization")
+    book = bookkeeping(request.scope)
     previous_use = _last_use(session, authorization)
     try:
         principal = authenticate(session, authorization)
     except Unauthenticated as exc:
-        request.state.audit_denial_reason = exc.detail
+        book.record.denial_reason = exc.detail
         raise
     # The key's use is recorded in a transaction of its own: a request that then fails
     # (404, 409, 422...) rolls back its own work, not the record that the key was used.
     session.commit()
-    request.state.principal = principal
+    book.record.principal = principal
     now = utcnow()
-    request.state.key_signed_in = previous_use is None or now - previous_use > KEY_SESSION_GAP
-    candidate: IdempotencyCandidate | None = getattr(request.state, "idempotency", None)
-    if candidate is not None:
+    book.record.key_signed_in = previous_use is None or now - previous_use > KEY_SESSION_GAP
+    if book.idempotency is not None:
         # The lookup opens the transaction the operation's writes and stored response share.
-        idempotent = candidate.for_key(principal.key_id)
+        idempotent = book.idempotency.for_key(principal.key_id)
         idempotency.begin(session, idempotent, now)
-        request.state.idempotent_request = idempotent
+        book.idempotent = idempotent
     return principal
 
 
@@ -193,9 +197,9 @@ def organization_by_id(
         organization = get_organization(session, principal, organization_id)
     except NotFound:
         if session.get(Organization, organization_id) is not None:
-            mark_out_of_scope(request, organization_id)
+            record_of(request).hidden(organization_id)
         raise
-    request.state.audit_organization_id = organization.id
+    record_of(request).in_organization(organization.id)
     return organization
 
 
@@ -211,16 +215,10 @@ def assessment_by_id(
     except NotFound:
         existing = session.get(Assessment, assessment_id)
         if existing is not None:
-            mark_out_of_scope(request, existing.organization_id)
+            record_of(request).hidden(existing.organization_id)
         raise
-    request.state.audit_organization_id = assessment.organization_id
+    record_of(request).in_organization(assessment.organization_id)
     return assessment
-
-
-def mark_out_of_scope(request: Request, organization_id: uuid.UUID | None) -> None:
-    """Note that this 404 hides an object that exists: the audit trail records a denial."""
-    request.state.audit_out_of_scope = True
-    request.state.audit_organization_id = organization_id
 
 
 AssessmentDep = Annotated[Assessment, Depends(assessment_by_id)]
