@@ -31,7 +31,8 @@ from app.db import ConnectionGate, make_engine, pool_capacity, session_factory, 
 from app.docs.openapi import CONTACT, LICENSE, document, operation_id
 from app.docs.pages import install_docs
 from app.http.errors import install_error_handlers
-from app.http.middleware import BodySizeLimit, install_unit_of_work
+from app.http.middleware import BodySizeLimit, IdempotencyKeys
+from app.http.unit_of_work import install_unit_of_work
 from app.jobs import isolation, queue
 from app.jobs.runner import LocalRunner
 from app.observability.requests import RequestContext
@@ -163,7 +164,9 @@ def create_app(
     install_docs(app, settings.public_url)
     install_error_handlers(app)  # JSON; under /fhir/r4, OperationOutcome
     install_web(app, settings)
-    # Inside the body limit: the unit of work reads whole bodies to fingerprint retries.
+    # Inside the unit of work, which stores the response it holds back with the writes;
+    # inside the body limit, as it reads whole bodies to fingerprint retries.
+    app.add_middleware(IdempotencyKeys)
     install_unit_of_work(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)  # outermost: every response and log line gets its id

@@ -48,6 +48,7 @@ from app.fhir.service import (
 )
 from app.http.deps import (
     AssessmentDep,
+    IdempotencyDep,
     PrincipalDep,
     RegistryDep,
     SessionDep,
@@ -438,6 +439,7 @@ def create_questionnaire_response(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
+    _idempotent: IdempotencyDep,
     registry: RegistryDep,
 ) -> Response:
     """Store a QuestionnaireResponse as a new assessment, scored as native answers are.

@@ -12,7 +12,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -109,8 +109,30 @@ def grant(session: Session, reference: str, organization_ids: list[uuid.UUID]) -
     return key
 
 
-def authenticate(session: Session, authorization: str | None) -> Principal:
-    """The principal for an ``Authorization`` header, or Unauthenticated saying why."""
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """A caller that presented a valid key, and what this use of the key means.
+
+    ``signed_in``: the key had not been used for ``KEY_SESSION_GAP`` (the trail records
+    a sign-in). ``use_at``: when to record the use (``record_use``), or None when the
+    recorded one is recent enough.
+    """
+
+    principal: Principal
+    signed_in: bool
+    use_at: datetime | None
+
+
+# A key's use "signs in" (audit action auth.key) when it had not been used for this long.
+KEY_SESSION_GAP = timedelta(minutes=30)
+
+
+def authenticate(session: Session, authorization: str | None) -> Authentication:
+    """The caller behind an ``Authorization`` header, or Unauthenticated saying why.
+
+    Nothing is written: the use is recorded by ``record_use``, in the transaction the
+    request commits, whether the request then succeeds or fails.
+    """
     if not authorization:
         raise Unauthenticated("Send an API key: `Authorization: Bearer smm_...`.")
     scheme, _, token = authorization.partition(" ")
@@ -123,9 +145,22 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     if key.revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.")
     now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
-        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-    return Principal(key_id=key.id, role=Role(key.role))
+    previous = key.last_used_at
+    return Authentication(
+        Principal(key_id=key.id, role=Role(key.role)),
+        signed_in=previous is None or now - previous > KEY_SESSION_GAP,
+        use_at=now if previous is None or now - previous >= LAST_USED_PRECISION else None,
+    )
+
+
+def record_use(session: Session, authentication: Authentication) -> None:
+    """Record that the key was used (at most once a ``LAST_USED_PRECISION``)."""
+    if authentication.use_at is not None:
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == authentication.principal.key_id)
+            .values(last_used_at=authentication.use_at)
+        )
 
 
 def visible_organizations(principal: Principal) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ import anyio
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from app.auth.service import Principal
+from app.auth.service import Authentication, Principal
 from app.idempotency.service import IdempotencyCandidate, IdempotentRequest, StoredResponse
 
 _KEY = "smm.bookkeeping"
@@ -27,11 +27,11 @@ _KEY = "smm.bookkeeping"
 class RequestRecord:
     """What a request did, to which object, in which organization, by which principal."""
 
-    principal: Principal | None = None
-    invitation_id: uuid.UUID | None = None
-    # Authentication: whether this use of the key counts as a sign-in, or why it failed.
-    key_signed_in: bool = False
+    # The key the caller authenticated with (and what its use means), or why it was refused.
+    authentication: Authentication | None = None
     denial_reason: str | None = None
+    # A visitor of the web form, who has no key: the invitation it came by.
+    invitation_id: uuid.UUID | None = None
     # The action when it is not the route's own (e.g. a sign-in by invitation link).
     action: str | None = None
     # The object acted on, when it is not the last id in the path (e.g. one just created).
@@ -40,6 +40,11 @@ class RequestRecord:
     # A 404 that hides an object outside the caller's scope: recorded as a denial.
     out_of_scope: bool = False
     detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def principal(self) -> Principal | None:
+        """The caller's key and role, once authenticated."""
+        return self.authentication.principal if self.authentication is not None else None
 
     def acted_on(self, object_id: uuid.UUID, organization_id: uuid.UUID | None) -> None:
         """Name the object the request created or changed, and its organization."""

@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import AppError, FieldError, field_path
 from app.fhir.http import install_outcome_errors
+from app.http.context import record_of
 from app.observability.logs import current_context
 from app.observability.requests import REQUEST_ID_HEADER
 
@@ -36,6 +39,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        _note_organization(request, exc.body)
         for error in exc.errors():
             if error.get("type") == "json_invalid":
                 # Not a payload that fails validation: there is no payload to validate.
@@ -142,3 +146,12 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     field = field_path(location) or "body"
     message = error.get("msg", "is not valid")
     return FieldError(field=field, message=f"{field}: {message}")
+
+
+def _note_organization(request: Request, body: Any) -> None:
+    """A refused body's ``organization_id`` names the organization the request concerns."""
+    record = record_of(request)
+    if record.organization_id is not None or not isinstance(body, dict):
+        return
+    with contextlib.suppress(ValueError, TypeError, AttributeError):
+        record.in_organization(uuid.UUID(str(body.get("organization_id"))))
