@@ -30,10 +30,29 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller behind a request: which key, which role."""
+    """The caller behind a request: which key, which role; or the operator (``system()``)."""
 
     key_id: uuid.UUID
     role: Role
+
+    @classmethod
+    def system(cls) -> Principal:
+        """The operator at the command line: sees and may do everything, with no key."""
+        return SYSTEM
+
+    @property
+    def is_system(self) -> bool:
+        """Whether this is the operator rather than an API key."""
+        return self.key_id == _NO_KEY
+
+    @property
+    def api_key_id(self) -> uuid.UUID | None:
+        """The key to name as the author of what this principal creates (None: the operator)."""
+        return None if self.is_system else self.key_id
+
+
+_NO_KEY = uuid.UUID(int=0)
+SYSTEM = Principal(_NO_KEY, Role.ADMIN)
 
 
 @dataclass(frozen=True, slots=True)
