@@ -562,6 +562,7 @@ def _report_all(directory: Path, key: str | None, workers: int) -> None:
     directory with a progress bar, then a summary; exit code 1 if any failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from app.auth.service import Principal
     from app.config import get_settings
     from app.db import session_factory, transaction
     from app.exports.bulk import Result, render_all
@@ -582,7 +583,7 @@ def _report_all(directory: Path, key: str | None, workers: int) -> None:
         registry = load_registry(settings, engine)
         factory = session_factory(engine)
         with transaction(factory) as session:
-            principal = _principal(session, key) if key else None
+            principal = _principal(session, key) if key else Principal.system()
             selection = latest_submitted(session, principal)
         outcomes: list[FileOutcome] = []
         renders = sum(item.assessment_id is not None for item in selection)
@@ -822,6 +823,7 @@ def invite(
     The link starts with --base-url, else SMM_PUBLIC_URL, else the address `smm serve`
     listens on: give the same --host/--port (or SMM_HOST/SMM_PORT) as to `smm serve`.
     """
+    from app.auth.service import Principal
     from app.config import get_settings
     from app.db import session_factory, transaction
     from app.errors import AppError
@@ -843,7 +845,7 @@ def invite(
             issued = create_invitation(
                 session,
                 registry,
-                None,
+                Principal.system(),
                 target,
                 key=settings.signing_key(),
                 questionnaire_id=questionnaire,
@@ -1018,6 +1020,7 @@ def org_settings(
     """
     from pydantic import ValidationError
 
+    from app.auth.service import Principal
     from app.config import get_settings
     from app.db import session_factory, transaction
     from app.errors import AppError
@@ -1062,7 +1065,7 @@ def org_settings(
                         "notes": notes if notes is not None else current.notes,
                     }
                 )
-                current = replace_settings(session, registry, None, row, changed)
+                current = replace_settings(session, registry, Principal.system(), row, changed)
             name = row.name
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

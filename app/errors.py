@@ -5,9 +5,12 @@ Every error response is ``{"error": "<code>", "detail": "<sentence>", ...extra}`
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
+
+from app.text import printable
 
 
 class AppError(Exception):
@@ -51,11 +54,6 @@ class Forbidden(AppError):
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
-
-
-class PayloadTooLarge(AppError):
-    status_code = 413
-    code = "payload_too_large"
 
 
 class RetryLater(AppError):
@@ -110,6 +108,22 @@ class FieldError(BaseModel):
     field: str = Field(description="Where in the request, e.g. `answers[3].value` or `name`.")
     question_id: str | None = Field(default=None, description="The question concerned, if any.")
     message: str
+
+
+def field_path(location: Iterable[str | int], start: str = "", *, escape: bool = True) -> str:
+    """Where in a document a problem is: ``("answers", 3, "value")`` -> ``answers[3].value``.
+
+    ``start`` names the document (``QuestionnaireResponse``); names are escaped with
+    ``printable`` unless ``escape`` is false, since a key a client sent is echoed back.
+    """
+    path = start
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            name = printable(str(part)) if escape else str(part)
+            path += f".{name}" if path else name
+    return path
 
 
 class ErrorBody(BaseModel):

@@ -9,15 +9,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from pydantic_core import to_json
 
-from app.api.deps import (
+from app.api.responses import errors
+from app.config import PROJECT_ROOT
+from app.http.context import record_of
+from app.http.deps import (
     AssessmentDep,
+    LookupDep,
     PrincipalDep,
     RegistryDep,
     SessionDep,
     reject_unknown_query_parameters,
 )
-from app.api.responses import errors
-from app.config import PROJECT_ROOT
 from app.intake import service
 from app.intake.identifiers import IdentifierWarning, identifier_warnings
 from app.intake.models import Assessment
@@ -125,11 +127,14 @@ def _summary(assessment: Assessment) -> AssessmentSummary:
 )
 def create_assessment(
     body: Annotated[AssessmentCreate, Body(openapi_examples=_EXAMPLES)],
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     registry: RegistryDep,
+    lookup: LookupDep,
 ) -> Response:
     """Store answers for an organization and return their scores; submitted must be complete."""
+    lookup.organization(body.organization_id)
     assessment = service.create_assessment(
         session,
         registry,
@@ -140,6 +145,7 @@ def create_assessment(
         status=body.status,
         items=body.answers,
     )
+    record_of(request).acted_on(assessment.id, assessment.organization_id)
     return assessment_json(
         assessment, status.HTTP_201_CREATED, _warnings(registry, assessment, body.answers)
     )
@@ -168,7 +174,7 @@ def create_assessment_batch(
     outcomes = service.create_assessment_batch(session, registry, principal, body.assessments)
     items = [_batch_item(outcome) for outcome in outcomes]
     created = [o.result.id for o in outcomes if isinstance(o.result, Assessment)]
-    request.state.audit_detail = {
+    record_of(request).detail = {
         "created": len(created),
         "failed": len(items) - len(created),
         "assessment_ids": [str(i) for i in created],
@@ -197,6 +203,7 @@ def _batch_item(outcome: service.BatchOutcome) -> AssessmentBatchItem:
 def list_assessments(
     session: SessionDep,
     principal: PrincipalDep,
+    lookup: LookupDep,
     organization_id: Annotated[
         uuid.UUID | None, Query(description="Only this organization's.")
     ] = None,
@@ -205,14 +212,15 @@ def list_assessments(
     offset: Offset = 0,
 ) -> AssessmentPage:
     """List the assessments this key may see, newest first, with their levels."""
-    rows, total = service.list_assessments(
-        session,
-        principal,
-        organization_id=organization_id,
-        status=status,
-        limit=limit,
-        offset=offset,
-    )
+    with lookup.filtering(organization_id):
+        rows, total = service.list_assessments(
+            session,
+            principal,
+            organization_id=organization_id,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
     return AssessmentPage(
         items=[_summary(r) for r in rows], total=total, limit=limit, offset=offset
     )
@@ -233,9 +241,10 @@ def update_assessment(
     session: SessionDep,
     principal: PrincipalDep,
     registry: RegistryDep,
+    lookup: LookupDep,
 ) -> Response:
     """Change a draft's answers (the given questions only); `status: submitted` submits it."""
-    assessment = service.get_assessment(session, principal, assessment_id, for_update=True)
+    assessment = lookup.assessment(assessment_id, for_update=True)
     updated = service.update_assessment(
         session, registry, assessment, items=body.answers, submit=body.status == "submitted"
     )
@@ -246,10 +255,14 @@ def update_assessment(
     "/{assessment_id}/submit", response_model=AssessmentRead, responses=errors(404, 409, 422)
 )
 def submit_assessment(
-    assessment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, registry: RegistryDep
+    assessment_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    registry: RegistryDep,
+    lookup: LookupDep,
 ) -> Response:
     """Submit a draft: every required question must be answered; it is then immutable."""
-    assessment = service.get_assessment(session, principal, assessment_id, for_update=True)
+    assessment = lookup.assessment(assessment_id, for_update=True)
     return assessment_json(
         service.update_assessment(session, registry, assessment, items=[], submit=True)
     )

@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BeforeValidator
 
-from app.api.deps import PrincipalDep, SessionDep, reject_unknown_query_parameters
 from app.api.responses import errors
 from app.audit import service
 from app.audit.service import EventFilter, Outcome
 from app.auth.models import Role
 from app.auth.service import require_role
+from app.http.deps import PrincipalDep, SessionDep, reject_unknown_query_parameters
 from app.schemas import ReadModel
 
 

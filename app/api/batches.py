@@ -8,16 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
-from app.api.deps import (
+from app.api.reports import ReportJobRead, _job_read, dispatch_queued, spend_report_budget
+from app.api.responses import errors
+from app.exports import batches
+from app.http.deps import (
+    LookupDep,
     PrincipalDep,
     RegistryDep,
     SessionDep,
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.api.reports import ReportJobRead, _job_read, dispatch_queued, spend_report_budget
-from app.api.responses import errors
-from app.exports import batches
 from app.jobs.models import JobStatus, ReportJob
 from app.schemas import RequestModel
 
@@ -127,6 +128,7 @@ def create_report_batch(
 def list_report_jobs(
     session: SessionDep,
     principal: PrincipalDep,
+    lookup: LookupDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
     organization_id: Annotated[
         uuid.UUID | None, Query(description="Only this organization's jobs.")
@@ -135,14 +137,15 @@ def list_report_jobs(
     offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")] = 0,
 ) -> ReportJobPage:
     """Report jobs of the key's organizations, newest first: follow a batch to the end."""
-    rows, total = batches.list_jobs(
-        session,
-        principal,
-        status=status.value if status is not None else None,
-        organization_id=organization_id,
-        limit=limit,
-        offset=offset,
-    )
+    with lookup.filtering(organization_id):
+        rows, total = batches.list_jobs(
+            session,
+            principal,
+            status=status.value if status is not None else None,
+            organization_id=organization_id,
+            limit=limit,
+            offset=offset,
+        )
     return ReportJobPage(
         items=[_summary(job, name) for job, name in rows], total=total, limit=limit, offset=offset
     )

@@ -6,18 +6,18 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import (
+from app.api.responses import errors
+from app.http.deps import (
     AssessmentDep,
+    LookupDep,
     OrganizationDep,
     PrincipalDep,
     RegistryDep,
     SessionDep,
     reject_unknown_query_parameters,
 )
-from app.api.responses import errors
 from app.benchmarks.service import BenchmarkRead, organization_benchmark
 from app.history.service import Comparison, History, compare, organization_history
-from app.intake.service import get_assessment
 from app.organizations import roadmap_settings
 from app.organizations.roadmap_settings import RoadmapSettingsRead, RoadmapSettingsUpdate
 
@@ -41,8 +41,7 @@ def get_history(organization: OrganizationDep, session: SessionDep) -> History:
 def compare_assessments(
     assessment: AssessmentDep,
     other_id: uuid.UUID,
-    session: SessionDep,
-    principal: PrincipalDep,
+    lookup: LookupDep,
     registry: RegistryDep,
 ) -> Comparison:
     """The change from this assessment to the other, per dimension and per question.
@@ -50,7 +49,7 @@ def compare_assessments(
     Both must be visible to the key (404 otherwise) and answer the same questionnaire
     (409 otherwise); their versions may differ, and a question asked in only one is marked.
     """
-    other = get_assessment(session, principal, other_id)
+    other = lookup.assessment(other_id)
     return compare(registry, assessment, other)
 
 

@@ -8,11 +8,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import PrincipalDep, RegistryDep, SessionDep, reject_unknown_query_parameters
 from app.api.responses import BINARY, errors
 from app.db import utcnow
 from app.exports import service
 from app.exports.table import csv_chunks, xlsx_bytes
+from app.http.deps import (
+    LookupDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    reject_unknown_query_parameters,
+)
 from app.text import TEXT_PATTERN
 
 router = APIRouter(
@@ -57,19 +63,21 @@ def _export(
     session: SessionDep,
     registry: RegistryDep,
     principal: PrincipalDep,
+    lookup: LookupDep,
     organization_id: OrganizationFilter = None,
     status: StatusFilter = "submitted",
     questionnaire: QuestionnaireFilter = None,
 ) -> service.AssessmentExport:
     """The export the query asks for, within the key's organizations."""
-    return service.export_assessments(
-        session,
-        registry,
-        principal,
-        organization_id=organization_id,
-        status=None if status == "all" else status,
-        questionnaire_id=questionnaire,
-    )
+    with lookup.filtering(organization_id):
+        return service.export_assessments(
+            session,
+            registry,
+            principal,
+            organization_id=organization_id,
+            status=None if status == "all" else status,
+            questionnaire_id=questionnaire,
+        )
 
 
 ExportDep = Annotated[service.AssessmentExport, Depends(_export)]

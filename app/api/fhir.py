@@ -17,13 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from app import __version__
-from app.api.deps import (
-    AssessmentDep,
-    PrincipalDep,
-    RegistryDep,
-    SessionDep,
-    organization_by_id,
-)
 from app.config import PROJECT_ROOT
 from app.errors import AppError, ErrorBody
 from app.fhir import terms
@@ -52,6 +45,14 @@ from app.fhir.service import (
     response_version,
     search_questionnaires,
     search_responses,
+)
+from app.http.deps import (
+    AssessmentDep,
+    IdempotencyDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    organization_by_id,
 )
 from app.intake.models import Assessment
 from app.intake.service import definition_of
@@ -438,6 +439,7 @@ def create_questionnaire_response(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
+    _idempotent: IdempotencyDep,
     registry: RegistryDep,
 ) -> Response:
     """Store a QuestionnaireResponse as a new assessment, scored as native answers are.

@@ -7,7 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from app.api.deps import (
+from app.api.responses import errors
+from app.config import Settings
+from app.http.context import record_of
+from app.http.deps import (
+    LookupDep,
     OrganizationDep,
     PrincipalDep,
     RegistryDep,
@@ -15,8 +19,6 @@ from app.api.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.api.responses import errors
-from app.config import Settings
 from app.invitations import service
 from app.invitations.models import Invitation
 from app.invitations.schemas import InvitationCreate, InvitationCreated, InvitationRead
@@ -24,11 +26,9 @@ from app.invitations.schemas import InvitationCreate, InvitationCreated, Invitat
 router = APIRouter(tags=["invitations"], dependencies=[Depends(reject_unknown_query_parameters)])
 
 
-def invitation_by_id(
-    invitation_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> Invitation:
+def invitation_by_id(invitation_id: uuid.UUID, lookup: LookupDep) -> Invitation:
     """The invitation in the path, if the caller may see its organization (404 otherwise)."""
-    return service.get_invitation(session, principal, invitation_id)
+    return lookup.invitation(invitation_id)
 
 
 InvitationDep = Annotated[Invitation, Depends(invitation_by_id)]
@@ -75,6 +75,7 @@ def create_invitation(
         version=body.questionnaire.version if body.questionnaire else None,
         days=body.expires_in_days or settings.invitation_days,
     )
+    record_of(request).acted_on(issued.invitation.id, organization.id)
     read = _read(session, issued.invitation)
     return InvitationCreated(
         **read.model_dump(), url=invitation_link(request, settings, issued.token)

@@ -7,9 +7,9 @@ import hmac
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from app.api.deps import SessionDep, SettingsDep
 from app.config import Settings
 from app.errors import ErrorBody, Unauthenticated
+from app.http.deps import SessionDep, SettingsDep
 from app.observability.metrics import exposition
 
 router = APIRouter(tags=["health"])

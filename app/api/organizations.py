@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 
-from app.api.deps import OrganizationDep, PrincipalDep, SessionDep, reject_unknown_query_parameters
 from app.api.responses import errors
+from app.http.context import record_of
+from app.http.deps import OrganizationDep, PrincipalDep, SessionDep, reject_unknown_query_parameters
 from app.organizations import service
 from app.organizations.schemas import (
     OrganizationCreate,
@@ -28,10 +29,12 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=errors(400, 403, 413, 422))
 def create_organization(
-    body: OrganizationCreate, session: SessionDep, principal: PrincipalDep
+    body: OrganizationCreate, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> OrganizationRead:
     """Create an organization (admin or consultant); the creating consultant may see it."""
-    return OrganizationRead.model_validate(service.create_organization(session, principal, body))
+    created = service.create_organization(session, principal, body)
+    record_of(request).acted_on(created.id, created.id)
+    return OrganizationRead.model_validate(created)
 
 
 @router.get("", responses=errors(422))

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from app.api.deps import PrincipalDep, RegistryDep, reject_unknown_query_parameters
 from app.api.responses import errors
+from app.http.deps import PrincipalDep, RegistryDep, reject_unknown_query_parameters
 from app.questionnaire.loader import LoadedDefinition
 from app.questionnaire.schemas import QuestionnaireDefinition
 

@@ -13,20 +13,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
-from app.api.deps import (
-    AssessmentDep,
-    PrincipalDep,
-    RegistryDep,
-    SessionDep,
-    SettingsDep,
-    reject_unknown_query_parameters,
-)
 from app.api.responses import BINARY, errors
 from app.auth.service import Principal
 from app.config import Settings
 from app.delivery import service
 from app.delivery.service import PlanRequest
 from app.errors import Conflict, NotFound, RateLimited
+from app.http.context import record_of
+from app.http.deps import (
+    AssessmentDep,
+    LookupDep,
+    PrincipalDep,
+    RegistryDep,
+    SessionDep,
+    SettingsDep,
+    reject_unknown_query_parameters,
+)
 from app.jobs import queue
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
@@ -266,6 +268,7 @@ def create_report_job(
         requested_by=principal.key_id,
     )
     dispatch_queued(request_, session, [job])
+    record_of(request_).acted_on(job.id, job.organization_id)
     body = _job_read(job)
     return JSONResponse(
         body.model_dump(mode="json"),
@@ -275,11 +278,9 @@ def create_report_job(
 
 
 @router.get("/v1/reports/{job_id}", responses=errors(404))
-def get_report_job(
-    job_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> ReportJobRead:
+def get_report_job(job_id: uuid.UUID, lookup: LookupDep) -> ReportJobRead:
     """A report job's state: queued, running, done (with its PDF URL) or failed (with why)."""
-    return _job_read(jobs.get_job(session, principal, job_id))
+    return _job_read(lookup.job(job_id))
 
 
 @router.get(
@@ -287,9 +288,9 @@ def get_report_job(
     response_class=Response,
     responses={**PDF_RESPONSE, **errors(404, 409)},
 )
-def get_report_job_pdf(job_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> Response:
+def get_report_job_pdf(job_id: uuid.UUID, session: SessionDep, lookup: LookupDep) -> Response:
     """The PDF of a finished report job."""
-    job = jobs.get_job(session, principal, job_id)
+    job = lookup.job(job_id)
     if job.status != JobStatus.DONE:
         detail = f"The report is {job.status}" + (
             f": {job.error}" if job.error else "; try again shortly."

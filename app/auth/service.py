@@ -12,7 +12,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, exists, false, or_, select, true, update
 from sqlalchemy.orm import Session
@@ -30,14 +30,29 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller behind a request: which key, which role."""
+    """The caller behind a request: which key, which role; or the operator (``system()``)."""
 
     key_id: uuid.UUID
     role: Role
 
+    @classmethod
+    def system(cls) -> Principal:
+        """The operator at the command line: sees and may do everything, with no key."""
+        return SYSTEM
+
     @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
+    def is_system(self) -> bool:
+        """Whether this is the operator rather than an API key."""
+        return self.key_id == _NO_KEY
+
+    @property
+    def api_key_id(self) -> uuid.UUID | None:
+        """The key to name as the author of what this principal creates (None: the operator)."""
+        return None if self.is_system else self.key_id
+
+
+_NO_KEY = uuid.UUID(int=0)
+SYSTEM = Principal(_NO_KEY, Role.ADMIN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +128,30 @@ def grant(session: Session, reference: str, organization_ids: list[uuid.UUID]) -
     return key
 
 
-def authenticate(session: Session, authorization: str | None) -> Principal:
-    """The principal for an ``Authorization`` header, or Unauthenticated saying why."""
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """A caller that presented a valid key, and what this use of the key means.
+
+    ``signed_in``: the key had not been used for ``KEY_SESSION_GAP`` (the trail records
+    a sign-in). ``use_at``: when to record the use (``record_use``), or None when the
+    recorded one is recent enough.
+    """
+
+    principal: Principal
+    signed_in: bool
+    use_at: datetime | None
+
+
+# A key's use "signs in" (audit action auth.key) when it had not been used for this long.
+KEY_SESSION_GAP = timedelta(minutes=30)
+
+
+def authenticate(session: Session, authorization: str | None) -> Authentication:
+    """The caller behind an ``Authorization`` header, or Unauthenticated saying why.
+
+    Nothing is written: the use is recorded by ``record_use``, in the transaction the
+    request commits, whether the request then succeeds or fails.
+    """
     if not authorization:
         raise Unauthenticated("Send an API key: `Authorization: Bearer smm_...`.")
     scheme, _, token = authorization.partition(" ")
@@ -127,9 +164,22 @@ def authenticate(session: Session, authorization: str | None) -> Principal:
     if key.revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.")
     now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
-        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-    return Principal(key_id=key.id, role=Role(key.role))
+    previous = key.last_used_at
+    return Authentication(
+        Principal(key_id=key.id, role=Role(key.role)),
+        signed_in=previous is None or now - previous > KEY_SESSION_GAP,
+        use_at=now if previous is None or now - previous >= LAST_USED_PRECISION else None,
+    )
+
+
+def record_use(session: Session, authentication: Authentication) -> None:
+    """Record that the key was used (at most once a ``LAST_USED_PRECISION``)."""
+    if authentication.use_at is not None:
+        session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == authentication.principal.key_id)
+            .values(last_used_at=authentication.use_at)
+        )
 
 
 def visible_organizations(principal: Principal) -> ColumnElement[bool]:

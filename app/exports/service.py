@@ -35,9 +35,9 @@ class AssessmentExport:
     rows: list[ExportedAssessment]
 
 
-def scope_of(principal: Principal | None) -> ColumnElement[bool]:
-    """What a key may see; everything for the operator's command line (no key)."""
-    return true() if principal is None else visible_organizations(principal)
+def scope_of(principal: Principal) -> ColumnElement[bool]:
+    """What a key may see; everything for the operator (``Principal.system()``)."""
+    return true() if principal.is_system else visible_organizations(principal)
 
 
 def export_assessments(
@@ -116,7 +116,7 @@ class LatestAssessment:
 
 def latest_submitted(
     session: Session,
-    principal: Principal | None,
+    principal: Principal,
     organization_ids: Sequence[uuid.UUID] | None = None,
 ) -> list[LatestAssessment]:
     """Every organization in scope (or the listed ones in scope), by name, with its latest

@@ -20,7 +20,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 from pydantic_core import from_json
 
-from app.errors import InvalidAnswers, NotFound
+from app.errors import InvalidAnswers, NotFound, field_path
 from app.fhir import terms
 from app.fhir.outcome import (
     UnprocessableResponse,
@@ -42,7 +42,7 @@ from app.questionnaire.schemas import (
     TextQuestion,
     YesNoQuestion,
 )
-from app.text import printable, text_problem, text_problems
+from app.text import text_problem, text_problems
 
 Resource = dict[str, Any]
 ROOT = "QuestionnaireResponse"
@@ -174,10 +174,7 @@ def _check_size(data: dict[str, Any]) -> None:
 
 
 def _path(location: tuple[Any, ...]) -> str:
-    path = ROOT
-    for part in location:
-        path += f"[{part}]" if isinstance(part, int) else f".{printable(str(part))}"
-    return path
+    return field_path(location, ROOT)
 
 
 def read_response(

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.service import Principal, visible_organizations
 from app.db import utcnow
-from app.errors import AppError, Conflict, FieldError, InvalidRequest, NotFound
+from app.errors import AppError, Conflict, FieldError, InvalidRequest, NotFound, field_path
 from app.intake.models import Answer as AnswerRow
 from app.intake.models import Assessment, AssessmentSource, AssessmentStatus
 from app.intake.schemas import AssessmentCreate
@@ -276,9 +276,7 @@ def _located(where: str, exc: AppError) -> AppError:
 def _schema_error(where: str, raw: Any, exc: ValidationError) -> InvalidRequest:
     problems = []
     for error in exc.errors():
-        field = where
-        for part in error.get("loc", ()):
-            field += f"[{part}]" if isinstance(part, int) else f".{printable(str(part))}"
+        field = field_path(error.get("loc", ()), where)
         problems.append(
             FieldError(
                 field=field,

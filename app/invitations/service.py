@@ -75,7 +75,7 @@ def token_hash(token: str) -> str:
 def create_invitation(
     session: Session,
     registry: QuestionnaireRegistry,
-    principal: Principal | None,
+    principal: Principal,
     organization: Organization,
     *,
     key: bytes,
@@ -83,9 +83,8 @@ def create_invitation(
     version: int | None = None,
     days: int = 30,
 ) -> IssuedInvitation:
-    """A new link for ``organization`` (admin or consultant; None: the operator's CLI)."""
-    if principal is not None:
-        require_role(principal, Role.ADMIN, Role.CONSULTANT, action="invite people to a form")
+    """A new link for ``organization`` (admin or consultant, or the operator)."""
+    require_role(principal, Role.ADMIN, Role.CONSULTANT, action="invite people to a form")
     if questionnaire_id is None:
         latest = registry.latest()
         if len(latest) != 1:
@@ -104,7 +103,7 @@ def create_invitation(
         questionnaire_id=definition.id,
         questionnaire_version=definition.version,
         token_hash=token_hash(token),
-        created_by_key_id=principal.key_id if principal else None,
+        created_by_key_id=principal.api_key_id,
         created_at=now,
         expires_at=now + timedelta(days=days),
     )

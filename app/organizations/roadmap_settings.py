@@ -100,13 +100,12 @@ def check_settings(registry: QuestionnaireRegistry, data: RoadmapSettingsUpdate)
 def replace_settings(
     session: Session,
     registry: QuestionnaireRegistry,
-    principal: Principal | None,
+    principal: Principal,
     organization: Organization,
     data: RoadmapSettingsUpdate,
 ) -> RoadmapSettingsRead:
-    """Store new settings (admin or consultant; None is the operator's CLI)."""
-    if principal is not None:
-        require_role(principal, Role.ADMIN, Role.CONSULTANT, action="change roadmap settings")
+    """Store new settings (admin or consultant, or the operator)."""
+    require_role(principal, Role.ADMIN, Role.CONSULTANT, action="change roadmap settings")
     check_settings(registry, data)
     notes = data.notes.strip() if data.notes else None
     organization.roadmap_targets = dict(sorted(data.targets.items()))

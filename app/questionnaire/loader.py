@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from app.errors import field_path
 from app.questionnaire.catalogue import Catalogue, check_catalogue
 from app.questionnaire.rules import check_definition
 from app.questionnaire.schemas import QuestionnaireDefinition, canonical_document
@@ -80,13 +81,7 @@ def content_hash(definition: BaseModel) -> str:
 
 def format_path(path: tuple[str | int, ...]) -> str:
     """('questions', 3, 'id') -> 'questions[3].id'."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
+    return field_path(path, escape=False)
 
 
 class _StrictLoader(yaml.SafeLoader):

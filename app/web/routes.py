@@ -26,10 +26,11 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.deps import RegistryDep, SessionDep, SettingsDep
 from app.config import Settings
 from app.delivery.service import PlanRequest, gather_inputs, plan, report_pdf
 from app.errors import AppError, InvalidAnswers
+from app.http.context import record_of
+from app.http.deps import RegistryDep, SessionDep, SettingsDep
 from app.intake.identifiers import identifier_warnings
 from app.intake.models import Assessment, AssessmentStatus
 from app.intake.service import stored_answers, stored_values
@@ -259,11 +260,11 @@ def _visit(
     if form_session is None:
         raise NO_SESSION
     # The audit trail names the invitation as the actor of what this visit does.
-    request.state.invitation_id = form_session.invitation_id
+    record_of(request).invitation_id = form_session.invitation_id
     invitation = service.usable_invitation(
         session, form_session.invitation_id, allow_submitted=allow_submitted
     )
-    request.state.audit_organization_id = invitation.organization_id
+    record_of(request).in_organization(invitation.organization_id)
     return Visit(
         form_session,
         invitation,
@@ -413,10 +414,10 @@ def open_link(
     Once submitted, the link still opens, read-only, to the results (the welcome page sends
     a submitted visit there) until it expires or is revoked.
     """
-    request.state.audit_action = "auth.invitation"  # a sign-in, recorded whatever the outcome
+    record_of(request).action = "auth.invitation"  # a sign-in, recorded whatever the outcome
     invitation = service.open_invitation(session, token, key=key, allow_submitted=True)
-    request.state.invitation_id = invitation.id
-    request.state.audit_organization_id = invitation.organization_id
+    record_of(request).invitation_id = invitation.id
+    record_of(request).in_organization(invitation.organization_id)
     existing = FormSession.from_cookie(request.cookies.get(SESSION_COOKIE), key)
     form_session = (
         existing

@@ -342,16 +342,16 @@ def test_a_replayed_retry_is_not_recorded_as_a_second_write(client, db, admin_he
 def test_a_write_whose_commit_fails_answers_500_and_is_recorded_as_failed(
     client, db, admin_headers, monkeypatch
 ):
-    from app.api import unit_of_work
+    from app.http import unit_of_work
 
     real_record = unit_of_work._record
     calls = []
 
-    def failing_once(session, scope, response, request_body):
+    def failing_once(session, scope, response):
         calls.append(response.status)
         if len(calls) == 1:
             raise RuntimeError("the database went away")
-        real_record(session, scope, response, request_body)
+        real_record(session, scope, response)
 
     monkeypatch.setattr(unit_of_work, "_record", failing_once)
     name = f"Lost Hospital {uuid.uuid4()}"
@@ -399,19 +399,19 @@ def test_a_failing_statement_is_logged_without_its_bound_parameters(
 ):
     from sqlalchemy import text
 
-    from app.api import unit_of_work
+    from app.http import unit_of_work
 
     real_record = unit_of_work._record
     secret = f"Our crisis plan lives in Dana's inbox {uuid.uuid4()}"
     calls = []
 
-    def failing_statement(session, scope, response, request_body):
+    def failing_statement(session, scope, response):
         calls.append(response.status)
         if len(calls) == 1:
             session.execute(
                 text("INSERT INTO no_such_table (note) VALUES (:note)"), {"note": secret}
             )
-        real_record(session, scope, response, request_body)
+        real_record(session, scope, response)
 
     monkeypatch.setattr(unit_of_work, "_record", failing_statement)
 

@@ -1,12 +1,12 @@
-"""Dependencies shared by the routers: session, settings, registry, caller, lookups."""
+"""Dependencies both doors share: session, settings, registry, caller, scoped lookups."""
 
 from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Generator, MutableMapping
-from datetime import datetime, timedelta
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
 
 from anyio import to_thread
 from fastapi import Depends, Request
@@ -14,29 +14,35 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.models import ApiKey
-from app.auth.service import KEY_PATTERN, Principal, authenticate
+from app.auth.service import Principal, authenticate
 from app.config import Settings
 from app.db import ConnectionGate, utcnow
 from app.errors import NotFound, ServiceBusy, Unauthenticated
+from app.http.context import bookkeeping, record_of
 from app.idempotency import service as idempotency
-from app.idempotency.service import IdempotencyCandidate
 from app.intake.models import Assessment
 from app.intake.service import get_assessment
+from app.invitations.models import Invitation
+from app.invitations.service import get_invitation
+from app.jobs.models import ReportJob
+from app.jobs.service import get_job
 from app.organizations.models import Organization
 from app.organizations.service import get_organization
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.text import text_problem
 
+_Scoped = TypeVar("_Scoped", Organization, Assessment, ReportJob, Invitation)
+
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request: committed before the response is sent, or rolled back.
+    """One transaction per request, committed once, before the response is sent.
 
     The request first waits for its turn at the database on the event loop (see
-    ``ConnectionGate``); the UnitOfWork middleware hands the turn on once it has finished.
+    ``ConnectionGate``). The unit of work (``app.http.unit_of_work``) commits the session
+    with the request's audit event and idempotent response as the response starts (or
+    rolls it back and records the failure), then hands the turn on.
     """
     await enter_database(request.scope)
     sessions = request_session(request, request.app.state.session_factory)
@@ -49,29 +55,30 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             raise
         await to_thread.run_sync(_close, sessions)
     finally:
-        if not request.scope["state"].get("unit_of_work"):
+        if not bookkeeping(request.scope).managed:
             leave_database(request.scope)  # no middleware will: hand the turn on now
 
 
 async def enter_database(scope: MutableMapping[str, Any]) -> None:
     """Take a turn at the database for this request, once; 503 when none came in time."""
-    state = scope.setdefault("state", {})
-    if state.get("db_turn") is not None:
+    database = bookkeeping(scope).database
+    if database.turn is not None:
         return
     gate: ConnectionGate = scope["app"].state.db_gate
     turn = await gate.enter()
     if turn is None:
-        state["db_busy"] = True
+        database.busy = True
         raise ServiceBusy(
             "The database is busy with other requests; nothing was done. Try again shortly.",
             retry_after=max(1, round(gate.wait_seconds / 10)),
         )
-    state["db_turn"] = turn
+    database.turn = turn
 
 
 def leave_database(scope: MutableMapping[str, Any]) -> None:
     """Hand this request's turn at the database on to the next one waiting."""
-    turn = scope.get("state", {}).pop("db_turn", None)
+    database = bookkeeping(scope).database
+    turn, database.turn = database.turn, None
     if turn is not None:
         turn.release()
 
@@ -89,22 +96,19 @@ def _close(sessions: Generator[Session, None, None]) -> None:
 def request_session(
     request: Request, factory: Callable[[], Session]
 ) -> Generator[Session, None, None]:
-    """The request's session from ``factory``; tests pass a factory bound to their transaction.
+    """The request's session from ``factory``, left open for the unit of work to commit.
 
-    A read is committed here, as soon as the operation returns. A write (any method but
-    GET, HEAD or OPTIONS) is left open for the UnitOfWork middleware, which adds the
-    idempotent response and the audit event to the same transaction, commits, and only
-    then sends the response. On an error the work is rolled back; the middleware records
-    the failure in a transaction of its own.
+    On an error the work is rolled back here. Only an application without the unit of
+    work (``Bookkeeping.managed`` false) has its session committed here.
     """
     session = factory()
-    request.state.db_session = session
+    bookkeeping(request.scope).database.session = session
     try:
         yield session
     except BaseException:
         session.rollback()
         raise
-    if getattr(request.state, "defer_commit", False):
+    if bookkeeping(request.scope).managed:
         return
     try:
         session.commit()
@@ -112,7 +116,8 @@ def request_session(
         session.close()
 
 
-# scope="function": the commit happens before the response leaves, so a 201 means stored.
+# scope="function": the session is done with when the operation returns, before the response
+# is serialised and the unit of work commits.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
@@ -147,87 +152,137 @@ def get_principal(
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, from its API key; 401 when the key is missing, malformed or revoked."""
-    authorization = request.headers.get("authorization")
-    previous_use = _last_use(session, authorization)
+    record = record_of(request)
     try:
-        principal = authenticate(session, authorization)
+        authentication = authenticate(session, request.headers.get("authorization"))
     except Unauthenticated as exc:
-        request.state.audit_denial_reason = exc.detail
+        record.denial_reason = exc.detail
         raise
-    # The key's use is recorded in a transaction of its own: a request that then fails
-    # (404, 409, 422...) rolls back its own work, not the record that the key was used.
-    session.commit()
-    request.state.principal = principal
-    now = utcnow()
-    request.state.key_signed_in = previous_use is None or now - previous_use > KEY_SESSION_GAP
-    candidate: IdempotencyCandidate | None = getattr(request.state, "idempotency", None)
-    if candidate is not None:
-        # The lookup opens the transaction the operation's writes and stored response share.
-        idempotent = candidate.for_key(principal.key_id)
-        idempotency.begin(session, idempotent, now)
-        request.state.idempotent_request = idempotent
-    return principal
-
-
-# A key's use "signs in" (audit action auth.key) when it had not been used for this long.
-KEY_SESSION_GAP = timedelta(minutes=30)
-
-
-def _last_use(session: Session, authorization: str | None) -> datetime | None:
-    """When the key in the header was last used, before this request counts."""
-    _, _, token = (authorization or "").partition(" ")
-    match = KEY_PATTERN.match(token.strip())
-    if match is None:
-        return None
-    return session.scalar(select(ApiKey.last_used_at).where(ApiKey.prefix == match["prefix"]))
+    record.authentication = authentication  # its use is recorded as the request commits
+    return authentication.principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def claim_idempotency_key(request: Request, session: SessionDep, principal: PrincipalDep) -> None:
+    """For a request with an Idempotency-Key: wait for its turn, or answer a retry (Replay).
+
+    422 when the header is malformed. The lookup opens the transaction that the
+    operation's writes and its stored response share.
+    """
+    book = bookkeeping(request.scope)
+    if book.idempotency is None or book.idempotent is not None:
+        return
+    idempotent = book.idempotency.for_key(principal.key_id)
+    idempotency.begin(session, idempotent, utcnow())
+    book.idempotent = idempotent
+
+
+IdempotencyDep = Annotated[None, Depends(claim_idempotency_key)]
+
+
+class ScopedLookup:
+    """The one way to find an object by id within the caller's scope.
+
+    What it finds names the request's organization in its record; a 404 for an object
+    that exists outside the scope is noted as a denial.
+    """
+
+    def __init__(self, request: Request, session: Session, principal: Principal) -> None:
+        self.record = record_of(request)
+        self.session = session
+        self.principal = principal
+
+    def organization(self, organization_id: uuid.UUID) -> Organization:
+        """The organization, if the caller may see it (404 otherwise)."""
+        return self._find(
+            Organization,
+            organization_id,
+            lambda: get_organization(self.session, self.principal, organization_id),
+        )
+
+    def assessment(self, assessment_id: uuid.UUID, *, for_update: bool = False) -> Assessment:
+        """The assessment, if the caller may see it (404 otherwise); locked ``for_update``."""
+        return self._find(
+            Assessment,
+            assessment_id,
+            lambda: get_assessment(
+                self.session, self.principal, assessment_id, for_update=for_update
+            ),
+        )
+
+    def job(self, job_id: uuid.UUID) -> ReportJob:
+        """The report job, if the caller may see its organization (404 otherwise)."""
+        return self._find(ReportJob, job_id, lambda: get_job(self.session, self.principal, job_id))
+
+    def invitation(self, invitation_id: uuid.UUID) -> Invitation:
+        """The invitation, if the caller may see its organization (404 otherwise)."""
+        return self._find(
+            Invitation,
+            invitation_id,
+            lambda: get_invitation(self.session, self.principal, invitation_id),
+        )
+
+    @contextmanager
+    def filtering(self, organization_id: uuid.UUID | None) -> Iterator[None]:
+        """Around a service call that filters by ``organization_id`` and checks it itself."""
+        try:
+            yield
+        except NotFound:
+            named = organization_id is not None
+            if named and self.session.get(Organization, organization_id) is not None:
+                self.record.hidden(organization_id)
+            raise
+
+    def _find(
+        self, model: type[_Scoped], object_id: uuid.UUID, find: Callable[[], _Scoped]
+    ) -> _Scoped:
+        try:
+            found = find()
+        except NotFound:
+            existing = self.session.get(model, object_id)
+            if existing is not None:
+                self.record.hidden(_organization_of(existing))
+            raise
+        self.record.in_organization(_organization_of(found))
+        return found
+
+
+def _organization_of(found: Organization | Assessment | ReportJob | Invitation) -> uuid.UUID:
+    # Every scoped object belongs to an organization; an organization to itself.
+    return found.id if isinstance(found, Organization) else found.organization_id
+
+
+def get_lookup(request: Request, session: SessionDep, principal: PrincipalDep) -> ScopedLookup:
+    """The scoped lookup for this request's caller."""
+    return ScopedLookup(request, session, principal)
+
+
+LookupDep = Annotated[ScopedLookup, Depends(get_lookup)]
 
 
 def organization_by_id(
     request: Request, organization_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> Organization:
     """The organization in the path, if the caller may see it (404 otherwise)."""
-    try:
-        organization = get_organization(session, principal, organization_id)
-    except NotFound:
-        if session.get(Organization, organization_id) is not None:
-            mark_out_of_scope(request, organization_id)
-        raise
-    request.state.audit_organization_id = organization.id
-    return organization
+    return ScopedLookup(request, session, principal).organization(organization_id)
 
 
 OrganizationDep = Annotated[Organization, Depends(organization_by_id)]
 
 
-def assessment_by_id(
-    request: Request, assessment_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> Assessment:
+def assessment_by_id(assessment_id: uuid.UUID, lookup: LookupDep) -> Assessment:
     """The assessment in the path, if the caller may see it (404 otherwise)."""
-    try:
-        assessment = get_assessment(session, principal, assessment_id)
-    except NotFound:
-        existing = session.get(Assessment, assessment_id)
-        if existing is not None:
-            mark_out_of_scope(request, existing.organization_id)
-        raise
-    request.state.audit_organization_id = assessment.organization_id
-    return assessment
-
-
-def mark_out_of_scope(request: Request, organization_id: uuid.UUID | None) -> None:
-    """Note that this 404 hides an object that exists: the audit trail records a denial."""
-    request.state.audit_out_of_scope = True
-    request.state.audit_organization_id = organization_id
+    return lookup.assessment(assessment_id)
 
 
 AssessmentDep = Annotated[Assessment, Depends(assessment_by_id)]
 
 
-def reject_unknown_query_parameters(request: Request, _: PrincipalDep) -> None:
-    """422 for a query parameter the operation does not take (after authentication).
+def reject_unknown_query_parameters(request: Request, _: PrincipalDep, __: IdempotencyDep) -> None:
+    """422 for a query parameter the operation does not take (after authentication, and
+    after an Idempotency-Key is claimed).
 
     Bodies refuse unknown fields; queries do too, so that a misspelt filter
     (`?organisation_id=`) is an error rather than a silently unfiltered list. Any query
