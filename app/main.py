@@ -37,12 +37,13 @@ from app.docs.openapi import CONTACT, LICENSE, document, operation_id
 from app.docs.pages import install_docs
 from app.errors import AppError, FieldError
 from app.fhir.http import install_outcome_errors
-from app.jobs import isolation, queue
+from app.jobs import queue
 from app.jobs.runner import LocalRunner
 from app.observability.logs import current_context
 from app.observability.requests import REQUEST_ID_HEADER, RequestContext
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
+from app.reports import sandbox
 from app.text import printable
 from app.web.routes import install_web
 
@@ -97,7 +98,7 @@ def create_app(
             runner = LocalRunner(app.state.session_factory, app.state.registry, settings)
             runner.start()
             # The first render would otherwise wait for the fork server to import WeasyPrint.
-            threading.Thread(target=isolation.warm_up, name="smm-warm-up", daemon=True).start()
+            threading.Thread(target=sandbox.warm_up, name="smm-warm-up", daemon=True).start()
         yield
         if runner is not None:
             runner.stop()
