@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
     from app.auth.service import Principal
     from app.config import Settings
-    from app.delivery.service import PlanRequest, ReportInputs
     from app.errors import AppError
     from app.exports.bulk import FileOutcome
     from app.intake.identifiers import IdentifierWarning
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from app.organizations.schemas import OrganizationCreate
     from app.questionnaire.loader import LoadedDefinition
     from app.questionnaire.registry import QuestionnaireRegistry
+    from app.reports.inputs import PlanRequest, ReportInputs
     from app.scoring import AssessmentScore
 
 cli = typer.Typer(
@@ -327,7 +327,7 @@ def _offline_inputs(
     from datetime import date
 
     from app.config import get_settings
-    from app.delivery.service import ReportInputs
+    from app.reports.inputs import ReportInputs
     from app.reports.view import OrganizationInfo
 
     loaded, answers = _checked_file(path, get_settings())
@@ -352,8 +352,8 @@ def _offline_inputs(
 def _plan_request(
     target: list[str] | None, budget: int | None, exclude: list[str] | None
 ) -> PlanRequest:
-    from app.delivery.service import PlanRequest
     from app.errors import AppError
+    from app.reports.inputs import PlanRequest
 
     try:
         return PlanRequest.parse(target or [], budget, exclude or [])
@@ -382,8 +382,8 @@ def roadmap(
     """Plan the roadmap for an answers file offline and print it as a table."""
     from rich.table import Table
 
-    from app.delivery.service import plan
     from app.errors import AppError
+    from app.reports.inputs import plan
 
     inputs = _offline_inputs(answers_file, beds, "Your organization", "other", "MN", None)
     try:
@@ -541,15 +541,13 @@ def _organization_details(
 
 def _report_file(output: Path, inputs: ReportInputs, request: PlanRequest) -> None:
     """Render one report in this process and write it."""
-    from app.delivery.service import report_html
     from app.errors import AppError
-    from app.reports.render import render_pdf
+    from app.reports.service import InProcessRenderer, render_report
 
     try:
-        html = report_html(inputs, request)
+        pdf = render_report(inputs, request, InProcessRenderer()).pdf
     except AppError as exc:
         raise _fail(_problems(exc)) from exc
-    pdf = render_pdf(html)
     try:
         output.write_bytes(pdf)
     except OSError as exc:

@@ -33,11 +33,12 @@ from app.docs.pages import install_docs
 from app.http.errors import install_error_handlers
 from app.http.middleware import BodySizeLimit, IdempotencyKeys
 from app.http.unit_of_work import install_unit_of_work
-from app.jobs import isolation, queue
+from app.jobs import queue
 from app.jobs.runner import LocalRunner
 from app.observability.requests import RequestContext
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
+from app.reports import sandbox
 from app.web.routes import install_web
 
 log = logging.getLogger("smm")
@@ -91,7 +92,7 @@ def create_app(
             runner = LocalRunner(app.state.session_factory, app.state.registry, settings)
             runner.start()
             # The first render would otherwise wait for the fork server to import WeasyPrint.
-            threading.Thread(target=isolation.warm_up, name="smm-warm-up", daemon=True).start()
+            threading.Thread(target=sandbox.warm_up, name="smm-warm-up", daemon=True).start()
         yield
         if runner is not None:
             runner.stop()

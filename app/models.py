@@ -6,10 +6,11 @@ from app.db import Base
 from app.idempotency.models import IdempotencyRecord
 from app.intake.models import Answer, Assessment
 from app.invitations.models import Invitation
-from app.jobs.models import ReportFile, ReportJob
+from app.jobs.models import ReportJob
 from app.organizations.models import BenchmarkSnapshot, Organization
 from app.questionnaire.models import QuestionnaireVersion
 from app.ratelimit import RateLimitState
+from app.reports.cache import ReportFile
 
 __all__ = [
     "Answer",

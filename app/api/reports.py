@@ -16,8 +16,6 @@ from sqlalchemy.orm import Session
 from app.api.responses import BINARY, errors
 from app.auth.service import Principal
 from app.config import Settings
-from app.delivery import service
-from app.delivery.service import PlanRequest
 from app.errors import Conflict, NotFound, RateLimited
 from app.http.context import record_of
 from app.http.deps import (
@@ -33,6 +31,9 @@ from app.jobs import queue
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
 from app.ratelimit import RateLimiter
+from app.reports import service
+from app.reports.cache import cached_report
+from app.reports.inputs import PlanRequest, gather_inputs, plan
 from app.roadmap.schemas import RoadmapRead
 from app.schemas import WHOLE_NUMBER, RequestModel
 from app.text import CHECKED_TEXT, Text
@@ -191,8 +192,8 @@ def get_roadmap(
 ) -> RoadmapRead:
     """Plan the cheapest verified path from this assessment to the targets, priced for its size."""
     request = PlanRequest.parse(target, budget, exclude)
-    inputs = service.gather_inputs(session, registry, assessment)
-    return RoadmapRead.model_validate(service.plan(inputs, request).to_dict())
+    inputs = gather_inputs(session, registry, assessment)
+    return RoadmapRead.model_validate(plan(inputs, request).to_dict())
 
 
 @router.get(
@@ -256,16 +257,14 @@ def create_report_job(
         tuple(sorted(set(options.exclude))),
         options.include_narratives,
     )
-    inputs = service.gather_inputs(session, registry, assessment)
-    service.plan(inputs, request)  # bad options fail now, with a 422, not later in the job
-    spend_report_budget(request_, principal, settings)
-    job = jobs.enqueue(
+    # Bad options fail now, with a 422, not later in the job; then the budget is spent.
+    job = jobs.queue_report(
         session,
-        assessment_id=assessment.id,
-        organization_id=assessment.organization_id,
-        options=request.to_dict(),
-        cache_key=service.cache_key(inputs, request),
+        registry,
+        assessment,
+        request,
         requested_by=principal.key_id,
+        before_enqueue=lambda: spend_report_budget(request_, principal, settings),
     )
     dispatch_queued(request_, session, [job])
     record_of(request_).acted_on(job.id, job.organization_id)
@@ -296,7 +295,7 @@ def get_report_job_pdf(job_id: uuid.UUID, session: SessionDep, lookup: LookupDep
             f": {job.error}" if job.error else "; try again shortly."
         )
         raise Conflict(detail, status=job.status)
-    pdf = service.cached_report(session, job.cache_key)
+    pdf = cached_report(session, job.cache_key)
     if pdf is None:
         raise NotFound("The rendered report is no longer stored; request it again.")
     return _pdf(pdf, f"roadmap-{job.assessment_id}.pdf")

@@ -1,1 +1,1 @@
-"""Roadmaps and reports for stored assessments: planning inputs, the report cache, jobs."""
+"""Earlier import path of the report wing (``app.reports``): re-exports only."""

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import Role
 from app.auth.service import Principal, require_role
-from app.delivery.service import PlanRequest, cache_key, gather_inputs
 from app.errors import AppError
 from app.exports.service import latest_submitted
 from app.intake.models import Assessment
@@ -25,6 +24,7 @@ from app.jobs.models import ReportJob
 from app.organizations.models import Organization
 from app.organizations.service import in_scope
 from app.questionnaire.registry import QuestionnaireRegistry
+from app.reports.inputs import PlanRequest
 
 NO_SUBMITTED_ASSESSMENT = "It has no submitted assessment yet."
 
@@ -86,20 +86,19 @@ def queue_reports(
             continue
         assessment = session.get_one(Assessment, item.assessment_id)
         try:
-            inputs = gather_inputs(session, registry, assessment)
+            job = jobs.queue_report(
+                session,
+                registry,
+                assessment,
+                request,
+                requested_by=principal.key_id,
+                check_plan=False,
+            )
         except AppError as exc:  # e.g. no action catalogue for its questionnaire version
             outcome.skipped.append(
                 SkippedOrganization(item.organization_id, item.organization_name, exc.detail)
             )
             continue
-        job = jobs.enqueue(
-            session,
-            assessment_id=assessment.id,
-            organization_id=item.organization_id,
-            options=request.to_dict(),
-            cache_key=cache_key(inputs, request),
-            requested_by=principal.key_id,
-        )
         outcome.queued.append(QueuedReport(item.organization_name, job))
     return outcome
 

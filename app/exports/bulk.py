@@ -1,9 +1,10 @@
 """Every organization's roadmap report into a directory, for `smm report --all`.
 
-Each report goes through the same steps as the API's ``report.pdf`` without options:
-gather the inputs, look the cache up, render in an isolated process, store, so a file
-written here is byte for byte what the API serves, and a report rendered by either is
-never rendered again. Renders run on a small thread pool; each render is its own process.
+Each report goes through the same use case as the API's ``report.pdf`` without options
+(``app.reports.service.get_or_render``, sandboxed, each step its own transaction), so a
+file written here is byte for byte what the API serves, and a report rendered by either
+is never rendered again. Renders run on a small thread pool; each render is its own
+process.
 """
 
 from __future__ import annotations
@@ -21,20 +22,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import transaction
-from app.delivery.service import (
-    PlanRequest,
-    cache_key,
-    cached_report,
-    gather_inputs,
-    render_report,
-    store_report,
-)
 from app.errors import AppError
 from app.exports.service import LatestAssessment
 from app.intake.models import Assessment
-from app.jobs.isolation import RenderFailed
 from app.questionnaire.registry import QuestionnaireRegistry
+from app.reports.inputs import PlanRequest
+from app.reports.sandbox import RenderFailed
+from app.reports.service import OwnTransactions, SandboxedRenderer, get_or_render
 
 NAME_LENGTH = 60
 
@@ -75,23 +69,17 @@ def write_report(
 ) -> Result:
     """Write one assessment's report to ``path``; RENDERED or CACHED. Raises AppError,
     RenderFailed or OSError, each with a reason fit for the summary."""
-    request = PlanRequest()
-    with transaction(factory) as session:
-        assessment = session.get_one(Assessment, assessment_id)
-        inputs = gather_inputs(session, registry, assessment)
-        key = cache_key(inputs, request)
-        pdf = cached_report(session, key)
-    result = Result.CACHED
-    if pdf is None:
-        pdf, render_ms = render_report(inputs, request, settings)
-        with transaction(factory) as session:
-            store_report(session, key, pdf, render_ms)
-        result = Result.RENDERED
+    report = get_or_render(
+        OwnTransactions(factory),
+        registry,
+        SandboxedRenderer.from_settings(settings),
+        lambda session: (session.get_one(Assessment, assessment_id), PlanRequest()),
+    )
     # A half-written file never takes the place of a good one from an earlier run.
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(pdf)
+    partial.write_bytes(report.pdf)
     os.replace(partial, path)
-    return result
+    return Result.RENDERED if report.rendered else Result.CACHED
 
 
 def render_all(

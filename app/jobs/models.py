@@ -1,4 +1,8 @@
-"""Report jobs and the rendered reports they produce (the report cache)."""
+"""Report jobs: a request to render an assessment's report, and how it went.
+
+The PDFs they produce are kept in the report cache (``app.reports.cache.ReportFile``,
+re-exported here for older imports).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, new_id, utcnow
+from app.reports.cache import ReportFile
+
+__all__ = ["JobStatus", "ReportFile", "ReportJob"]
 
 
 class JobStatus(StrEnum):
@@ -18,18 +25,6 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
-
-
-class ReportFile(Base):
-    """A rendered PDF, keyed by a hash of everything that determines its bytes."""
-
-    __tablename__ = "report_files"
-
-    cache_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary)
-    size: Mapped[int]
-    render_ms: Mapped[int]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ReportJob(Base):

@@ -16,21 +16,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import transaction
-from app.delivery.service import (
-    PlanRequest,
-    cache_key,
-    cached_report,
-    gather_inputs,
-    render_report,
-    store_report,
-)
 from app.errors import AppError
 from app.intake.models import Assessment
 from app.jobs import service
-from app.jobs.isolation import RenderFailed
 from app.jobs.models import ReportJob
 from app.observability.logs import log_context
 from app.questionnaire.registry import QuestionnaireRegistry
+from app.reports.inputs import PlanRequest
+from app.reports.sandbox import RenderFailed
+from app.reports.service import (
+    OwnTransactions,
+    ReportOrder,
+    SandboxedRenderer,
+    get_or_render,
+)
 
 log = logging.getLogger("smm.jobs")
 
@@ -105,19 +104,31 @@ def run_job(
     settings: Settings,
     job_id: uuid.UUID,
 ) -> None:
-    """Render one claimed job and record how it went (never raises for a failed render)."""
+    """Render one claimed job and record how it went (never raises for a failed render).
+
+    The runner owns the job's transactions: the job is read (and finished when its report
+    is cached) in one, rendered outside any, and stored and finished in another.
+    """
+
+    def load(session: Session) -> tuple[Assessment, PlanRequest]:
+        job = session.get_one(ReportJob, job_id)
+        return session.get_one(Assessment, job.assessment_id), PlanRequest.from_dict(job.options)
+
+    def on_read(session: Session, order: ReportOrder, cached: bool) -> None:
+        # The organization or templates may have changed since the job was queued.
+        session.get_one(ReportJob, job_id).cache_key = order.key
+        if cached:
+            service.finish(session, job_id)
+
     try:
-        with transaction(factory) as session:
-            job = session.get_one(ReportJob, job_id)
-            assessment = session.get_one(Assessment, job.assessment_id)
-            inputs = gather_inputs(session, registry, assessment)
-            request = PlanRequest.from_dict(job.options)
-            # The organization or templates may have changed since the job was queued.
-            job.cache_key = key = cache_key(inputs, request)
-            if cached_report(session, key) is not None:
-                service.finish(session, job_id)
-                return
-        pdf, render_ms = render_report(inputs, request, settings)
+        report = get_or_render(
+            OwnTransactions(factory),
+            registry,
+            SandboxedRenderer.from_settings(settings),
+            load,
+            on_read=on_read,
+            on_stored=lambda session, _order: service.finish(session, job_id),
+        )
     except (RenderFailed, AppError) as exc:
         error = exc.detail if isinstance(exc, AppError) else str(exc)
         with transaction(factory) as session:
@@ -129,7 +140,5 @@ def run_job(
             service.finish(session, job_id, error="rendering failed unexpectedly")
         log.exception("report job %s failed unexpectedly", job_id)
         return
-    with transaction(factory) as session:
-        store_report(session, key, pdf, render_ms)
-        service.finish(session, job_id)
-    log.info("report job %s rendered in %d ms", job_id, render_ms)
+    if report.rendered:
+        log.info("report job %s rendered in %d ms", job_id, report.render_ms)

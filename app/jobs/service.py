@@ -1,8 +1,14 @@
-"""Report jobs in the database: enqueue, find within scope, claim, finish, recover."""
+"""Report jobs in the database: queue, find within scope, claim, finish, recover.
+
+``queue_report`` is how every door asks for a report to be rendered later (a single job,
+a batch); the functions below it keep the job rows. They flush, never commit: the
+caller's unit of work (the request, or a runner's ``transaction``) commits.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -11,10 +17,48 @@ from sqlalchemy.orm import Session
 from app.auth.service import Principal, visible_organizations
 from app.db import utcnow
 from app.errors import NotFound
-from app.jobs.models import JobStatus, ReportFile, ReportJob
+from app.intake.models import Assessment
+from app.jobs.models import JobStatus, ReportJob
 from app.organizations.models import Organization
+from app.questionnaire.registry import QuestionnaireRegistry
+from app.reports.cache import is_cached
+from app.reports.inputs import PlanRequest, cache_key, gather_inputs, plan
 
 MAX_ATTEMPTS = 3
+
+
+def queue_report(
+    session: Session,
+    registry: QuestionnaireRegistry,
+    assessment: Assessment,
+    request: PlanRequest,
+    *,
+    requested_by: uuid.UUID | None,
+    check_plan: bool = True,
+    before_enqueue: Callable[[], None] | None = None,
+) -> ReportJob:
+    """A job for an assessment's report, in the caller's transaction (flushed).
+
+    Reading the inputs raises AppError (a draft, no catalogue). With ``check_plan``,
+    options the planner refuses fail now with InvalidRequest (422), not later in the job;
+    a batch leaves it out, as it plans with the organizations' own checked settings.
+    ``before_enqueue`` runs once the report is known to be possible (a rate limit may
+    refuse it). The job is done at once when the report is cached already; putting it on
+    a worker queue is the caller's (``app.jobs.queue.dispatch``).
+    """
+    inputs = gather_inputs(session, registry, assessment)
+    if check_plan:
+        plan(inputs, request)
+    if before_enqueue is not None:
+        before_enqueue()
+    return enqueue(
+        session,
+        assessment_id=assessment.id,
+        organization_id=assessment.organization_id,
+        options=request.to_dict(),
+        cache_key=cache_key(inputs, request),
+        requested_by=requested_by,
+    )
 
 
 def enqueue(
@@ -27,7 +71,7 @@ def enqueue(
     requested_by: uuid.UUID | None,
 ) -> ReportJob:
     """A new job in the caller's transaction; already done when the report is cached."""
-    cached = session.scalar(select(ReportFile.cache_key).where(ReportFile.cache_key == cache_key))
+    cached = is_cached(session, cache_key)
     now = utcnow()
     job = ReportJob(
         assessment_id=assessment_id,

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
-import queue as queues
 import socket
 import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import procrastinate
@@ -28,22 +24,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
-from app.delivery.service import (
-    PlanRequest,
-    cache_key,
-    cached_report,
-    gather_inputs,
-    report_html,
-    store_report,
-)
 from app.errors import AppError
 from app.intake.models import Assessment
 from app.jobs import metrics, queue, service
-from app.jobs.isolation import RenderFailed, RenderProcess, RenderProcessDied
 from app.jobs.models import ReportJob
 from app.observability.logs import log_context
 from app.questionnaire.registry import QuestionnaireRegistry
+from app.reports.inputs import PlanRequest
 from app.reports.render import render_pdf
+from app.reports.sandbox import RenderFailed, RenderPool, RenderProcessDied
+from app.reports.service import OwnTransactions, PooledRenderer, ReportOrder, get_or_render
 
 log = logging.getLogger("smm.worker")
 
@@ -62,30 +52,18 @@ class Worker:
     registry: QuestionnaireRegistry
     concurrency: int
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
-    _processes: queues.SimpleQueue[RenderProcess] = field(default_factory=queues.SimpleQueue)
+    pool: RenderPool = field(init=False)
 
     def __post_init__(self) -> None:
-        for _ in range(self.concurrency):
-            self._processes.put(
-                RenderProcess(
-                    memory_bytes=self.settings.render_memory_mb * 2**20,
-                    recycle_after=self.settings.render_recycle_jobs,
-                )
-            )
-
-    @contextmanager
-    def render_process(self) -> Iterator[RenderProcess]:
-        """Borrow an idle render process (there is one per concurrent job)."""
-        process = self._processes.get()
-        try:
-            yield process
-        finally:
-            self._processes.put(process)
+        self.pool = RenderPool(
+            self.concurrency,
+            memory_bytes=self.settings.render_memory_mb * 2**20,
+            recycle_after=self.settings.render_recycle_jobs,
+        )
 
     def close(self) -> None:
         """Stop every render process."""
-        for _ in range(self.concurrency):
-            self._processes.get().close()
+        self.pool.close()
 
     def handle(self, job_id: uuid.UUID, queue_job_id: int, *, last_attempt: bool) -> None:
         """Render one delivered job, unless another delivery has it or it is finished."""
@@ -101,23 +79,28 @@ class Worker:
             metrics.JOBS_RUNNING.dec()
 
     def _render(self, job_id: uuid.UUID, *, last_attempt: bool) -> None:
+        def load(session: Session) -> tuple[Assessment, PlanRequest]:
+            job = session.get_one(ReportJob, job_id)
+            assessment = session.get_one(Assessment, job.assessment_id)
+            return assessment, PlanRequest.from_dict(job.options)
+
+        def on_read(session: Session, order: ReportOrder, cached: bool) -> None:
+            # The organization or templates may have changed since the job was queued.
+            session.get_one(ReportJob, job_id).cache_key = order.key
+            if cached:
+                service.finish(session, job_id)
+                metrics.JOBS_FINISHED.labels("done").inc()
+
+        renderer = PooledRenderer(self.pool, self.settings.render_timeout_seconds, render_pdf)
         try:
-            with transaction(self.factory) as session:
-                job = session.get_one(ReportJob, job_id)
-                assessment = session.get_one(Assessment, job.assessment_id)
-                inputs = gather_inputs(session, self.registry, assessment)
-                request = PlanRequest.from_dict(job.options)
-                # The organization or templates may have changed since the job was queued.
-                job.cache_key = key = cache_key(inputs, request)
-                if cached_report(session, key) is not None:
-                    service.finish(session, job_id)
-                    metrics.JOBS_FINISHED.labels("done").inc()
-                    return
-            html = report_html(inputs, request)
-            started = time.perf_counter()
-            with self.render_process() as process:
-                pdf = process.run(render_pdf, html, timeout=self.settings.render_timeout_seconds)
-            seconds = time.perf_counter() - started
+            report = get_or_render(
+                OwnTransactions(self.factory),
+                self.registry,
+                renderer,
+                load,
+                on_read=on_read,
+                on_stored=lambda session, _order: service.finish(session, job_id),
+            )
         except (RenderProcessDied, RetryLater) as exc:
             self._fail_or_retry(job_id, str(exc), last_attempt=last_attempt)
             return
@@ -129,12 +112,9 @@ class Worker:
             log.exception("report job %s failed unexpectedly", job_id)
             self._fail_or_retry(job_id, "rendering failed unexpectedly", last_attempt=last_attempt)
             return
-        with transaction(self.factory) as session:
-            store_report(session, key, pdf, round(seconds * 1000))
-            service.finish(session, job_id)
-        metrics.RENDER_SECONDS.observe(seconds)
-        metrics.JOBS_FINISHED.labels("done").inc()
-        log.info("report job %s rendered by %s in %d ms", job_id, self.name, seconds * 1000)
+        if report.rendered:
+            metrics.JOBS_FINISHED.labels("done").inc()
+            log.info("report job %s rendered by %s in %d ms", job_id, self.name, report.render_ms)
 
     def _fail(self, job_id: uuid.UUID, error: str) -> None:
         with transaction(self.factory) as session:

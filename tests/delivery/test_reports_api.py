@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from app.config import Settings
-from app.delivery import service as delivery
 from app.jobs import service as jobs
-from app.jobs.models import JobStatus, ReportFile, ReportJob
+from app.jobs.models import JobStatus, ReportJob
 from app.jobs.runner import run_job
+from app.reports import service as reports
+from app.reports.cache import ReportFile
 from tests.conftest import bearer, example
 
 COMMUNITY = example("community-hospital")
@@ -100,13 +101,13 @@ def test_report_pdf_is_rendered_once_and_then_served_from_the_cache(
     client, admin_headers, submitted, db, monkeypatch
 ):
     renders = []
-    original = delivery.render_report
+    original = reports.render_report
 
     def counting(*args, **kwargs):
         renders.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(delivery, "render_report", counting)
+    monkeypatch.setattr(reports, "render_report", counting)
     url = f"/v1/assessments/{submitted['id']}/report.pdf"
 
     first = client.get(url, headers=admin_headers)
@@ -195,13 +196,14 @@ def test_reports_of_other_organizations_are_404(
 def test_a_pathological_render_fails_cleanly_and_the_service_stays_healthy(
     client, admin_headers, submitted, monkeypatch
 ):
-    from app.jobs.isolation import run_isolated
+    from app.reports.sandbox import run_isolated
     from tests.jobs import hostile
 
-    def hostile_render(inputs, request, settings):
-        return run_isolated(hostile.hog_memory, "", timeout=30, memory_bytes=256 * 2**20), 0
+    def hostile_render(inputs, request, renderer):
+        pdf = run_isolated(hostile.hog_memory, "", timeout=30, memory_bytes=256 * 2**20)
+        return reports.Report(pdf, rendered=True)
 
-    monkeypatch.setattr(delivery, "render_report", hostile_render)
+    monkeypatch.setattr(reports, "render_report", hostile_render)
 
     response = client.get(f"/v1/assessments/{submitted['id']}/report.pdf", headers=admin_headers)
 

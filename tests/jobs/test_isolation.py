@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.jobs.isolation import RenderFailed, RenderTimedOut, run_isolated
+from app.reports.sandbox import RenderFailed, RenderTimedOut, run_isolated
 from tests.jobs import hostile
 
 

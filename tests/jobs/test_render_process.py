@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.jobs.isolation import RenderFailed, RenderProcess, RenderTimedOut
+from app.reports.sandbox import RenderFailed, RenderProcess, RenderTimedOut
 from tests.jobs import hostile
 
 MEMORY = 512 * 2**20

@@ -13,17 +13,18 @@ from app.auth.models import Role
 from app.auth.service import Principal, create_key
 from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, session_factory, transaction, utcnow
-from app.delivery.service import PlanRequest, cache_key, gather_inputs
 from app.intake.models import Assessment
 from app.intake.schemas import AnswerIn
 from app.intake.service import create_assessment
 from app.jobs import service as jobs
-from app.jobs.models import JobStatus, ReportFile, ReportJob
+from app.jobs.models import JobStatus, ReportJob
 from app.jobs.runner import LocalRunner
 from app.migrate import upgrade
 from app.organizations.models import Organization
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import publish
+from app.reports.cache import ReportFile
+from app.reports.inputs import PlanRequest, cache_key, gather_inputs
 
 
 @pytest.fixture
@@ -114,19 +115,19 @@ def test_a_job_whose_render_fails_records_why_and_the_runner_carries_on(world, m
     factory, registry, assessment_id = world
     failing = _enqueue(factory, registry, assessment_id, PlanRequest({"presence": 4}))
     fine = _enqueue(factory, registry, assessment_id, PlanRequest())
-    from app.jobs import runner as runner_module
+    from app.reports import service as reports
     from tests.jobs import hostile
 
-    real = runner_module.render_report
+    real = reports.render_report
 
-    def render(inputs, request, settings):
+    def render(inputs, request, renderer):
         if request.targets:
-            from app.jobs.isolation import run_isolated
+            from app.reports.sandbox import run_isolated
 
             run_isolated(hostile.spin, "", timeout=1, memory_bytes=256 * 2**20)
-        return real(inputs, request, settings)
+        return real(inputs, request, renderer)
 
-    monkeypatch.setattr(runner_module, "render_report", render)
+    monkeypatch.setattr(reports, "render_report", render)
     runner = LocalRunner(factory, registry, Settings(render_workers=1))
     runner.start()
     try:

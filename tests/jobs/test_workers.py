@@ -25,9 +25,10 @@ from sqlalchemy import Engine, func, select
 
 from app.config import Settings
 from app.db import make_engine, session_factory, transaction
-from app.jobs.models import JobStatus, ReportFile, ReportJob
+from app.jobs.models import JobStatus, ReportJob
 from app.main import create_app
 from app.migrate import upgrade
+from app.reports.cache import ReportFile
 from tests.conftest import create_postgres_database
 from tests.jobs.fleet import SMM, Fleet, Seeded, seed, wait_until_finished, worker_environment
 

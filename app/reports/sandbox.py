@@ -1,17 +1,21 @@
-"""Run a render in a separate process with a time and a memory limit.
+"""The render sandbox: a render in a separate process with a time and a memory limit.
 
 A pathological document (enormous, or one that makes the layout engine spin) costs one
 child process, never the service: the child is killed when its time is up, and its
 address space is capped so it fails with MemoryError instead of exhausting the machine.
 Children fork from a server process that has already imported the renderer, so each
-render starts in milliseconds.
+render starts in milliseconds. ``run_isolated`` starts a child per render (the API, the
+embedded runner, `smm report --all`); a ``RenderPool`` keeps long-lived children for a
+worker process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import resource
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -164,3 +168,27 @@ def _serve(connection: Connection, memory_bytes: int) -> None:
         except EOFError:
             return
         connection.send(_outcome(function, argument, memory_bytes))
+
+
+class RenderPool:
+    """``size`` render processes with the same limits, one borrowed per concurrent render."""
+
+    def __init__(self, size: int, *, memory_bytes: int, recycle_after: int) -> None:
+        self.size = size
+        self._idle: queue.SimpleQueue[RenderProcess] = queue.SimpleQueue()
+        for _ in range(size):
+            self._idle.put(RenderProcess(memory_bytes=memory_bytes, recycle_after=recycle_after))
+
+    @contextmanager
+    def borrow(self) -> Iterator[RenderProcess]:
+        """An idle render process (waits for one when all are busy)."""
+        process = self._idle.get()
+        try:
+            yield process
+        finally:
+            self._idle.put(process)
+
+    def close(self) -> None:
+        """Stop every render process (waits for the busy ones to be handed back)."""
+        for _ in range(self.size):
+            self._idle.get().close()
