@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 
 class AppError(Exception):
@@ -110,6 +111,9 @@ class FieldError(BaseModel):
     field: str = Field(description="Where in the request, e.g. `answers[3].value` or `name`.")
     question_id: str | None = Field(default=None, description="The question concerned, if any.")
     message: str
+    # What kind of problem it is, for a door that words it its own way (the web form);
+    # internal: left out of every JSON body and of the OpenAPI document.
+    code: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
 
 
 class ErrorBody(BaseModel):
