@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from app.text import printable
 
@@ -108,6 +109,9 @@ class FieldError(BaseModel):
     field: str = Field(description="Where in the request, e.g. `answers[3].value` or `name`.")
     question_id: str | None = Field(default=None, description="The question concerned, if any.")
     message: str
+    # What kind of problem it is, for a door that words it its own way (the web form);
+    # internal: left out of every JSON body and of the OpenAPI document.
+    code: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
 
 
 def field_path(location: Iterable[str | int], start: str = "", *, escape: bool = True) -> str:

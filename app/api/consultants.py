@@ -7,6 +7,8 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from app.api.responses import errors
+from app.benchmarks.service import BenchmarkRead, organization_benchmark
+from app.history.service import Comparison, History, compare, organization_history
 from app.http.deps import (
     AssessmentDep,
     LookupDep,
@@ -16,8 +18,6 @@ from app.http.deps import (
     SessionDep,
     reject_unknown_query_parameters,
 )
-from app.benchmarks.service import BenchmarkRead, organization_benchmark
-from app.history.service import Comparison, History, compare, organization_history
 from app.organizations import roadmap_settings
 from app.organizations.roadmap_settings import RoadmapSettingsRead, RoadmapSettingsUpdate
 

@@ -1,6 +1,7 @@
 """Check answers against the exact questionnaire version they answer.
 
-Pure: no database. Every problem is collected, each naming its field and question id.
+Pure: no database. Every problem is collected, each naming its field and question id,
+with a code (from app.questionnaire.answers) for a door that words problems its own way.
 """
 
 from __future__ import annotations
@@ -10,12 +11,34 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.errors import FieldError, InvalidAnswers
-from app.questionnaire.answers import NA, AnswerValue, check_value
+from app.questionnaire.answers import (
+    ANSWERED_TWICE,
+    NA,
+    NA_NOT_ALLOWED,
+    NOT_ASKED,
+    REQUIRED,
+    UNKNOWN_QUESTION,
+    VALUE_AND_NA,
+    AnswerValue,
+    check_answer_value,
+)
 from app.questionnaire.schemas import (
     Question,
     QuestionnaireDefinition,
 )
 from app.questionnaire.visibility import visible_questions
+
+
+class AnswerProblems(InvalidAnswers):
+    """InvalidAnswers that also keeps each problem as a FieldError, code included.
+
+    The JSON body is InvalidAnswers' own (codes are internal); ``problems`` is for a door
+    that shows its own text for each code.
+    """
+
+    def __init__(self, detail: str, *, problems: Sequence[FieldError] = (), **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.problems = tuple(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +72,9 @@ def check_answers(
 ) -> dict[str, Answer]:
     """Merge ``items`` over ``existing`` answers and check the result.
 
-    Returns the answers in questionnaire order. Raises InvalidAnswers listing every
-    problem. Stored answers to follow-ups that the new answers hide are dropped; new
-    answers to hidden follow-ups are errors.
+    Returns the answers in questionnaire order. Raises AnswerProblems (an InvalidAnswers)
+    listing every problem. Stored answers to follow-ups that the new answers hide are
+    dropped; new answers to hidden follow-ups are errors.
     """
     index = definition.question_index()
     errors: list[FieldError] = []
@@ -67,6 +90,7 @@ def check_answers(
                     f"{at}.question_id",
                     item.question_id,
                     "is not a question in this questionnaire version",
+                    UNKNOWN_QUESTION,
                 )
             )
             continue
@@ -76,6 +100,7 @@ def check_answers(
                     at,
                     item.question_id,
                     f"is answered twice (also at {field}[{given[item.question_id]}])",
+                    ANSWERED_TWICE,
                 )
             )
             continue
@@ -86,13 +111,21 @@ def check_answers(
                 failed.add(item.question_id)
                 errors.append(
                     _error(
-                        f"{at}.na", item.question_id, "give either a value or na: true, not both"
+                        f"{at}.na",
+                        item.question_id,
+                        "give either a value or na: true, not both",
+                        VALUE_AND_NA,
                     )
                 )
             elif not question.allow_na:
                 failed.add(item.question_id)
                 errors.append(
-                    _error(f"{at}.na", item.question_id, "cannot be answered 'not applicable'")
+                    _error(
+                        f"{at}.na",
+                        item.question_id,
+                        "cannot be answered 'not applicable'",
+                        NA_NOT_ALLOWED,
+                    )
                 )
             else:
                 merged[item.question_id] = Answer(NA, item.comment)
@@ -100,10 +133,10 @@ def check_answers(
         if item.value is None:
             merged.pop(item.question_id, None)  # neither value nor na: clear the answer
             continue
-        value, problem = check_value(question, item.value)
+        value, problem = check_answer_value(question, item.value)
         if problem is not None:
             failed.add(item.question_id)
-            errors.append(_error(f"{at}.value", item.question_id, problem))
+            errors.append(_error(f"{at}.value", item.question_id, problem.message, problem.code))
         else:
             merged[item.question_id] = Answer(value, item.comment)
 
@@ -118,6 +151,7 @@ def check_answers(
                     f"{field}[{given[qid]}]",
                     qid,
                     f"is not asked with these answers: {_condition_text(definition, question)}",
+                    NOT_ASKED,
                 )
             )
         del merged[qid]
@@ -129,12 +163,13 @@ def check_answers(
         for question in missing:
             if question.id in failed or _depends_on(definition, question.id, failed):
                 continue  # its own answer (or one it depends on) is already reported
-            errors.append(_error(field, question.id, "is required before submitting"))
+            errors.append(_error(field, question.id, "is required before submitting", REQUIRED))
     if errors:
         count = len(errors)
-        raise InvalidAnswers(
+        raise AnswerProblems(
             f"{count} answer{'s do' if count > 1 else ' does'} not fit questionnaire "
             f"{definition.id!r} version {definition.version}.",
+            problems=errors,
             errors=[e.model_dump() for e in errors],
         )
     return dict(sorted(merged.items(), key=lambda kv: index[kv[0]][0]))
@@ -156,9 +191,9 @@ class _Place:
         return format(str(self), spec)
 
 
-def _error(field: str | _Place, question_id: str, message: str) -> FieldError:
+def _error(field: str | _Place, question_id: str, message: str, code: str) -> FieldError:
     return FieldError(
-        field=str(field), question_id=question_id, message=f"{question_id}: {message}"
+        field=str(field), question_id=question_id, message=f"{question_id}: {message}", code=code
     )
 
 

@@ -20,13 +20,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.benchmarks.percentile import Benchmark
+from app.benchmarks.service import assessment_benchmark
 from app.errors import Conflict, FieldError, InvalidRequest, NotFound
+from app.history.service import submitted_assessments
 from app.intake.models import Assessment, AssessmentStatus
 from app.intake.service import stored_values
-from app.benchmarks.service import assessment_benchmark
-from app.history.service import submitted_assessments
 from app.organizations.models import Organization
-from app.benchmarks.percentile import Benchmark
+from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.catalogue import Catalogue
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
@@ -34,7 +35,6 @@ from app.reports.render import render_html, template_version
 from app.reports.view import OrganizationInfo, TrendPoint, build_report_view
 from app.roadmap.planner import PlanningError, PlanOptions, plan_roadmap
 from app.roadmap.results import Roadmap
-from app.questionnaire.answers import NA, AnswerValue
 from app.scoring.engine import ENGINE_VERSION, score_answers
 
 _TARGET = re.compile(r"^(?P<dimension>[a-z][a-z0-9_]*)[=:](?P<level>[1-5])$")

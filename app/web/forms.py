@@ -1,52 +1,41 @@
-"""Between HTML forms and answers: parse posted fields, and build what a page shows.
+"""What the form's pages show of questions and answers, and the words for each problem.
 
 Pure: no database, no web framework. Each question's inputs are named ``q-<id>``; radio
 and checkbox inputs have ids ``q-<id>-<n>``, text and number inputs ``q-<id>-input``, so
 an error can link straight to the first input of its question. Its comment is the
-textarea ``q-<id>-comment`` (name and id).
+textarea ``q-<id>-comment`` (name and id). Problems arrive as codes (app.forms.fields,
+app.forms.service, intake's FieldError codes) and are worded here for the person answering.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
+from app.errors import FieldError
+from app.forms import fields, service
+from app.forms.fields import NA_VALUE
+from app.forms.service import MAX_BEDS, FormAnswers
 from app.intake.schemas import COMMENT_MAX_LENGTH
-from app.questionnaire.answers import NA, AnswerValue, describe_answer
+from app.questionnaire import answers as codes
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
     NumberQuestion,
     Question,
-    QuestionnaireDefinition,
     ScaleQuestion,
     SingleChoiceQuestion,
     Source,
     TextQuestion,
     YesNoQuestion,
 )
-from app.questionnaire.visibility import missing_required, visible_questions
-from app.text import marked, text_problem
 
-NA_VALUE = "__na__"
 UNANSWERED = "Answer this question, or continue and come back to it before submitting."
 
 INVALID_TEXT_MESSAGE = (
     "This answer contains a character that cannot be saved (a control character, "
     "shown as \N{REPLACEMENT CHARACTER}). Remove it and try again."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FormAnswer:
-    """One answer read from a form, in the shape intake checks (its AnswerItem)."""
-
-    question_id: str
-    value: Any = None
-    na: bool = False
-    comment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,142 +89,6 @@ class QuestionView:
         return f"q-{self.id}-na"
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedSection:
-    """The answers a section's form gives, and the problems found before intake sees them."""
-
-    values: dict[str, AnswerValue | None]  # None: no answer given
-    raw: dict[str, list[str]]  # what was typed or chosen, to show it again
-    problems: dict[str, str] = field(default_factory=dict)
-    comments: dict[str, str] = field(default_factory=dict)  # as typed, to show it again
-    comment_problems: dict[str, str] = field(default_factory=dict)
-
-
-def _number(text: str, question: NumberQuestion) -> tuple[float | int | None, str | None]:
-    cleaned = text.strip().replace(",", "")
-    if not cleaned:
-        return None, None
-    try:
-        number = float(cleaned)
-    except ValueError:
-        return None, f"Enter a number of {question.unit}, like {int(question.min)}"
-    if not math.isfinite(number):
-        return None, f"Enter a number of {question.unit}"
-    return (int(number) if number == int(number) else number), None
-
-
-def parse_section(questions: Sequence[Question], form: Mapping[str, list[str]]) -> ParsedSection:
-    """Read each question's answer from posted fields (``form``: name -> every value)."""
-    values: dict[str, AnswerValue | None] = {}
-    raw: dict[str, list[str]] = {}
-    problems: dict[str, str] = {}
-    comments: dict[str, str] = {}
-    comment_problems: dict[str, str] = {}
-    for question in questions:
-        name = f"q-{question.id}"
-        comment = (form.get(f"{name}-comment") or [""])[0]
-        if comment.strip():
-            comments[question.id] = comment
-            if len(comment.strip()) > COMMENT_MAX_LENGTH:
-                comment_problems[question.id] = (
-                    f"Keep the comment to {COMMENT_MAX_LENGTH:,} characters or fewer "
-                    f"(it has {len(comment.strip()):,})."
-                )
-        given = [v for v in form.get(name, []) if v != ""]
-        na = NA_VALUE in given or (question.allow_na and NA_VALUE in form.get(f"{name}-na", []))
-        raw[question.id] = given + ([NA_VALUE] if na and NA_VALUE not in given else [])
-        if any(text_problem(v) for v in given):
-            # Refused as the API refuses it (app.text), and shown back with the spot marked.
-            raw[question.id] = [marked(v) for v in raw[question.id]]
-            problems[question.id] = INVALID_TEXT_MESSAGE
-            values[question.id] = None
-            continue
-        if na:
-            values[question.id] = NA
-            continue
-        value: AnswerValue | None = None
-        match question:
-            case MultipleChoiceQuestion(options=options):
-                value = given or None
-                alone = [o.label for o in options if o.exclusive and o.value in given]
-                if alone and len(given) > 1:
-                    problems[question.id] = (
-                        f"\N{LEFT DOUBLE QUOTATION MARK}{alone[0]}\N{RIGHT DOUBLE QUOTATION MARK} "
-                        "cannot be combined with other options: choose it alone, or untick it."
-                    )
-            case YesNoQuestion():
-                value = {"yes": True, "no": False}.get(given[0]) if given else None
-            case ScaleQuestion():
-                value = int(given[0]) if given and given[0].lstrip("-").isdigit() else None
-            case NumberQuestion():
-                value, problem = _number(given[0] if given else "", question)
-                if problem:
-                    problems[question.id] = problem
-            case TextQuestion():
-                text = given[0] if given else ""
-                value = text if text.strip() else None
-            case _:
-                value = given[0] if given else None
-        values[question.id] = value
-    return ParsedSection(values, raw, problems, comments, comment_problems)
-
-
-@dataclass(frozen=True, slots=True)
-class SectionItems:
-    """What a section's form gives intake, and the problems with its comments."""
-
-    items: list[FormAnswer]
-    comment_problems: dict[str, str]
-
-
-def section_items(
-    definition: QuestionnaireDefinition,
-    questions: Sequence[Question],
-    parsed: ParsedSection,
-    stored: Mapping[str, AnswerValue],
-) -> SectionItems:
-    """Intake items for a section: its answers, with hidden follow-ups cleared.
-
-    A follow-up whose condition no longer holds may still post a value (its inputs are
-    only hidden), so visibility is judged on the merged answers and hidden ones cleared.
-    A comment is kept with its answer, as the API keeps it, so a comment on an asked
-    question left unanswered is a problem to show rather than text to drop.
-    """
-    merged: dict[str, AnswerValue] = dict(stored)
-    for qid, value in parsed.values.items():
-        if value is None:
-            merged.pop(qid, None)
-        else:
-            merged[qid] = value
-    shown = visible_questions(definition, merged)
-    items = []
-    comment_problems = dict(parsed.comment_problems)
-    for question in questions:
-        value = parsed.values.get(question.id)
-        comment = parsed.comments.get(question.id, "").strip() or None
-        if question.id not in shown or value is None or question.id in parsed.problems:
-            items.append(FormAnswer(question.id))
-            if comment and question.id in shown and question.id not in parsed.problems:
-                comment_problems.setdefault(
-                    question.id, "Answer the question to keep this comment with it."
-                )
-        elif value is NA:
-            items.append(FormAnswer(question.id, na=True, comment=comment))
-        else:
-            items.append(FormAnswer(question.id, value=value, comment=comment))
-    return SectionItems(items, comment_problems)
-
-
-def unanswered_required(
-    definition: QuestionnaireDefinition,
-    questions: Sequence[Question],
-    answers: Mapping[str, AnswerValue],
-) -> list[str]:
-    """Ids of this page's required questions (follow-ups included) asked but not answered."""
-    on_page = {q.id for q in questions}
-    return [q.id for q in missing_required(definition, answers) if q.id in on_page]
-
-
 def _show_if_json(question: Question) -> str | None:
     condition = question.show_if
     if condition is None:
@@ -253,41 +106,25 @@ def _show_if_json(question: Question) -> str | None:
 
 
 def question_views(
-    definition: QuestionnaireDefinition,
+    answers: FormAnswers,
     questions: Iterable[Question],
-    answers: Mapping[str, AnswerValue],
     *,
     raw: Mapping[str, list[str]] | None = None,
     errors: Mapping[str, str] | None = None,
-    comments: Mapping[str, str] | None = None,
     comment_errors: Mapping[str, str] | None = None,
 ) -> list[QuestionView]:
     """The section's questions as pages show them: stored answers, or what was just posted."""
-    shown = visible_questions(definition, answers)
+    shown = answers.asked()
     views = []
     for question in questions:
         current = raw.get(question.id) if raw is not None and question.id in raw else None
         if current is None:
-            current = _as_raw(question, answers.get(question.id))
+            current = answers.field_values(question.id)
         view = _view(question, current, question.id in shown, errors or {})
-        view.comment = (comments or {}).get(question.id, "")
+        view.comment = answers.comments.get(question.id, "")
         view.comment_error = (comment_errors or {}).get(question.id)
         views.append(view)
     return views
-
-
-def _as_raw(question: Question, value: AnswerValue | None) -> list[str]:
-    if value is None:
-        return []
-    if value is NA:
-        return [NA_VALUE]
-    if isinstance(value, bool):
-        return ["yes" if value else "no"]
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    if isinstance(value, float) and value == int(value):
-        return [str(int(value))]
-    return [str(value)]
 
 
 def _view(
@@ -345,14 +182,77 @@ def _view(
     return view
 
 
-def friendly_message(message: str, question_id: str) -> str:
-    """An intake message (``<id>: expects ...``) as a sentence for the person answering."""
-    text = message.removeprefix(f"{question_id}: ").strip()
-    if text.startswith("expects "):
-        return "Enter " + text.removeprefix("expects ") + "."
-    if text == "is required before submitting":
+def problem_text(question: Question, code: str, given: list[str]) -> str:
+    """What reading a question's fields found wrong (app.forms.fields codes), in words.
+
+    ``given``: the values posted for the question.
+    """
+    if code == fields.INVALID_TEXT:
+        return INVALID_TEXT_MESSAGE
+    if code == codes.EXCLUSIVE_COMBINED and isinstance(question, MultipleChoiceQuestion):
+        alone = next(o.label for o in question.options if o.exclusive and o.value in given)
+        return (
+            f"\N{LEFT DOUBLE QUOTATION MARK}{alone}\N{RIGHT DOUBLE QUOTATION MARK} "
+            "cannot be combined with other options: choose it alone, or untick it."
+        )
+    if isinstance(question, NumberQuestion):
+        if code == fields.UNREADABLE_NUMBER:
+            return f"Enter a number of {question.unit}, like {int(question.min)}"
+        if code == fields.NOT_FINITE_NUMBER:
+            return f"Enter a number of {question.unit}"
+    return "This answer cannot be read."  # pragma: no cover - every code is worded above
+
+
+def comment_problem_text(code: str, comment: str) -> str:
+    """What is wrong with a comment (app.forms.fields codes), in words."""
+    if code == fields.COMMENT_TOO_LONG:
+        return (
+            f"Keep the comment to {COMMENT_MAX_LENGTH:,} characters or fewer "
+            f"(it has {len(comment.strip()):,})."
+        )
+    return "Answer the question to keep this comment with it."
+
+
+def _expected(question: Question, code: str) -> str | None:
+    """What the question expects, for the codes that say a value has the wrong kind."""
+    match question, code:
+        case SingleChoiceQuestion(options=options), codes.NOT_ONE_OPTION:
+            return f"one option value (one of {', '.join(o.value for o in options)})"
+        case MultipleChoiceQuestion(), codes.NOT_OPTION_LIST:
+            return "a list of option values"
+        case YesNoQuestion(), codes.NOT_BOOLEAN:
+            return "true or false"
+        case ScaleQuestion(min=low, max=high), codes.NOT_SCALE_POINT:
+            return f"a whole number from {low} to {high}"
+        case NumberQuestion(unit=unit), codes.NOT_NUMBER:
+            return f"a number of {unit}"
+        case NumberQuestion(unit=unit), codes.NOT_WHOLE_NUMBER:
+            return f"a whole number of {unit}"
+        case TextQuestion(), codes.NOT_TEXT:
+            return "text"
+    return None
+
+
+def answer_problem_text(question: Question, problem: FieldError) -> str:
+    """An intake problem with an answer, as a sentence for the person answering.
+
+    Worded by its code; where the problem is about the value given, intake's own
+    description of it (after the question id) follows "This answer".
+    """
+    if problem.code == codes.REQUIRED:
         return "Answer this question before submitting."
-    return "This answer " + text + "."
+    expected = _expected(question, problem.code or "")
+    if expected is not None:
+        return f"Enter {expected}."
+    detail = problem.message.removeprefix(f"{question.id}: ").strip()
+    return f"This answer {detail}."
+
+
+PROFILE_PROBLEMS = {
+    service.UNKNOWN_TYPE: "Choose the type of organization.",
+    service.BEDS_MISSING: "Enter the number of licensed beds, for example 120.",
+    service.BEDS_INVALID: f"Enter the licensed beds as a whole number from 0 to {MAX_BEDS:,}.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,20 +280,16 @@ def field_anchor(question: Question) -> str:
 
 
 def review_rows(
-    definition: QuestionnaireDefinition,
-    questions: Iterable[Question],
-    answers: Mapping[str, AnswerValue],
-    comments: Mapping[str, str],
-    page_url: str,
+    answers: FormAnswers, questions: Iterable[Question], page_url: str
 ) -> list[ReviewRow]:
     """Every question these answers ask, with its answer's labels (never the codes)."""
-    shown = visible_questions(definition, answers)
+    shown = answers.asked()
     return [
         ReviewRow(
             question.id,
             question.prompt,
-            describe_answer(question, answers[question.id]) if question.id in answers else None,
-            comments.get(question.id),
+            answers.answer_text(question),
+            answers.comments.get(question.id),
             question.required,
             f"{page_url}#{field_anchor(question)}",
         )

@@ -1,0 +1,1 @@
+"""The invitation form: its fields and its use cases, for any door that shows it."""
