@@ -290,7 +290,7 @@ class _Planner:
         money = self.catalogue.currency
         return "diy", (
             f"Done in-house: the answers show an owner, and its {hours:g} staff hours fit "
-            f"the {monthly:g} hours a month available"
+            f"within {months} months of the {monthly:g} hours a month available"
             + (
                 f"; the Center's resources for it cost {money} {resources:,}."
                 if resources
@@ -742,10 +742,13 @@ class _Planner:
             levels = [level for ladder in ladders for level, s in ladder.items() if action_id in s]
             return min(levels, default=5)
 
+        # Within the baseline, what more of it waits for goes first.
+        waiting = {a: sum(1 for b in base if b != a and a in self.closures[b]) for a in base}
         return sorted(
             chosen,
             key=lambda a: (
                 a not in base,
+                -waiting.get(a, 0),
                 needed_for(a),
                 self.dimension_ids.index(self.actions[a].dimension),
                 a,
