@@ -142,6 +142,27 @@ def test_the_roadmap_uses_the_stored_settings(client, admin_headers, lakeside):
     assert "annual_conference" not in {s["service_id"] for s in body["services"]}
 
 
+def test_stored_capacity_and_rate_reach_the_plan_and_the_query_overrides_them(
+    client, admin_headers, lakeside
+):
+    org, assessment = lakeside
+    client.put(_url(org), json=SETTINGS, headers=admin_headers)
+    url = f"/v1/assessments/{assessment['id']}/roadmap"
+
+    stored = client.get(url, headers=admin_headers).json()
+    asked = client.get(
+        url, params={"concurrent_actions": 1, "hourly_rate": 40}, headers=admin_headers
+    ).json()
+
+    assert stored["budget_scope"] == "everything"
+    assert stored["capacity"]["concurrent_actions"] == 2
+    assert stored["capacity"]["hourly_rate"] == 55
+    assert stored["costs"]["staff_cost"] is not None
+    assert asked["capacity"]["concurrent_actions"] == 1
+    assert asked["capacity"]["hourly_rate"] == 40
+    assert asked["capacity"]["source"] == "set"
+
+
 def test_query_parameters_override_the_settings_field_by_field(client, admin_headers, lakeside):
     org, assessment = lakeside
     client.put(
