@@ -55,7 +55,7 @@ def compare_assessments(
 
 @router.get("/v1/organizations/{organization_id}/roadmap-settings", responses=errors(404))
 def get_roadmap_settings(organization: OrganizationDep) -> RoadmapSettingsRead:
-    """Targets, budget, excluded services and notes that every roadmap of it starts from."""
+    """Targets, budget, exclusions, capacity, hourly rate and notes every roadmap starts from."""
     return roadmap_settings.read_settings(organization)
 
 

@@ -6,7 +6,7 @@ import math
 import threading
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -57,6 +57,25 @@ Budget = Annotated[
 Excluded = Annotated[
     list[Text],
     Query(alias="exclude", max_length=50, description="Service ids the plan must not use."),
+]
+StaffHours = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=10_000,
+        description="Staff hours a month for the program (default: the organization's setting, "
+        "else from its size band and answers).",
+    ),
+]
+Concurrent = Annotated[
+    int | None, Query(ge=1, le=20, description="Most actions run at once (default: by size).")
+]
+HourlyRate = Annotated[
+    int | None, Query(ge=0, le=10_000, description="Cost of an internal staff hour.")
+]
+BudgetScope = Annotated[
+    Literal["center_fees", "everything"] | None,
+    Query(description="What the budget caps: the Center's fees (default) or everything."),
 ]
 IncludeNarratives = Annotated[
     bool,
@@ -189,9 +208,24 @@ def get_roadmap(
     target: Targets = [],  # noqa: B006 - FastAPI copies query defaults
     budget: Budget = None,
     exclude: Excluded = [],  # noqa: B006
+    staff_hours_per_month: StaffHours = None,
+    concurrent_actions: Concurrent = None,
+    hourly_rate: HourlyRate = None,
+    budget_scope: BudgetScope = None,
 ) -> RoadmapRead:
-    """Plan the cheapest verified path from this assessment to the targets, priced for its size."""
-    request = PlanRequest.parse(target, budget, exclude)
+    """Plan the cheapest verified path from this assessment to the targets, priced for its size.
+
+    Missing baseline controls come first; the schedule keeps to the organization's capacity.
+    """
+    request = PlanRequest.parse(
+        target,
+        budget,
+        exclude,
+        staff_hours_per_month=staff_hours_per_month,
+        concurrent_actions=concurrent_actions,
+        hourly_rate=hourly_rate,
+        budget_scope=budget_scope,
+    )
     inputs = gather_inputs(session, registry, assessment)
     return RoadmapRead.model_validate(plan(inputs, request).to_dict())
 

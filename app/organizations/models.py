@@ -30,6 +30,13 @@ class Organization(Base):
     roadmap_targets: Mapped[dict[str, Any]] = mapped_column(default=dict)
     roadmap_budget: Mapped[int | None]
     roadmap_excluded_services: Mapped[list[str]] = mapped_column(default=list)
+    # Capacity for the program and the cost of staff time; null: the catalogue's default.
+    roadmap_staff_hours_per_month: Mapped[int | None]
+    roadmap_concurrent_actions: Mapped[int | None]
+    roadmap_hourly_rate: Mapped[int | None]
+    roadmap_budget_scope: Mapped[str] = mapped_column(
+        String(20), default="center_fees", server_default="center_fees"
+    )
     consultant_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,4 +1,4 @@
-"""Roadmap settings per organization: targets, budget, excluded services, consultant notes.
+"""Roadmap settings per organization: targets, budget, exclusions, capacity, notes.
 
 A consultant sets them once; every roadmap, report and results page of the organization
 then uses them, and a request's own options override them field by field.
@@ -6,7 +6,7 @@ then uses them, and a request's own options override them field by field.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ NOTES_MAX_LENGTH = 5000
 DimensionId = Annotated[str, StringConstraints(min_length=1, max_length=64), CHECKED_TEXT]
 ServiceId = Annotated[str, StringConstraints(min_length=1, max_length=64), CHECKED_TEXT]
 Level = Annotated[int, Field(strict=True, ge=1, le=5), WHOLE_NUMBER]
+BudgetScope = Literal["center_fees", "everything"]
 
 
 class RoadmapSettingsUpdate(RequestModel):
@@ -45,6 +46,26 @@ class RoadmapSettingsUpdate(RequestModel):
     notes: Annotated[str, StringConstraints(max_length=NOTES_MAX_LENGTH), CHECKED_TEXT] | None = (
         Field(default=None, description="Consultant's notes, printed (as text) in the PDF.")
     )
+    staff_hours_per_month: (
+        Annotated[int, Field(strict=True, ge=1, le=10_000), WHOLE_NUMBER] | None
+    ) = Field(
+        default=None,
+        description="Staff hours a month the organization gives the program; null: the "
+        "default from its size band and answers.",
+    )
+    concurrent_actions: Annotated[int, Field(strict=True, ge=1, le=20), WHOLE_NUMBER] | None = (
+        Field(default=None, description="Most actions run at once; null: the size default.")
+    )
+    hourly_rate: Annotated[int, Field(strict=True, ge=0, le=10_000), WHOLE_NUMBER] | None = Field(
+        default=None,
+        description="Cost of an internal staff hour, in whole currency units; null: staff "
+        "time is counted in hours only.",
+    )
+    budget_scope: BudgetScope = Field(
+        default="center_fees",
+        description="What the budget caps: the Center's fees (center_fees) or everything, "
+        "staff time and third-party costs included (everything).",
+    )
 
 
 class RoadmapSettingsRead(ReadModel):
@@ -52,6 +73,10 @@ class RoadmapSettingsRead(ReadModel):
     budget: int | None
     excluded_services: list[str]
     notes: str | None
+    staff_hours_per_month: int | None = None
+    concurrent_actions: int | None = None
+    hourly_rate: int | None = None
+    budget_scope: str = "center_fees"
 
 
 def read_settings(organization: Organization) -> RoadmapSettingsRead:
@@ -61,6 +86,10 @@ def read_settings(organization: Organization) -> RoadmapSettingsRead:
         budget=organization.roadmap_budget,
         excluded_services=list(organization.roadmap_excluded_services or []),
         notes=organization.consultant_notes,
+        staff_hours_per_month=organization.roadmap_staff_hours_per_month,
+        concurrent_actions=organization.roadmap_concurrent_actions,
+        hourly_rate=organization.roadmap_hourly_rate,
+        budget_scope=organization.roadmap_budget_scope or "center_fees",
     )
 
 
@@ -112,6 +141,10 @@ def replace_settings(
     organization.roadmap_budget = data.budget
     organization.roadmap_excluded_services = sorted(set(data.excluded_services))
     organization.consultant_notes = notes or None
+    organization.roadmap_staff_hours_per_month = data.staff_hours_per_month
+    organization.roadmap_concurrent_actions = data.concurrent_actions
+    organization.roadmap_hourly_rate = data.hourly_rate
+    organization.roadmap_budget_scope = data.budget_scope
     organization.updated_at = utcnow()
     session.flush()
     return read_settings(organization)

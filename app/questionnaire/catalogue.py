@@ -149,10 +149,25 @@ class DoItYourself(DefinitionModel):
     staff_hours: dict[Identifier, Hours]
 
 
+class ThirdPartyCost(DefinitionModel):
+    """A cost an action brings that the hospital pays to someone other than the Center.
+
+    ``amounts`` is per size band (per year when ``recurring`` is yearly). ``estimate`` stays
+    true unless the amount is a real product's published price; ``basis`` says how the
+    figure was arrived at, or which price list it comes from.
+    """
+
+    item: Prose
+    amounts: dict[Identifier, Money]
+    recurring: Annotated[str, StringConstraints(pattern=r"^(one_off|yearly)$")] = "one_off"
+    estimate: bool = True
+    basis: Prose
+
+
 class Action(ExtendedModel):
     """An improvement a hospital can make, what it changes, and who can deliver it."""
 
-    ADDITIONS = frozenset({"kind", "staff_hours", "diy"})
+    ADDITIONS = frozenset({"kind", "staff_hours", "diy", "third_party"})
 
     id: Identifier
     dimension: Identifier
@@ -166,10 +181,83 @@ class Action(ExtendedModel):
     # Internal staff time the Center path takes, per size band.
     staff_hours: dict[Identifier, Hours] | None = None
     diy: DoItYourself | None = None
+    third_party: tuple[ThirdPartyCost, ...] = ()
 
 
-class Catalogue(DefinitionModel):
+class Requirement(DefinitionModel):
+    """An answer that shows a control is in place: ``question`` scores at least ``min_score``."""
+
+    question: Identifier
+    min_score: Annotated[float, Field(ge=0, le=100)]
+
+
+class BaselineControl(DefinitionModel):
+    """A control every plan puts in place first, before any other work, when it is missing.
+
+    ``always`` controls are baseline whatever the answers (the catalogue's tests check that
+    they cover every gate up to the level the questionnaire calls baseline); the others only
+    when an exposure in the answers names them.
+    """
+
+    id: Identifier
+    title: Prose
+    why: Prose
+    needs: tuple[Requirement, ...] = Field(min_length=1)
+    always: bool = True
+
+
+class Condition(DefinitionModel):
+    """A test on one answer, in exactly one form.
+
+    ``equals``: the answer is this value; ``one_of``: a single-choice answer is one of these
+    options (or a multiple-choice answer includes one); ``mentions_any``: a free-text
+    answer contains one of these words or word beginnings (case-insensitive), used only to
+    notice that an incident was described, never to quote it.
+    """
+
+    question: Identifier
+    equals: bool | int | float | OptionValue | None = None
+    one_of: tuple[OptionValue, ...] | None = None
+    mentions_any: tuple[Annotated[str, StringConstraints(min_length=3)], ...] | None = None
+
+
+class ExposureRule(DefinitionModel):
+    """Answers that show an active exposure, and the controls it makes baseline.
+
+    The exposure applies when any of ``when`` holds; ``title`` is the plain sentence the
+    plan and the report use for it.
+    """
+
+    id: Identifier
+    title: Prose
+    when: tuple[Condition, ...] = Field(min_length=1)
+    controls: tuple[Identifier, ...] = Field(min_length=1)
+
+
+class CapacityScale(DefinitionModel):
+    """A factor on the default staff hours from one single-choice answer (e.g. who owns it)."""
+
+    question: Identifier
+    factors: dict[OptionValue, Annotated[float, Field(ge=0, le=10)]]
+
+
+class CapacityDefaults(DefinitionModel):
+    """What an organization can run at once when its settings do not say.
+
+    Staff hours a month for the program and concurrent actions per size band, scaled by an
+    answer; ``owner`` is the answer that shows someone can carry do-it-yourself paths.
+    """
+
+    staff_hours_per_month: dict[Identifier, Hours]
+    concurrent_actions: dict[Identifier, Annotated[int, Field(ge=1, le=20)]]
+    scale: CapacityScale | None = None
+    owner: Requirement | None = None
+
+
+class Catalogue(ExtendedModel):
     """Services and actions for one questionnaire version."""
+
+    ADDITIONS = frozenset({"baseline_controls", "exposures", "capacity"})
 
     questionnaire: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
     version: Annotated[int, Field(ge=1)]
@@ -178,6 +266,9 @@ class Catalogue(DefinitionModel):
     size_bands: tuple[SizeBand, ...] = Field(min_length=1)
     services: tuple[Service, ...] = Field(min_length=1)
     actions: tuple[Action, ...] = Field(min_length=1)
+    baseline_controls: tuple[BaselineControl, ...] = ()
+    exposures: tuple[ExposureRule, ...] = ()
+    capacity: CapacityDefaults | None = None
 
     def service(self, service_id: str) -> Service:
         """A service by id (KeyError when unknown)."""
@@ -210,7 +301,126 @@ def check_catalogue(catalogue: Catalogue, definition: QuestionnaireDefinition) -
     problems += _check_bands(catalogue)
     problems += _check_services(catalogue)
     problems += _check_actions(catalogue, definition)
+    problems += _check_baseline(catalogue, definition)
+    problems += _check_capacity(catalogue, definition)
     return problems
+
+
+def _check_requirement(
+    requirement: Requirement, definition: QuestionnaireDefinition, at: tuple[str | int, ...]
+) -> Iterator[Problem]:
+    question = definition.question(requirement.question)
+    if question is None:
+        yield (*at, "question"), f"{requirement.question!r} is not a question"
+    elif not is_scored(question):
+        yield (*at, "question"), f"{requirement.question!r} is not scored"
+
+
+def _check_baseline(catalogue: Catalogue, definition: QuestionnaireDefinition) -> Iterator[Problem]:
+    """Baseline controls name scored questions; exposures test answers the question can take."""
+    yield from _duplicates(catalogue.baseline_controls, "baseline_controls")
+    yield from _duplicates(catalogue.exposures, "exposures")
+    controls = {c.id: c for c in catalogue.baseline_controls}
+    changed = {change.question for a in catalogue.actions for change in a.changes}
+    for index, control in enumerate(catalogue.baseline_controls):
+        for n, requirement in enumerate(control.needs):
+            at: tuple[str | int, ...] = ("baseline_controls", index, "needs", n)
+            yield from _check_requirement(requirement, definition, at)
+            if requirement.question not in changed:
+                yield (
+                    (*at, "question"),
+                    f"no action changes {requirement.question!r}, so a plan could never "
+                    "put this control in place",
+                )
+    named = {c for e in catalogue.exposures for c in e.controls}
+    for index, control in enumerate(catalogue.baseline_controls):
+        if not control.always and control.id not in named:
+            yield (
+                ("baseline_controls", index, "always"),
+                f"{control.id!r} is baseline only through an exposure, but no exposure names it",
+            )
+    for index, exposure in enumerate(catalogue.exposures):
+        for c, control_id in enumerate(exposure.controls):
+            if control_id not in controls:
+                yield ("exposures", index, "controls", c), f"unknown control {control_id!r}"
+        for w, condition in enumerate(exposure.when):
+            yield from _check_condition(condition, definition, ("exposures", index, "when", w))
+
+
+def _check_condition(
+    condition: Condition, definition: QuestionnaireDefinition, at: tuple[str | int, ...]
+) -> Iterator[Problem]:
+    forms = [
+        name
+        for name in ("equals", "one_of", "mentions_any")
+        if getattr(condition, name) is not None
+    ]
+    if len(forms) != 1:
+        found = f"found {', '.join(forms)}" if forms else "found none"
+        yield at, f"give exactly one test: equals, one_of or mentions_any ({found})"
+        return
+    question = definition.question(condition.question)
+    if question is None:
+        yield (*at, "question"), f"{condition.question!r} is not a question"
+        return
+    kind = question.type.value
+    if condition.mentions_any is not None and kind != "text":
+        yield (*at, "mentions_any"), f"{condition.question!r} is not a free-text question"
+    if condition.one_of is not None:
+        options = {o.value for o in getattr(question, "options", ())}
+        if not options:
+            yield (*at, "one_of"), f"{condition.question!r} has no options"
+        for v, value in enumerate(condition.one_of):
+            if options and value not in options:
+                yield (*at, "one_of", v), f"{condition.question!r} has no option {value!r}"
+    if condition.equals is not None:
+        if kind == "text":
+            yield (*at, "equals"), "test a free-text answer with mentions_any"
+        else:
+            _, problem = check_value(question, condition.equals)
+            if problem is not None:
+                yield (*at, "equals"), f"{condition.question}: {problem}"
+
+
+def _check_capacity(catalogue: Catalogue, definition: QuestionnaireDefinition) -> Iterator[Problem]:
+    bands = [b.id for b in catalogue.size_bands]
+    for index, action in enumerate(catalogue.actions):
+        for t, cost in enumerate(action.third_party):
+            yield from _check_per_band(
+                cost.amounts, bands, ("actions", index, "third_party", t, "amounts"), "amount"
+            )
+    capacity = catalogue.capacity
+    if capacity is None:
+        return
+    yield from _check_per_band(
+        capacity.staff_hours_per_month,
+        bands,
+        ("capacity", "staff_hours_per_month"),
+        "staff hours",
+    )
+    yield from _check_per_band(
+        capacity.concurrent_actions, bands, ("capacity", "concurrent_actions"), "limit"
+    )
+    if capacity.owner is not None:
+        yield from _check_requirement(capacity.owner, definition, ("capacity", "owner"))
+    if capacity.scale is not None:
+        question = definition.question(capacity.scale.question)
+        if question is None:
+            yield (
+                ("capacity", "scale", "question"),
+                f"{capacity.scale.question!r} is not a question",
+            )
+            return
+        options = [o.value for o in getattr(question, "options", ())]
+        for value in capacity.scale.factors:
+            if value not in options:
+                yield (
+                    ("capacity", "scale", "factors", value),
+                    f"{capacity.scale.question!r} has no option {value!r}",
+                )
+        missing = [o for o in options if o not in capacity.scale.factors]
+        if missing:
+            yield ("capacity", "scale", "factors"), f"no factor for option(s) {', '.join(missing)}"
 
 
 def _duplicates(items: tuple[Any, ...], section: str) -> Iterator[Problem]:

@@ -52,6 +52,11 @@ class PlanRequest:
     budget: int | None = None
     excluded_services: tuple[str, ...] = ()
     include_narratives: bool = False
+    # Capacity, staff-hour rate and budget scope; None: the stored setting or the default.
+    staff_hours_per_month: int | None = None
+    concurrent_actions: int | None = None
+    hourly_rate: int | None = None
+    budget_scope: str | None = None
 
     @classmethod
     def parse(
@@ -60,6 +65,7 @@ class PlanRequest:
         budget: int | None,
         exclude: list[str],
         include_narratives: bool = False,
+        **capacity: Any,
     ) -> PlanRequest:
         """From query or command-line values like ``security=4``; InvalidRequest names the field."""
         parsed: dict[str, int] = {}
@@ -78,7 +84,7 @@ class PlanRequest:
             raise InvalidRequest(
                 "The roadmap options are not valid.", errors=[p.model_dump() for p in problems]
             )
-        return cls(parsed, budget, tuple(sorted(set(exclude))), include_narratives)
+        return cls(parsed, budget, tuple(sorted(set(exclude))), include_narratives, **capacity)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +100,10 @@ class PlanRequest:
             self.budget if self.budget is not None else defaults.budget,
             self.excluded_services or defaults.excluded_services,
             self.include_narratives,
+            _given(self.staff_hours_per_month, defaults.staff_hours_per_month),
+            _given(self.concurrent_actions, defaults.concurrent_actions),
+            _given(self.hourly_rate, defaults.hourly_rate),
+            self.budget_scope or defaults.budget_scope,
         )
 
     @classmethod
@@ -103,7 +113,15 @@ class PlanRequest:
             data["budget"],
             tuple(data["excluded_services"]),
             bool(data.get("include_narratives", False)),  # jobs queued before it existed
+            data.get("staff_hours_per_month"),
+            data.get("concurrent_actions"),
+            data.get("hourly_rate"),
+            data.get("budget_scope"),
         )
+
+
+def _given(value: int | None, default: int | None) -> int | None:
+    return value if value is not None else default
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +214,13 @@ def stored_settings(
         },
         organization.roadmap_budget,
         tuple(sorted(s for s in organization.roadmap_excluded_services or [] if s in services)),
+        staff_hours_per_month=organization.roadmap_staff_hours_per_month,
+        concurrent_actions=organization.roadmap_concurrent_actions,
+        hourly_rate=organization.roadmap_hourly_rate,
+        # The default scope is left out, so that reports cached before it existed stay valid.
+        budget_scope=None
+        if organization.roadmap_budget_scope in (None, "center_fees")
+        else organization.roadmap_budget_scope,
     )
 
 
@@ -215,6 +240,10 @@ def plan(inputs: ReportInputs, request: PlanRequest) -> Roadmap:
                 targets=request.targets,
                 budget=request.budget,
                 excluded_services=frozenset(request.excluded_services),
+                staff_hours_per_month=request.staff_hours_per_month,
+                concurrent_actions=request.concurrent_actions,
+                hourly_rate=request.hourly_rate,
+                budget_scope=request.budget_scope or "center_fees",
             ),
         )
     except PlanningError as exc:

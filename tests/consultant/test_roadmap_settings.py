@@ -18,6 +18,10 @@ SETTINGS = {
     "budget": 90_000,
     "excluded_services": ["annual_conference"],
     "notes": "Start with account ownership.",
+    "staff_hours_per_month": 24,
+    "concurrent_actions": 2,
+    "hourly_rate": 55,
+    "budget_scope": "everything",
 }
 
 
@@ -36,6 +40,10 @@ def test_a_new_organization_has_empty_settings(client, admin_headers, make_organ
         "budget": None,
         "excluded_services": [],
         "notes": None,
+        "staff_hours_per_month": None,
+        "concurrent_actions": None,
+        "hourly_rate": None,
+        "budget_scope": "center_fees",
     }
 
 
@@ -62,6 +70,10 @@ def test_put_replaces_everything_a_field_left_out_is_cleared(
         "budget": 1000,
         "excluded_services": [],
         "notes": None,
+        "staff_hours_per_month": None,
+        "concurrent_actions": None,
+        "hourly_rate": None,
+        "budget_scope": "center_fees",
     }
 
 
@@ -75,6 +87,10 @@ def test_put_replaces_everything_a_field_left_out_is_cleared(
         ({"budget": -1}, "budget"),
         ({"excluded_services": ["annual_conference", "yoga_retreat"]}, "excluded_services[1]"),
         ({"notes": "x" * 5001}, "notes"),
+        ({"staff_hours_per_month": 0}, "staff_hours_per_month"),
+        ({"concurrent_actions": 21}, "concurrent_actions"),
+        ({"hourly_rate": -1}, "hourly_rate"),
+        ({"budget_scope": "some"}, "budget_scope"),
         ({"notes": "nul \u0000 byte"}, "notes"),
         ({"colour": "blue"}, "colour"),
     ],
@@ -124,6 +140,27 @@ def test_the_roadmap_uses_the_stored_settings(client, admin_headers, lakeside):
     assert body["budget"] == 90_000
     assert body["excluded_services"] == ["annual_conference"]
     assert "annual_conference" not in {s["service_id"] for s in body["services"]}
+
+
+def test_stored_capacity_and_rate_reach_the_plan_and_the_query_overrides_them(
+    client, admin_headers, lakeside
+):
+    org, assessment = lakeside
+    client.put(_url(org), json=SETTINGS, headers=admin_headers)
+    url = f"/v1/assessments/{assessment['id']}/roadmap"
+
+    stored = client.get(url, headers=admin_headers).json()
+    asked = client.get(
+        url, params={"concurrent_actions": 1, "hourly_rate": 40}, headers=admin_headers
+    ).json()
+
+    assert stored["budget_scope"] == "everything"
+    assert stored["capacity"]["concurrent_actions"] == 2
+    assert stored["capacity"]["hourly_rate"] == 55
+    assert stored["costs"]["staff_cost"] is not None
+    assert asked["capacity"]["concurrent_actions"] == 1
+    assert asked["capacity"]["hourly_rate"] == 40
+    assert asked["capacity"]["source"] == "set"
 
 
 def test_query_parameters_override_the_settings_field_by_field(client, admin_headers, lakeside):
