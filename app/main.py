@@ -32,7 +32,7 @@ from app.api import (
 )
 from app.api.unit_of_work import install_unit_of_work
 from app.config import Settings, get_settings
-from app.db import ConnectionGate, make_engine, pool_capacity, session_factory, transaction
+from app.db import ConnectionGate, make_engine, pool_capacity, session_factory
 from app.docs.openapi import CONTACT, LICENSE, document, operation_id
 from app.docs.pages import install_docs
 from app.errors import AppError, FieldError
@@ -41,8 +41,7 @@ from app.jobs import isolation, queue
 from app.jobs.runner import LocalRunner
 from app.observability.logs import current_context
 from app.observability.requests import REQUEST_ID_HEADER, RequestContext
-from app.questionnaire.loader import load_directory
-from app.questionnaire.registry import QuestionnaireRegistry, publish
+from app.questionnaire.registry import QuestionnaireRegistry, load_published
 from app.text import printable
 from app.web.routes import install_web
 
@@ -64,9 +63,7 @@ and stores nothing new; the same key on a different request is 409. Keys last 24
 
 def load_registry(settings: Settings, engine: Engine) -> QuestionnaireRegistry:
     """Load questionnaire files, verify them against what was published, publish new ones."""
-    loaded = load_directory(settings.questionnaires_dir)
-    with transaction(session_factory(engine)) as session:
-        return publish(session, loaded)
+    return load_published(engine, settings.questionnaires_dir)
 
 
 def create_app(

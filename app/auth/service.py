@@ -113,6 +113,21 @@ def grant(session: Session, reference: str, organization_ids: list[uuid.UUID]) -
     return key
 
 
+def list_keys(session: Session) -> list[tuple[ApiKey, list[uuid.UUID]]]:
+    """Every key, oldest first, with the organizations granted to it."""
+    return [
+        (
+            key,
+            list(
+                session.scalars(
+                    select(ApiKeyGrant.organization_id).where(ApiKeyGrant.key_id == key.id)
+                )
+            ),
+        )
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at))
+    ]
+
+
 def authenticate(session: Session, authorization: str | None) -> Principal:
     """The principal for an ``Authorization`` header, or Unauthenticated saying why."""
     if not authorization:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.auth.models import Role
@@ -16,14 +16,18 @@ from app.organizations.models import Organization
 from app.organizations.schemas import OrganizationCreate, OrganizationUpdate
 
 
+def _visible(principal: Principal | None) -> ColumnElement[bool]:
+    """What the principal may see; everything for the operator's command line (None)."""
+    return true() if principal is None else visible_organizations(principal)
+
+
 def get_organization(
-    session: Session, principal: Principal, organization_id: uuid.UUID
+    session: Session, principal: Principal | None, organization_id: uuid.UUID
 ) -> Organization:
-    """The organization if the principal may see it; NotFound otherwise (even if it exists)."""
+    """The organization if the principal (None: the operator's CLI) may see it; NotFound
+    otherwise (even if it exists)."""
     organization = session.scalar(
-        select(Organization).where(
-            Organization.id == organization_id, visible_organizations(principal)
-        )
+        select(Organization).where(Organization.id == organization_id, _visible(principal))
     )
     if organization is None:
         raise NotFound(f"There is no organization {organization_id} that this key can see.")
@@ -50,10 +54,11 @@ def in_scope(
 
 
 def list_organizations(
-    session: Session, principal: Principal, *, limit: int, offset: int
+    session: Session, principal: Principal | None, *, limit: int | None, offset: int
 ) -> tuple[list[Organization], int]:
-    """A page of the organizations the principal may see, oldest first, and their total."""
-    scope = visible_organizations(principal)
+    """A page of the organizations the principal (None: the operator's CLI) may see, oldest
+    first, and their total; no ``limit``: all of them from ``offset``."""
+    scope = _visible(principal)
     total = session.scalar(select(func.count()).select_from(Organization).where(scope)) or 0
     rows = session.scalars(
         select(Organization)
@@ -66,16 +71,18 @@ def list_organizations(
 
 
 def create_organization(
-    session: Session, principal: Principal, data: OrganizationCreate
+    session: Session, principal: Principal | None, data: OrganizationCreate
 ) -> Organization:
-    """A new organization, owned by the consultant (or admin) that created it."""
-    require_role(principal, Role.ADMIN, Role.CONSULTANT, action="create organizations")
+    """A new organization, owned by the consultant (or admin) that created it; None is the
+    operator's CLI, and no key owns what it creates."""
+    if principal is not None:
+        require_role(principal, Role.ADMIN, Role.CONSULTANT, action="create organizations")
     organization = Organization(
         name=data.name,
         type=data.type.value,
         licensed_beds=data.licensed_beds,
         state=data.state,
-        created_by_key_id=principal.key_id,
+        created_by_key_id=principal.key_id if principal is not None else None,
     )
     session.add(organization)
     session.flush()
