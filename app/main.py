@@ -27,7 +27,7 @@ from app.api import (
     reports,
 )
 from app.config import Settings, get_settings
-from app.db import ConnectionGate, make_engine, pool_capacity, session_factory, transaction
+from app.db import ConnectionGate, make_engine, pool_capacity, session_factory
 from app.docs.openapi import CONTACT, LICENSE, document, operation_id
 from app.docs.pages import install_docs
 from app.http.errors import install_error_handlers
@@ -36,8 +36,7 @@ from app.http.unit_of_work import install_unit_of_work
 from app.jobs import queue
 from app.jobs.runner import LocalRunner
 from app.observability.requests import RequestContext
-from app.questionnaire.loader import load_directory
-from app.questionnaire.registry import QuestionnaireRegistry, publish
+from app.questionnaire.registry import QuestionnaireRegistry, load_published
 from app.reports import sandbox
 from app.web.routes import install_web
 
@@ -59,9 +58,7 @@ and stores nothing new; the same key on a different request is 409. Keys last 24
 
 def load_registry(settings: Settings, engine: Engine) -> QuestionnaireRegistry:
     """Load questionnaire files, verify them against what was published, publish new ones."""
-    loaded = load_directory(settings.questionnaires_dir)
-    with transaction(session_factory(engine)) as session:
-        return publish(session, loaded)
+    return load_published(engine, settings.questionnaires_dir)
 
 
 def create_app(

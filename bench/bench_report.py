@@ -64,11 +64,11 @@ from benchlib import (
     request_body,
 )
 
-from app.delivery.service import PlanRequest, ReportInputs, report_html
 from app.intake.schemas import AnswersFile
 from app.intake.validation import check_answers
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry
+from app.reports.inputs import PlanRequest, ReportInputs, report_html
 from app.reports.render import render_pdf
 from app.reports.view import OrganizationInfo
 

@@ -36,11 +36,11 @@ from sqlalchemy import Engine  # noqa: E402
 
 from app.config import Settings  # noqa: E402
 from app.db import make_engine, session_factory, transaction  # noqa: E402
-from app.delivery.service import PlanRequest, cache_key, gather_inputs  # noqa: E402
 from app.intake.models import Assessment  # noqa: E402
 from app.jobs import queue, service  # noqa: E402
 from app.main import load_registry  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
+from app.reports.inputs import PlanRequest, cache_key, gather_inputs  # noqa: E402
 from tests.conftest import create_postgres_database  # noqa: E402
 from tests.jobs.fleet import Fleet, seed, wait_until_finished, worker_environment  # noqa: E402
 

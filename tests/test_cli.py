@@ -292,7 +292,7 @@ def test_help_loads_neither_the_database_layer_nor_the_renderer(env):
         "    cli(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = {'sqlalchemy', 'weasyprint', 'fastapi', 'app.db', 'app.delivery'}\n"
+        "heavy = {'sqlalchemy', 'weasyprint', 'fastapi', 'app.db', 'app.reports.service'}\n"
         "print('LOADED', sorted(m for m in heavy if m in sys.modules))\n"
     )
     result = subprocess.run(

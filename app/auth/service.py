@@ -128,6 +128,21 @@ def grant(session: Session, reference: str, organization_ids: list[uuid.UUID]) -
     return key
 
 
+def list_keys(session: Session) -> list[tuple[ApiKey, list[uuid.UUID]]]:
+    """Every key, oldest first, with the organizations granted to it."""
+    return [
+        (
+            key,
+            list(
+                session.scalars(
+                    select(ApiKeyGrant.organization_id).where(ApiKeyGrant.key_id == key.id)
+                )
+            ),
+        )
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at))
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Authentication:
     """A caller that presented a valid key, and what this use of the key means.

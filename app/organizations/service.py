@@ -50,9 +50,10 @@ def in_scope(
 
 
 def list_organizations(
-    session: Session, principal: Principal, *, limit: int, offset: int
+    session: Session, principal: Principal, *, limit: int | None, offset: int
 ) -> tuple[list[Organization], int]:
-    """A page of the organizations the principal may see, oldest first, and their total."""
+    """A page of the organizations the principal may see, oldest first, and their total;
+    no ``limit``: all of them from ``offset``."""
     scope = visible_organizations(principal)
     total = session.scalar(select(func.count()).select_from(Organization).where(scope)) or 0
     rows = session.scalars(
@@ -68,14 +69,15 @@ def list_organizations(
 def create_organization(
     session: Session, principal: Principal, data: OrganizationCreate
 ) -> Organization:
-    """A new organization, owned by the consultant (or admin) that created it."""
+    """A new organization, owned by the consultant (or admin) that created it; no key owns
+    what the operator creates at the command line (Principal.system())."""
     require_role(principal, Role.ADMIN, Role.CONSULTANT, action="create organizations")
     organization = Organization(
         name=data.name,
         type=data.type.value,
         licensed_beds=data.licensed_beds,
         state=data.state,
-        created_by_key_id=principal.key_id,
+        created_by_key_id=principal.api_key_id,
     )
     session.add(organization)
     session.flush()

@@ -10,11 +10,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from app.db import session_factory, transaction
 from app.errors import NotFound
-from app.questionnaire.loader import LoadedDefinition, content_hash
+from app.questionnaire.loader import LoadedDefinition, content_hash, load_directory
 from app.questionnaire.models import QuestionnaireVersion
 from app.questionnaire.schemas import QuestionnaireDefinition
 
@@ -123,3 +124,10 @@ def publish(session: Session, loaded: list[LoadedDefinition]) -> QuestionnaireRe
             )
     session.flush()
     return QuestionnaireRegistry.of([*loaded, *restored])
+
+
+def load_published(engine: Engine, directory: Path) -> QuestionnaireRegistry:
+    """Load the questionnaire files in ``directory``, verify them against what was
+    published, and publish new versions, in one transaction of its own."""
+    with transaction(session_factory(engine)) as session:
+        return publish(session, load_directory(directory))

@@ -9,10 +9,10 @@ from pypdf import PdfReader
 from sqlalchemy.orm import sessionmaker
 
 from app.config import Settings
-from app.delivery import service as delivery
-from app.delivery.service import PlanRequest
 from app.intake.models import Assessment
 from app.jobs.runner import run_job
+from app.reports import inputs as delivery
+from app.reports.inputs import PlanRequest
 from app.reports.render import render_pdf
 from tests.consultant.conftest import day
 from tests.reports.conftest import flat_text, weasyprint_warnings

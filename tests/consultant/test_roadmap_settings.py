@@ -7,10 +7,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from app.delivery import service as delivery
-from app.delivery.service import PlanRequest
 from app.intake.models import Assessment
 from app.jobs.models import ReportFile
+from app.reports import inputs as delivery
+from app.reports.inputs import PlanRequest
 from tests.conftest import bearer
 
 SETTINGS = {

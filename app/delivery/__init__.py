@@ -1,1 +1,0 @@
-"""Earlier import path of the report wing (``app.reports``): re-exports only."""
