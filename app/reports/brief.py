@@ -244,7 +244,7 @@ def _standing(
         title=title,
         color=color,
         level=f"{level} of 5 {EM_DASH} {level_name}",
-        target=f"{target}, then {after}" if after != target else f"{target}, reached",
+        target=f"{target} (plan: {after})",
         sentence=sentence,
     )
 
@@ -335,7 +335,7 @@ def _decision(roadmap: Roadmap, costs: Costs, name: str, money: Money) -> str:
             "assessment."
         )
     months = roadmap.total_months or max(1, -(-roadmap.total_weeks // 4))
-    parts = [f"{money(costs.one_off)} in one-off Center fees"]
+    parts = [f"{money(costs.one_off)} in one-off Center fees"] if costs.one_off else []
     if costs.yearly:
         parts.append(f"{money(costs.yearly)} in recurring Center fees")
     if costs.others_year_one:
@@ -366,10 +366,8 @@ def _decision(roadmap: Roadmap, costs: Costs, name: str, money: Money) -> str:
     short = f" {roadmap.baseline_shortfall}" if roadmap.baseline_shortfall else ""
     if roadmap.unreachable:
         short += " Some targets cannot be reached within this plan; the roadmap says why."
-    return (
-        f"Approve the {months}-month plan for {name}, committing in year 1 "
-        f"{_join(parts)}.{first}{year_two}{budget}{short}"
-    )
+    commits = f", committing in year 1 {_join(parts)}" if parts else ", at no cost in year 1"
+    return f"Approve the {months}-month plan for {name}{commits}.{first}{year_two}{budget}{short}"
 
 
 def _cost_rows(costs: Costs, money: Money) -> tuple[CostRow, ...]:
