@@ -87,6 +87,7 @@ def _text(
 
 
 def _wrap(text: str, width: int, max_lines: int = 2) -> list[str]:
+    """Lines of at most ``width`` characters; past ``max_lines`` the rest is elided."""
     return textwrap.wrap(text, width, max_lines=max_lines, placeholder=" …") or [""]
 
 
@@ -252,15 +253,23 @@ def timeline_chart(
     legend: Sequence[tuple[str, str]] = (),
     *,
     weeks: int = 52,
+    unit: str = "week",
 ) -> Markup:
     """A Gantt-like timeline: phase bands across ``weeks``, one numbered bar per action.
 
     Bars are numbered in order (1, 2, ...), matching the numbers in the roadmap table.
+    ``unit`` names what the bars' start and end count ("week" or "month"); ``weeks`` is
+    then the axis length in that unit.
     ``legend`` holds (label, color) pairs, e.g. one per dimension.
     """
-    span = max([weeks] + [b.end_week for b in bars] + [p.end_week for p in phases])
+    # The axis runs as long as the plan does: a phase beyond the last bar is left out.
+    span = max([weeks] + [b.end_week for b in bars])
+    phases = [p for p in phases if p.start_week < span]
     scale = (_PLOT_RIGHT - _PLOT_LEFT) / span
-    plot_bottom = _HEADER + _ROW * max(1, len(bars)) + 6
+    labels = [_wrap(f"{n + 1}. {bar.label}", 44, max_lines=6) for n, bar in enumerate(bars)]
+    rows = [max(_ROW, 11.0 * len(lines) + 9) for lines in labels]
+    tops = [_HEADER + sum(rows[:n]) for n in range(len(bars))]
+    plot_bottom = _HEADER + (sum(rows) if bars else _ROW) + 6
     legend_rows = 1 if legend else 0
     height = math.ceil(plot_bottom + 30 + 18 * legend_rows)
 
@@ -275,16 +284,30 @@ def timeline_chart(
             f'width="{_num(x1 - x0)}" height="{_num(plot_bottom - _HEADER + 20)}" '
             f'fill="{"#eaf1f3" if n % 2 == 0 else "#f6f9fa"}"/>'
         )
-        body.append(
-            _text((x0 + x1) / 2, _HEADER - 7, phase.title, size=9.5, anchor="middle", weight="bold")
-        )
-    for week in range(0, span + 1, 13):
+        if 5.8 * len(phase.title) <= x1 - x0:  # a band cut short by the axis stays unnamed
+            body.append(
+                _text(
+                    (x0 + x1) / 2,
+                    _HEADER - 7,
+                    phase.title,
+                    size=9.5,
+                    anchor="middle",
+                    weight="bold",
+                )
+            )
+    short, step = (
+        ("wk", 13 if span > 39 else 4) if unit == "week" else ("mo", 3 if span > 12 else 1)
+    )
+    ticks = list(range(0, span + 1, step))
+    if span - ticks[-1] >= step / 2:
+        ticks.append(span)
+    for week in ticks:
         x = week_x(week)
         body.append(
             f'<line x1="{_num(x)}" y1="{_num(_HEADER - 20)}" x2="{_num(x)}" '
             f'y2="{_num(plot_bottom + 4)}" stroke="{GRID}" stroke-width="0.8"/>'
         )
-        label = "Start" if week == 0 else f"Week {week}"
+        label = "Start" if week == 0 else f"{unit.capitalize()} {week}"
         anchor = "start" if week == 0 else ("end" if week == span else "middle")
         body.append(_text(x, plot_bottom + 16, label, size=8.5, anchor=anchor, fill=MUTED))
     if not bars:
@@ -299,28 +322,26 @@ def timeline_chart(
             )
         )
     for n, bar in enumerate(bars):
-        top = _HEADER + _ROW * n
-        lines = _wrap(f"{n + 1}. {bar.label}", 44)
-        first = top + _ROW / 2 + (3.5 if len(lines) == 1 else -2.5)
+        top, row, lines = tops[n], rows[n], labels[n]
+        middle = top + row / 2
+        first = middle + 3.5 - 5.5 * (len(lines) - 1)
         for k, line in enumerate(lines):
             body.append(_text(_LABEL_RIGHT, first + 11 * k, line, size=8.8, anchor="end"))
         x0, x1 = week_x(bar.start_week), week_x(bar.end_week)
         body.append(
-            f'<rect class="timeline-bar" x="{_num(x0)}" y="{_num(top + _ROW / 2 - 6)}" '
+            f'<rect class="timeline-bar" x="{_num(x0)}" y="{_num(middle - 6)}" '
             f'width="{_num(max(x1 - x0, 2.0))}" height="12" rx="2.5" '
             f'fill="{_color(bar.color)}"/>'
         )
         weeks_label = (
-            f"wk {bar.start_week + 1}"
+            f"{short} {bar.start_week + 1}"
             if bar.end_week - bar.start_week <= 1
-            else f"wk {bar.start_week + 1}\u2013{bar.end_week}"
+            else f"{short} {bar.start_week + 1}\u2013{bar.end_week}"
         )
         if x1 + 8 + 5.2 * len(weeks_label) <= _PLOT_RIGHT:
-            body.append(_text(x1 + 4, top + _ROW / 2 + 3.5, weeks_label, size=8, fill=MUTED))
+            body.append(_text(x1 + 4, middle + 3.5, weeks_label, size=8, fill=MUTED))
         else:
-            body.append(
-                _text(x0 - 4, top + _ROW / 2 + 3.5, weeks_label, size=8, anchor="end", fill=MUTED)
-            )
+            body.append(_text(x0 - 4, middle + 3.5, weeks_label, size=8, anchor="end", fill=MUTED))
     x = _PLOT_LEFT
     y = plot_bottom + 36
     for label, color in legend:
@@ -333,13 +354,13 @@ def timeline_chart(
     if legend:
         body.append(_text(_LABEL_RIGHT, y, "Dimension:", size=9, anchor="end", fill=MUTED))
     summary = "; ".join(
-        f"{n + 1}. {b.label} ({b.group}), weeks {b.start_week + 1} to {b.end_week}"
+        f"{n + 1}. {b.label} ({b.group}), {unit}s {b.start_week + 1} to {b.end_week}"
         for n, b in enumerate(bars)
     )
     return _svg(
         TIMELINE_WIDTH,
         height,
-        f"Roadmap timeline over {span} weeks. {summary or 'No actions.'}",
+        f"Roadmap timeline over {span} {unit}s. {summary or 'No actions.'}",
         body,
         css_class="timeline-chart",
     )

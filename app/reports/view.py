@@ -19,6 +19,7 @@ from app.benchmarks.percentile import Benchmark
 from app.questionnaire.answers import NA, AnswerValue, describe_answer
 from app.questionnaire.schemas import OverallMethod, QuestionnaireDefinition, TextQuestion
 from app.questionnaire.visibility import visible_questions
+from app.reports.brief import BoardBrief, build_brief
 from app.reports.charts import (
     TimelineBar,
     TimelinePhase,
@@ -28,14 +29,12 @@ from app.reports.charts import (
     timeline_chart,
     trend_chart,
 )
-from app.roadmap.planner import PHASES
+from app.reports.requirements import ModelGate, OpenGate, model_gates, open_gates
 from app.roadmap.results import DimensionProjection, Phase, PlannedAction, Roadmap
 from app.scoring.engine import question_score
 from app.scoring.results import (
-    AnswerNote,
     AssessmentScore,
     DimensionScore,
-    GateCheck,
     NextLevel,
 )
 
@@ -70,6 +69,14 @@ ORGANIZATION_TYPES = {
     "clinic": "Clinic",
     "other": "Health care organization",
 }
+
+# The timeline's calendar bands, in months from the start (end excluded).
+_CALENDAR = (
+    ("First 90 days", 0, 3),
+    (f"3{EN_DASH}6 months", 3, 6),
+    (f"6{EN_DASH}12 months", 6, 12),
+    ("After 12 months", 12, 240),
+)
 
 Money = Callable[[int], str]  # formats an amount in the roadmap's currency
 
@@ -147,12 +154,32 @@ class ThresholdRow:
 
 @dataclass(frozen=True, slots=True)
 class GateRow:
+    """A requirement the answers do not meet yet: the answer it needs and today's."""
+
     level: int
-    question_id: str
+    question_id: str  # for tests and links; never printed
     prompt: str
-    answer: str
-    needed: str
+    needs: str
+    today: str
     next_level: bool  # the gate stands between the dimension and its next level
+
+
+@dataclass(frozen=True, slots=True)
+class GateLevel:
+    """The appendix's list of one level's gates in one dimension."""
+
+    level: int
+    name: str
+    gates: tuple[ModelGate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelGates:
+    """Every gate of one dimension, level by level, as the appendix prints them."""
+
+    title: str
+    color: str
+    levels: tuple[GateLevel, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +208,7 @@ class DimensionView:
     answered: str
     summary: str
     failed_gates: tuple[GateRow, ...]
+    later_gates: int  # failed gates above target + 1, left to the appendix
     strongest: tuple[AnswerRow, ...]
     weakest: tuple[AnswerRow, ...]
     extremes: tuple[tuple[AnswerRow | None, AnswerRow | None], ...]  # strongest beside weakest
@@ -223,6 +251,8 @@ class ActionRow:
     cost: str
     staff_hours: str | None = None  # "About 10 staff hours"
     in_house: str | None = None  # "Can be done in-house: ..."
+    why: str | None = None  # why the planner put it in the plan
+    path: str | None = None  # why the in-house or the Center path was chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +277,7 @@ class ServiceRow:
     price: str
     for_actions: str
     recurring: str | None = None
+    quantity: str | None = None  # "5 seats at $295 each"
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +345,8 @@ class ReportView:
     notes: str | None
     levels: tuple[LevelRow, ...]
     appendix: tuple[AppendixSection, ...]
+    brief: BoardBrief
+    model_gates: tuple[ModelGates, ...]
     trend_chart: Markup | None = None
     trend_columns: tuple[str, ...] = ()
     trend_rows: tuple[TrendRow, ...] = ()
@@ -324,6 +357,7 @@ class ReportView:
     membership_price: str | None = None
     yearly_total: str | None = None  # what recurs every year
     staff_hours_total: str | None = None
+    schedule_note: str | None = None
     narratives_printed: bool = False
 
 
@@ -416,6 +450,7 @@ def build_report_view(
         return format_money(amount, currency)
 
     numbered = {a.action_id: n for n, a in enumerate(roadmap.actions, start=1)}
+    shown = visible_questions(definition, answers)
     dimensions = tuple(
         _dimension_view(
             definition,
@@ -423,6 +458,8 @@ def build_report_view(
             colors[result.dimension_id],
             roadmap.targets.get(result.dimension_id, result.level),
             projected.get(result.dimension_id),
+            answers,
+            shown,
         )
         for result in score.dimensions
     )
@@ -458,15 +495,22 @@ def build_report_view(
             for d in score.dimensions
         ]
     )
+    months = max([roadmap.total_months] + [a.end_month for a in roadmap.actions] + [1])
     timeline = timeline_chart(
-        [TimelinePhase(_dashes(title), start, end) for _, title, start, end in PHASES],
+        [TimelinePhase(title, start, end) for title, start, end in _CALENDAR if start < months],
         [
             TimelineBar(
-                a.title, a.start_week, a.end_week, colors[a.dimension_id], titles[a.dimension_id]
+                a.title,
+                a.start_month - 1,
+                a.end_month,
+                colors[a.dimension_id],
+                titles[a.dimension_id],
             )
             for a in roadmap.actions
         ],
         [(d.title, colors[d.id]) for d in definition.dimensions],
+        weeks=months,
+        unit="month",
     )
     unreachable = tuple(
         UnreachableRow(
@@ -482,8 +526,9 @@ def build_report_view(
             title=s.title,
             kind=SERVICE_KINDS.get(s.kind, s.kind.replace("_", " ").capitalize()),
             description=s.description,
-            duration=s.duration,
+            duration=_own_duration(s.duration, roadmap.size_band, s.seats),
             price=_service_price(s.price, s.paid_with_points, money),
+            quantity=_quantity(s.seats, s.price, s.paid_with_points, money),
             for_actions=_for_actions([numbered[a] for a in s.action_ids if a in numbered]),
             recurring=RECURRENCE.get(s.recurring),
         )
@@ -578,6 +623,18 @@ def build_report_view(
         notes=notes.strip() if notes and notes.strip() else None,
         levels=tuple(LevelRow(lv.level, lv.name, lv.description) for lv in definition.levels),
         appendix=_appendix(definition, answers, comments, colors, include_narratives),
+        brief=build_brief(definition, score, roadmap, answers, colors, organization.name, money),
+        model_gates=tuple(
+            ModelGates(
+                d.title,
+                colors[d.id],
+                tuple(
+                    GateLevel(level, definition.level_name(level), gates)
+                    for level, gates in model_gates(definition, d.id)
+                ),
+            )
+            for d in definition.dimensions
+        ),
         trend_chart=trend_view[0],
         trend_columns=trend_view[1],
         trend_rows=trend_view[2],
@@ -587,9 +644,17 @@ def build_report_view(
         membership=_membership(roadmap, money),
         membership_price=money(roadmap.membership.price) if roadmap.membership else None,
         yearly_total=money(roadmap.yearly_cost) if roadmap.yearly_cost else None,
-        staff_hours_total=_hours(roadmap.staff_hours) if roadmap.staff_hours else None,
+        staff_hours_total=_hours(staff) if (staff := _plan_staff_hours(roadmap)) else None,
         narratives_printed=include_narratives,
+        schedule_note=_dashes(roadmap.schedule_note) or None,
     )
+
+
+def _plan_staff_hours(roadmap: Roadmap) -> float | None:
+    """The staff time of the plan on the paths it chose, over both years."""
+    if roadmap.costs is not None:
+        return roadmap.costs.staff_hours or None
+    return roadmap.staff_hours
 
 
 def _membership(roadmap: Roadmap, money: Money) -> str | None:
@@ -609,6 +674,35 @@ def _membership(roadmap: Roadmap, money: Money) -> str | None:
 
 def _hours(hours: float) -> str:
     return f"{format_score(hours)} staff hour{'' if hours == 1 else 's'}"
+
+
+# Band ids in the order catalogues list them; a duration written for every band
+# ("3, 5, 8 or 12 seats by size") is reduced to this organization's own number.
+_BAND_ORDER = ("small", "community", "regional", "academic")
+_BY_SIZE = re.compile(r"(\d+(?:, \d+)*,? or \d+) (seats|passes|learners) by size")
+
+
+def _own_duration(duration: str, band: str, seats: int | None) -> str:
+    """A service's duration with only this organization's seat count in it."""
+    match = _BY_SIZE.search(duration)
+    if match is None:
+        return duration
+    counts = re.findall(r"\d+", match.group(1))
+    if seats is None and band in _BAND_ORDER and len(counts) == len(_BAND_ORDER):
+        seats = int(counts[_BAND_ORDER.index(band)])
+    if seats is None:
+        return duration
+    noun = match.group(2)
+    if seats == 1:
+        noun = noun[:-2] if noun.endswith("sses") else noun[:-1]
+    return duration[: match.start()] + f"{seats} {noun}" + duration[match.end() :]
+
+
+def _quantity(seats: int | None, price: int, paid_with_points: bool, money: Money) -> str | None:
+    """How many seats the price buys for this organization, and what one costs."""
+    if not seats or paid_with_points or not price:
+        return None
+    return f"{seats} seat{'' if seats == 1 else 's'} at {money(round(price / seats))} each"
 
 
 def _service_price(price: int, paid_with_points: bool, money: Money) -> str:
@@ -730,16 +824,20 @@ def _dimension_view(
     color: str,
     target: int,
     projected: DimensionProjection | None,
+    answers: Mapping[str, AnswerValue],
+    shown: set[str],
 ) -> DimensionView:
     dimension = next(d for d in definition.dimensions if d.id == result.dimension_id)
     thresholds = dimension.thresholds.as_tuple()
     names = [lv.name for lv in definition.levels]
     next_level = result.next_level
-    strongest = tuple(_answer_row(n) for n in result.strongest)
-    weakest = tuple(_answer_row(n) for n in result.weakest)
+    strongest, weakest = _extremes(definition, result, answers, shown)
     # What the level means, in this dimension's own terms where it has them: a definition
     # of the level, not a statement about the organization.
     meaning = dimension.level_description(result.level, definition.levels)
+    gates = open_gates(definition, result.failed_gates)
+    shown_gates = [g for g in gates if g.level <= target + 1]
+    next_number = next_level.level if next_level else 0
     return DimensionView(
         id=result.dimension_id,
         title=result.title,
@@ -756,10 +854,9 @@ def _dimension_view(
         ),
         held_by_gates=result.level_by_score > result.level,
         answered=f"{result.answered} of {result.applicable} applicable scored questions answered",
-        summary=_without_question_ids(result.summary),
-        failed_gates=tuple(
-            _gate_row(g, next_level.level if next_level else 0) for g in result.failed_gates
-        ),
+        summary=_standing_sentence(result, thresholds, gates),
+        failed_gates=tuple(_gate_row(g, next_number) for g in shown_gates),
+        later_gates=len(gates) - len(shown_gates),
         strongest=strongest,
         weakest=weakest,
         extremes=tuple(zip_longest(strongest, weakest)),
@@ -767,7 +864,9 @@ def _dimension_view(
             LevelRow(lv.level, lv.name, lv.description) for lv in dimension.levels or ()
         ),
         next_level=_level(next_level.level, next_level.name) if next_level else None,
-        next_level_summary=_next_level_summary(next_level, result.score) if next_level else None,
+        next_level_summary=_next_level_summary(next_level, result.score, gates)
+        if next_level
+        else None,
         target=_level(target, definition.level_name(target)),
         projected=_level(projected.level, projected.level_name)
         if projected
@@ -775,47 +874,97 @@ def _dimension_view(
     )
 
 
-# The engine's explanations name questions by prompt and, for analysts, by id in brackets.
-_QUESTION_IDS = re.compile(r" \([a-z][a-z0-9_]*\)")
+NOTES_PER_SIDE = 3
 
 
-def _without_question_ids(text: str) -> str:
-    """An explanation as a reader sees it: prompts, no internal ids."""
-    return _QUESTION_IDS.sub("", text)
+def _extremes(
+    definition: QuestionnaireDefinition,
+    result: DimensionScore,
+    answers: Mapping[str, AnswerValue],
+    shown: set[str],
+) -> tuple[tuple[AnswerRow, ...], tuple[AnswerRow, ...]]:
+    """The strongest answers (above the dimension's mean) and the weakest (below it).
+
+    A question can only be on one side, and an answer at the mean is on neither.
+    """
+    scored: list[tuple[float, float, int, AnswerRow]] = []
+    for order, question in enumerate(definition.questions_in(result.dimension_id)):
+        if question.id not in shown or question.id not in answers:
+            continue
+        value = answers[question.id]
+        points = question_score(question, value)
+        if points is None:
+            continue
+        row = AnswerRow(
+            question.id, question.prompt, describe_answer(question, value), format_score(points)
+        )
+        scored.append((points, question.weight, order, row))
+    mean = result.score
+    above = sorted((n for n in scored if n[0] > mean), key=lambda n: (-n[0], -n[1], n[2]))
+    below = sorted((n for n in scored if n[0] < mean), key=lambda n: (n[0], -n[1], n[2]))
+    return (
+        tuple(n[3] for n in above[:NOTES_PER_SIDE]),
+        tuple(n[3] for n in below[:NOTES_PER_SIDE]),
+    )
 
 
-def _gate_row(gate: GateCheck, next_level: int) -> GateRow:
+def _standing_sentence(
+    result: DimensionScore, thresholds: Sequence[float], gates: Sequence[OpenGate]
+) -> str:
+    """Why the dimension is at its level, in plain sentences."""
+    level, score = result.level, format_score(result.score)
+    if result.answered == 0:
+        return "No scored question in this dimension has been answered yet."
+    if level >= 5:
+        return f"The score of {score} reaches the top level, and every requirement is met."
+    if result.level_by_score > level:
+        holding = sum(1 for g in gates if g.level == level + 1)
+        return (
+            f"The score of {score} would be enough for level {result.level_by_score}, but "
+            f"level {level + 1} also requires certain answers, and "
+            f"{_count(holding, 'answer')} {'does' if holding == 1 else 'do'} not meet them "
+            f"yet (listed below). So the dimension stays at level {level}."
+        )
+    upper = format_score(thresholds[level])
+    if level == 1:
+        return f"The score of {score} is below {upper}, where level 2 starts."
+    return (
+        f"The score of {score} is within level {level}{APOSTROPHE}s range "
+        f"({format_score(thresholds[level - 1])} to {upper}), and every requirement up to "
+        f"level {level} is met."
+    )
+
+
+def _gate_row(gate: OpenGate, next_level: int) -> GateRow:
     return GateRow(
         level=gate.level,
         question_id=gate.question_id,
         prompt=gate.prompt,
-        answer=gate.answer,
-        needed=f"{format_score(gate.min_score)} (has {format_score(gate.score)})",
+        needs=gate.needs,
+        today=gate.today,
         next_level=gate.level <= next_level,
     )
 
 
-def _next_level_summary(next_level: NextLevel, score: float) -> str:
-    """What the next level takes, pointing at the gates table rather than repeating it."""
-    head = f"To reach level {next_level.level} ({next_level.name}), "
-    gates = len(next_level.gates_to_meet)
-    gate_part = (
-        f"{_count(gates, 'gate')} must be met (marked in the table of gates below)" if gates else ""
-    )
+def _next_level_summary(next_level: NextLevel, score: float, gates: Sequence[OpenGate]) -> str:
+    """What the next level takes, pointing at the table of requirements below."""
+    blocking = sum(1 for g in gates if g.level <= next_level.level)
+    head = f"To reach level {next_level.level} ({next_level.name}): "
+    steps = []
     if next_level.points_short > 0:
-        score_part = (
-            f"the score must rise from {format_score(score)} to "
-            f"{format_score(next_level.score_needed)} "
-            f"({format_score(next_level.points_short)} points)"
+        steps.append(
+            f"raise the score from {format_score(score)} to {format_score(next_level.score_needed)}"
         )
-        return (
-            head + score_part + (f", and {gate_part}." if gates else "; no gate stands in the way.")
+    if blocking:
+        steps.append(
+            f"meet the {_count(blocking, 'requirement')} marked "
+            f"{next_level.level} in the table below"
+            if blocking > 1
+            else f"meet the requirement marked {next_level.level} in the table below"
         )
-    return head + f"the score is already high enough; {gate_part}."
-
-
-def _answer_row(note: AnswerNote) -> AnswerRow:
-    return AnswerRow(note.question_id, note.prompt, note.answer, format_score(note.score))
+    if not steps:
+        return head + "nothing more is needed."
+    return head + " and ".join(steps) + "."
 
 
 def _phases(
@@ -825,24 +974,11 @@ def _phases(
     numbered: Mapping[str, int],
     money: Money,
 ) -> tuple[PhaseView, ...]:
-    planned = {p.phase_id: p for p in roadmap.phases}
+    """The plan's phases as it schedules them; the header spans what its actions run."""
     levels = {p.dimension_id: p.level for p in roadmap.current}
     views = []
-    for phase_id, raw_title, start, end in PHASES:
-        title = _dashes(raw_title)
-        phase = planned.get(phase_id)
-        if phase is None:
-            views.append(
-                PhaseView(
-                    id=phase_id,
-                    title=title,
-                    weeks=weeks_label(start, end),
-                    cost=money(0),
-                    actions=(),
-                    outcome="",
-                    paragraph=_empty_phase(roadmap, start),
-                )
-            )
+    for phase in roadmap.phases:
+        if not phase.actions:
             continue
         actions = tuple(_action_row(a, titles, colors, numbered, money) for a in phase.actions)
         changes = [
@@ -856,11 +992,13 @@ def _phases(
             if changes
             else "These actions prepare the ground; the levels they lead to are reached later."
         )
+        first = min(a.start_month for a in phase.actions)
+        last = max(a.end_month for a in phase.actions)
         views.append(
             PhaseView(
-                id=phase_id,
-                title=title,
-                weeks=weeks_label(phase.start_week, phase.end_week),
+                id=phase.phase_id,
+                title=_dashes(phase.title),
+                weeks=months_label(first, last),
                 cost=money(phase.cost),
                 actions=actions,
                 outcome=outcome,
@@ -870,25 +1008,18 @@ def _phases(
     return tuple(views)
 
 
-def _empty_phase(roadmap: Roadmap, start: int) -> str:
-    """Why nothing starts in a phase, in words."""
-    earlier_end = max((a.end_week for a in roadmap.actions if a.start_week < start), default=0)
-    if any(a.start_week >= start for a in roadmap.actions):
-        return "No new action starts in this phase."
-    if earlier_end > start:
-        return f"No new action starts; earlier actions run on until week {earlier_end}."
-    if roadmap.actions:
-        return f"Nothing is planned: the roadmap is complete by week {roadmap.total_weeks}."
-    return "Nothing is planned."
+def months_label(first: int, last: int) -> str:
+    """Months counted from 1, end included: (1, 3) -> 'Months 1-3' (with an en dash)."""
+    return f"Month {first}" if first >= last else f"Months {first}{EN_DASH}{last}"
 
 
 def _phase_paragraph(phase: Phase, money: Money) -> str:
     count = len(phase.actions)
-    key_steps = [_in_sentence(a.title) for a in phase.actions[:3]]
-    more = f"; and {_count(count - 3, 'more step')}" if count > 3 else ""
-    cost = f"costing {money(phase.cost)}" if phase.cost else "at no added cost"
+    cost = f"costing {money(phase.cost)} in Center fees" if phase.cost else "at no Center fee"
+    last = max(a.end_month for a in phase.actions)
     return (
-        f"{_count(count, 'action').capitalize()} {cost}. Key steps: {'; '.join(key_steps)}{more}."
+        f"{_count(count, 'action').capitalize()} {'starts' if count == 1 else 'start'} "
+        f"in this period, {cost}; the last finishes in month {last}."
     )
 
 
@@ -899,13 +1030,16 @@ def _action_row(
     numbered: Mapping[str, int],
     money: Money,
 ) -> ActionRow:
+    hours = action.path_staff_hours if action.path_staff_hours is not None else action.staff_hours
     return ActionRow(
         number=numbered[action.action_id],
         title=action.title,
         rationale=action.rationale,
         dimension=titles[action.dimension_id],
         color=colors[action.dimension_id],
-        weeks=weeks_label(action.start_week, action.end_week),
+        weeks=months_label(action.start_month, action.end_month),
+        why=_dashes(action.why[:1].upper() + action.why[1:]) if action.why else None,
+        path=action.path_reason or None,
         services=tuple(
             ActionServiceRow(
                 s.title,
@@ -921,9 +1055,7 @@ def _action_row(
             for s in action.services
         ),
         cost=money(action.cost) if action.cost else "No added cost",
-        staff_hours=f"About {_hours(action.staff_hours)} of your own"
-        if action.staff_hours
-        else None,
+        staff_hours=f"About {_hours(hours)} of your own" if hours else None,
         in_house=_in_house(action, money),
     )
 

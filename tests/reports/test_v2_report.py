@@ -146,3 +146,19 @@ def test_the_comment_is_not_printed_and_no_question_id_appears(rendered):
     assert "answered (not printed)" in text
     for question in V2.definition.questions:
         assert f" {question.id} " not in f" {text} "
+
+
+def test_the_board_brief_names_the_decision_both_yearly_totals_and_the_risks(rendered):
+    view, _, text = rendered
+    brief = view.brief
+    assert "Board brief" in text
+    opening = text.split("What it costs")[0]
+
+    assert "the decision asked of the board" in opening.lower()
+    assert " ".join(brief.decision.split()) in opening
+    assert f"Year 1: {brief.year_one_total}" in opening
+    assert f"Year 2: {brief.year_two_total}" in opening
+    assert len(brief.risks) == 3
+    for risk in brief.risks:
+        assert " ".join(risk.title.split()) in opening
+    assert "This report is not legal advice." in text
