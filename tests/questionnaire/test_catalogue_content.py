@@ -23,6 +23,7 @@ from app.questionnaire.loader import DefinitionError, LoadedDefinition, load_dir
 from app.questionnaire.rules import is_scored, score_range
 from app.questionnaire.schemas import Question, QuestionnaireDefinition
 from app.scoring.engine import question_score, visible_questions
+from tests.support.questionnaires import loaded_version
 
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
 FOLDER = QUESTIONNAIRES / "hospital-social-media"
@@ -55,11 +56,7 @@ GRADED_QUESTIONS = (
 
 @pytest.fixture(scope="module")
 def loaded() -> LoadedDefinition:
-    return next(
-        item
-        for item in load_directory(QUESTIONNAIRES)
-        if (item.definition.id, item.definition.version) == ("hospital-social-media", 1)
-    )
+    return loaded_version(1)
 
 
 @pytest.fixture(scope="module")
