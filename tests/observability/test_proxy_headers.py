@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.cli import environment_without_settings, migrated_environment, run_smm
+from tests.support.cli import run_smm, sqlite_serve_environment
 from tests.support.servers import running_server
 
 BURST = 3
@@ -22,16 +22,12 @@ BURST = 3
 
 @pytest.fixture
 def serve_env(tmp_path: Path) -> dict[str, str]:
-    environment = environment_without_settings()
-    environment.update(
-        SMM_DATABASE_URL=f"sqlite:///{tmp_path / 'proxy.db'}",
-        SMM_SECRET_KEY=secrets.token_urlsafe(32),
-        SMM_RUN_REPORT_JOBS="false",
+    return sqlite_serve_environment(
+        tmp_path / "proxy.db",
         SMM_LOG_FORMAT="json",
         SMM_WEB_RATE_LIMIT="1",
         SMM_WEB_RATE_BURST=str(BURST),
     )
-    return migrated_environment(environment)
 
 
 def _links_answered(base: str) -> list[int]:

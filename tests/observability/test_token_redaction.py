@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.observability.logs import redact
-from tests.support.cli import environment_without_settings, migrated_environment
+from tests.support.cli import sqlite_serve_environment
 from tests.support.servers import running_server
 
 NONCE = secrets.token_urlsafe(24)
@@ -47,15 +47,9 @@ SECRETS = [NONCE, SIGNATURE, TOKEN, TOKEN.upper(), TOKEN.lower(), NONCE.upper(),
 
 @pytest.fixture
 def serve_env(tmp_path: Path) -> dict[str, str]:
-    environment = environment_without_settings()
-    environment.update(
-        SMM_DATABASE_URL=f"sqlite:///{tmp_path / 'logs.db'}",
-        SMM_SECRET_KEY=secrets.token_urlsafe(32),
-        SMM_RUN_REPORT_JOBS="false",
-        SMM_LOG_LEVEL="debug",
-        SMM_WEB_RATE_BURST="1000",
+    return sqlite_serve_environment(
+        tmp_path / "logs.db", SMM_LOG_LEVEL="debug", SMM_WEB_RATE_BURST="1000"
     )
-    return migrated_environment(environment)
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])

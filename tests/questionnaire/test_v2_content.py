@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from app.config import PROJECT_ROOT
-from app.questionnaire.loader import load_file
 from app.questionnaire.rules import is_scored
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
@@ -28,6 +27,7 @@ from app.questionnaire.schemas import (
     YesNoQuestion,
 )
 from app.scoring.engine import NA, question_score, score_answers, visible_questions
+from tests.support.questionnaires import definition_of
 
 V2 = PROJECT_ROOT / "questionnaires" / "hospital-social-media" / "v2.yaml"
 DIMENSIONS = ("presence", "consistency", "security")
@@ -35,7 +35,7 @@ DIMENSIONS = ("presence", "consistency", "security")
 
 @pytest.fixture(scope="module")
 def definition() -> QuestionnaireDefinition:
-    return load_file(V2, PROJECT_ROOT / "questionnaires").definition
+    return definition_of(2)
 
 
 # ----------------------------------------------------------------- helpers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,16 @@ def migrated_environment(environment: dict[str, str]) -> dict[str, str]:
     """Run `smm migrate` in ``environment``; the same for an `smm serve` that skips migrating."""
     run_smm("migrate", env=environment)
     return {**environment, "SMM_MIGRATE_ON_START": "false"}
+
+
+def sqlite_serve_environment(database: Path, **settings: str) -> dict[str, str]:
+    """`smm serve` on a migrated SQLite file: no inherited settings, a fresh secret key,
+    no report jobs, and ``settings`` (given by their SMM_ names)."""
+    environment = environment_without_settings()
+    environment.update(
+        SMM_DATABASE_URL=f"sqlite:///{database}",
+        SMM_SECRET_KEY=secrets.token_urlsafe(32),
+        SMM_RUN_REPORT_JOBS="false",
+        **settings,
+    )
+    return migrated_environment(environment)
