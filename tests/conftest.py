@@ -1,14 +1,14 @@
 """Shared fixtures: a migrated database per backend, a transaction per test, API clients.
 
 Every database test runs on SQLite, and on PostgreSQL too when SMM_TEST_DATABASE_URL
-points at a server (CI sets it; then an unreachable server fails the run). Each run
-creates its own PostgreSQL database and drops it at the end.
+points at a server (CI sets it; then an unreachable server fails the run). Each run, and
+under xdist each worker, creates its own SQLite file (under its own tmp_path_factory) and
+its own randomly named PostgreSQL database, and drops that at the end.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,32 +18,66 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role
 from app.auth.service import create_key
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, normalize_url
 from app.main import create_app
-from app.migrate import upgrade
 from app.organizations.models import Organization
-from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
+from tests.support.browser import launched_chromium
+from tests.support.cli import cli_environment
+from tests.support.databases import (
+    POSTGRES_ENV,
+    create_postgres_database,
+    migrated_engine,
+    postgres_admin_url,
+    postgres_database,
+)
+from tests.support.questionnaires import loaded_questionnaires
 
+# Each xdist worker loads these profiles itself; the example database (.hypothesis/) is
+# shared by the workers, which is safe: every test has its own key in it, and examples are
+# written to a temporary file and renamed into place.
 settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None, max_examples=50)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-POSTGRES_ENV = "SMM_TEST_DATABASE_URL"
 EXAMPLES = PROJECT_ROOT / "examples"
 
+# Modules whose tests run on one xdist worker, one after another (scripts/test uses
+# --dist loadgroup), and why:
+# - browser: each module launches chromium (and the web tests `smm serve`) once for all its
+#   tests; one chromium at a time also keeps two of them from starving a 2-core machine.
+# - timing: the load test and the worker fault tests measure waits, heartbeats and stalls
+#   of real processes; two of them side by side would be testing the machine.
+# - one group per module: a module-scoped server, generated client or rendered report
+#   that all its tests share, built once instead of once per worker.
+XDIST_GROUPS = {
+    "tests/web/test_browser.py": "browser",
+    "tests/fhir/test_lforms.py": "browser",
+    "tests/api/test_openapi_docs_browser.py": "browser",
+    "tests/test_load.py": "timing",
+    "tests/jobs/test_workers.py": "timing",
+    "tests/jobs/test_worker_cli.py": "timing",
+    "tests/api/test_openapi_client.py": "openapi_client",
+    "tests/reports/test_v2_report.py": "v2_report",
+    "tests/reports/test_long_text.py": "long_text",
+}
 
-def postgres_admin_url() -> str | None:
-    """The PostgreSQL server tests may use, from SMM_TEST_DATABASE_URL."""
-    url = os.environ.get(POSTGRES_ENV)
-    return normalize_url(url) if url else None
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of the modules in XDIST_GROUPS with their xdist group."""
+    for item in items:
+        group = XDIST_GROUPS.get(item.path.relative_to(config.rootpath).as_posix())
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+__all__ = ["create_postgres_database", "postgres_admin_url"]  # also imported from here
 
 
 @pytest.fixture(scope="session")
@@ -55,21 +89,6 @@ def postgres_server() -> str:
     return url
 
 
-def create_postgres_database(admin_url: str) -> tuple[str, Callable[[], None]]:
-    """A fresh, empty database on the test server, and a function that drops it."""
-    name = f"smm_test_{secrets.token_hex(6)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -78,12 +97,8 @@ def database_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
-    admin_url = request.getfixturevalue("postgres_server")
-    url, drop = create_postgres_database(admin_url)
-    try:
+    with postgres_database(request.getfixturevalue("postgres_server")) as url:
         yield url
-    finally:
-        drop()
 
 
 @pytest.fixture(scope="session")
@@ -93,17 +108,15 @@ def engine(database_url: str) -> Iterator[Engine]:
     More than the service's one SQLite connection: a test holds one for its transaction
     while the code under test may open another (readiness probes, runners).
     """
-    engine = make_engine(database_url, pool_size=5, max_overflow=5)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    with migrated_engine(database_url, pool_size=5, max_overflow=5) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")
 def registry(engine: Engine) -> QuestionnaireRegistry:
     """The repository's questionnaires, published in the test database."""
     with Session(engine) as session, session.begin():
-        return publish(session, load_directory(PROJECT_ROOT / "questionnaires"))
+        return publish(session, loaded_questionnaires())
 
 
 @pytest.fixture
@@ -128,6 +141,12 @@ def db(connection: Connection) -> Iterator[Session]:
     """A session for arranging and checking data in the test's transaction."""
     with bound_session(connection) as session:
         yield session
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The `smm` command's environment: no inherited settings, a SQLite file of its own."""
+    return cli_environment(tmp_path)
 
 
 @pytest.fixture
@@ -203,8 +222,19 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    url, drop = create_postgres_database(request.getfixturevalue("postgres_server"))
-    try:
+    with postgres_database(request.getfixturevalue("postgres_server")) as url:
         yield url
-    finally:
-        drop()
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database for this test alone, dropped after it."""
+    with postgres_database(postgres_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, one per test module (skipped or failed where it is missing)."""
+    with launched_chromium() as chromium:
+        yield chromium

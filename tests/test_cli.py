@@ -3,49 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
 from app.auth.service import KEY_PATTERN
 from app.config import PROJECT_ROOT
+from tests.support.cli import SMM, run_smm
+from tests.support.servers import free_port, running_server
 
-SMM = [sys.executable, "-m", "app.cli"]
+__all__ = ["SMM", "run_smm", "running_server"]  # also imported from here
+
 EXAMPLES = PROJECT_ROOT / "examples"
-
-
-def run_smm(
-    *args: str, env: dict[str, str], check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [*SMM, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=PROJECT_ROOT,
-        check=False,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"smm {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
-    environment["SMM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
-    environment["COLUMNS"] = "200"
-    return environment
 
 
 def test_keys_create_prints_the_key_alone_on_the_last_line(env):
@@ -128,43 +100,6 @@ def test_questionnaires_check_reports_file_line_and_path(env, tmp_path):
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def running_server(env: dict[str, str], log: Path) -> Iterator[str]:
-    """`smm serve` on a free port until the block ends; yields its base URL once ready."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [*SMM, "serve", "--port", str(port)],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=output,
-            stderr=output,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    raise AssertionError(f"smm serve exited:\n{log.read_text()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"smm serve did not become ready:\n{log.read_text()}")
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
 @pytest.fixture
 def server_env(fresh_database_url: str, env: dict[str, str]) -> dict[str, str]:
     return {**env, "SMM_DATABASE_URL": fresh_database_url}
@@ -213,7 +148,7 @@ def test_serve_refuses_to_start_when_a_published_version_was_edited(server_env, 
     path = root / "hospital-social-media" / "v1.yaml"
     path.write_text(path.read_text().replace("weight: 1.5", "weight: 2", 1))
 
-    result = run_smm("serve", "--port", str(_free_port()), env=edited_env, check=False)
+    result = run_smm("serve", "--port", str(free_port()), env=edited_env, check=False)
 
     assert result.returncode == 1
     assert "Published versions are immutable" in result.stderr

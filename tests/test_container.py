@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,8 @@ import yaml
 
 from app.cli import cli
 from app.config import PROJECT_ROOT, Settings
+from tests.support.cli import environment_without_settings
+from tests.support.servers import free_port
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 COMPOSE = PROJECT_ROOT / "compose.yaml"
@@ -142,12 +143,6 @@ def replay(stage: Stage, app_dir: Path, venv: Path) -> None:
         assert done.returncode == 0, f"RUN {command}\n{done.stdout}\n{done.stderr}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_the_image_install_steps_build_a_service_that_passes_its_healthcheck(tmp_path):
     app_dir, venv, state = tmp_path / "app", tmp_path / "venv", tmp_path / "state"
     app_dir.mkdir()
@@ -157,7 +152,7 @@ def test_the_image_install_steps_build_a_service_that_passes_its_healthcheck(tmp
     copy_sources(RUNTIME, app_dir)
     port = free_port()
     environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SMM_")},
+        **environment_without_settings(),
         **{k: v for k, v in image_environment().items() if k.startswith("SMM_")},
         "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",
         "SMM_DATABASE_URL": f"sqlite:///{state / 'smm.db'}",

@@ -7,9 +7,6 @@ stores nothing: never a 500, never a service that stops answering.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,8 +23,9 @@ from sqlalchemy import func, select
 from app.db import make_engine
 from app.intake.models import Assessment
 from tests.conftest import example
+from tests.support.cli import run_smm
+from tests.support.servers import running_server
 
-SMM = str(Path(sys.executable).with_name("smm"))
 CLIENTS = 50
 
 
@@ -40,13 +38,6 @@ class Server:
     wait_seconds: float
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(params=["20", "0.05"], ids=["patient", "impatient"])
 def server(
     request: pytest.FixtureRequest, fresh_database_url: str, tmp_path: Path
@@ -56,7 +47,6 @@ def server(
     Requests wait up to 20 s for the database (ample: all are served), or 50 ms (many
     cannot be: they are refused with 503).
     """
-    port = _free_port()
     env = {
         **os.environ,
         "SMM_DATABASE_URL": fresh_database_url,
@@ -65,32 +55,10 @@ def server(
         "SMM_DATABASE_WAIT_SECONDS": request.param,
     }
     log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [SMM, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"smm serve did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        created = subprocess.run(
-            [SMM, "keys", "create", "--role", "admin"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+    with running_server(
+        env, log, args=("--host", "127.0.0.1"), ready="/healthz", seconds=90
+    ) as base_url:
+        created = run_smm("keys", "create", "--role", "admin", env=env)
         yield Server(
             base_url,
             fresh_database_url,
@@ -98,13 +66,6 @@ def server(
             log,
             float(request.param),
         )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _stored_assessments(database_url: str, organization_id: str) -> int:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from app.auth.models import Role
 from app.auth.service import create_key
@@ -14,6 +12,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, session_factory, transaction
 from app.main import create_app
 from app.migrate import upgrade
+from tests.support.servers import served_in_thread
 
 
 @pytest.fixture(scope="module")
@@ -31,17 +30,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         secret_key_file=where / "secret",
         questionnaires_dir=PROJECT_ROOT / "questionnaires",
     )
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    served = uvicorn.Server(config)
-    thread = threading.Thread(target=served.run, daemon=True)
-    thread.start()
-    while not served.started:
-        assert thread.is_alive(), "uvicorn did not start"
-        thread.join(0.05)
-    port = served.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}", token
+        with served_in_thread(create_app(settings)) as base:
+            yield base, token
     finally:
-        served.should_exit = True
-        thread.join(30)
         engine.dispose()

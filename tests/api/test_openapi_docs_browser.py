@@ -13,11 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.web.test_browser import browser  # noqa: F401 - the shared chromium fixture
-
 
 @pytest.fixture
-def page(browser: Any, live_server: tuple[str, str]) -> Iterator[tuple[Any, list[str], list[str]]]:  # noqa: F811
+def page(browser: Any, live_server: tuple[str, str]) -> Iterator[tuple[Any, list[str], list[str]]]:
     """A page whose requests off 127.0.0.1 fail; with those requests and console errors."""
     context = browser.new_context()
     elsewhere: list[str] = []

@@ -9,7 +9,7 @@ from app.audit.models import AuditEvent
 from app.audit.service import action_name, client_ip, is_download, outcome_of
 from app.db import make_engine, session_factory, transaction
 from app.organizations.models import Organization
-from tests.test_cli import run_smm
+from tests.support.cli import run_smm
 
 
 def test_key_and_invitation_writes_from_the_cli_are_recorded_with_actor_cli(env, tmp_path):

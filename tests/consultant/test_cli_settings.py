@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from app.db import make_engine
 from app.migrate import upgrade
 from app.organizations.models import Organization
-from tests.test_cli import env as env  # the CLI's environment: a SQLite file of its own
-from tests.test_cli import run_smm
+from tests.support.cli import run_smm
 
 
 @pytest.fixture

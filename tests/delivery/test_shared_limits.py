@@ -16,36 +16,30 @@ from sqlalchemy.engine import Engine
 
 from app.auth.models import Role
 from app.auth.service import create_key
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.db import make_engine, session_factory, transaction
 from app.main import create_app
-from app.migrate import upgrade
-from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry, publish
 from app.ratelimit import RateLimitState
-from tests.conftest import bearer, create_postgres_database
+from tests.conftest import bearer
+from tests.support.databases import migrated_engine
+from tests.support.questionnaires import loaded_questionnaires
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def shared_database(postgres_server: str) -> Iterator[str]:
-    url, drop = create_postgres_database(postgres_server)
-    try:
-        yield url
-    finally:
-        drop()
+def shared_database(fresh_postgres_url: str) -> str:
+    return fresh_postgres_url
 
 
 @pytest.fixture
 def shared_registry(shared_database: str) -> QuestionnaireRegistry:
-    engine = make_engine(shared_database)
-    try:
-        upgrade(engine)
-        with transaction(session_factory(engine)) as session:
-            return publish(session, load_directory(PROJECT_ROOT / "questionnaires"))
-    finally:
-        engine.dispose()
+    with (
+        migrated_engine(shared_database) as engine,
+        transaction(session_factory(engine)) as session,
+    ):
+        return publish(session, loaded_questionnaires())
 
 
 def _instance(

@@ -10,15 +10,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from app.config import PROJECT_ROOT
-from app.questionnaire.loader import load_directory
 from tests.conftest import bearer, example
+from tests.support.questionnaires import definition_of
 
-DEFINITION = next(
-    d.definition
-    for d in load_directory(PROJECT_ROOT / "questionnaires")
-    if d.definition.id == "hospital-social-media" and d.definition.version == 1
-)
+DEFINITION = definition_of(1)
 QUESTION_IDS = [q.id for q in DEFINITION.questions]
 CHOICE_IDS = [q.id for q in DEFINITION.questions if q.type in ("single_choice", "multiple_choice")]
 # Each choice question's column is followed by its answer in words.

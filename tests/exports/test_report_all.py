@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -20,15 +19,15 @@ from app.intake.validation import AnswerItem
 from app.main import create_app
 from app.migrate import upgrade
 from app.organizations.models import Organization
-from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import publish
 from tests.conftest import bearer, example
-from tests.test_cli import run_smm
+from tests.support.cli import environment_without_settings, run_smm
+from tests.support.questionnaires import loaded_questionnaires
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
+    environment = environment_without_settings()
     environment["SMM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
     environment["COLUMNS"] = "200"
     return environment
@@ -47,7 +46,7 @@ def arrange(url: str, organizations: dict[str, str | None]) -> dict[str, uuid.UU
     factory = session_factory(engine)
     ids = {}
     with transaction(factory) as session:
-        registry = publish(session, load_directory(PROJECT_ROOT / "questionnaires"))
+        registry = publish(session, loaded_questionnaires())
         admin = create_key(session, Role.ADMIN, [])
         principal = Principal(admin.key.id, Role.ADMIN)
         for name, answers in organizations.items():

@@ -10,15 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from app.config import PROJECT_ROOT
-from app.questionnaire.loader import load_directory
 from tests.conftest import example
+from tests.support.questionnaires import definition_of
 
-DEFINITION = next(
-    d.definition
-    for d in load_directory(PROJECT_ROOT / "questionnaires")
-    if d.definition.id == "hospital-social-media" and d.definition.version == 1
-)
+DEFINITION = definition_of(1)
 PODCAST = "pr_podcast"  # allows not applicable; the community hospital answers it so
 PODCAST_LABELS = {
     o.value: o.label for q in DEFINITION.questions if q.id == PODCAST for o in q.options

@@ -7,7 +7,6 @@ and re-reads what changed, as a partner's integration would.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ from fhirpy.base.exceptions import AuthorizationError, OperationOutcome, Resourc
 from app.fhir import terms
 from tests.conftest import example
 from tests.fhir.resources import questionnaire_response
-from tests.test_cli import run_smm, running_server
+from tests.support.cli import environment_without_settings, migrated_environment, run_smm
+from tests.support.servers import running_server
 
 QUESTIONNAIRE_URL = terms.questionnaire_url("hospital-social-media")
 
@@ -45,9 +45,10 @@ class Partner:
 @pytest.fixture
 def service(fresh_database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """`smm serve` with two hospitals, an admin key, and one partner key for each hospital."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
-    env |= {"SMM_DATABASE_URL": fresh_database_url, "SMM_RUN_REPORT_JOBS": "false"}
-    run_smm("migrate", env=env)
+    env = migrated_environment(
+        environment_without_settings()
+        | {"SMM_DATABASE_URL": fresh_database_url, "SMM_RUN_REPORT_JOBS": "false"}
+    )
     admin = _key(env, "admin")
     with (
         running_server(env, tmp_path / "serve.log") as base,

@@ -9,40 +9,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, REQUIRED, _missing_browser
-
 LFORMS = Path(__file__).parent / "lforms"
 QUESTIONNAIRE = "/fhir/r4/Questionnaire/hospital-social-media/_history/1"
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    reason = _missing_browser()
-    if reason:
-        if REQUIRED:
-            pytest.fail(f"SMM_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def render(chromium):
+def render(browser):
     """Render a Questionnaire with LHC-Forms' defaults; yields a function returning the page."""
     pages = []
 
     def show(questionnaire: dict[str, Any]) -> Any:
-        page = chromium.new_page()
+        page = browser.new_page()
         pages.append(page)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))

@@ -10,11 +10,9 @@ import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire
 from hypothesis import given
 
-from app.config import PROJECT_ROOT
 from app.fhir import terms
 from app.fhir.questionnaire import questionnaire_resource
 from app.questionnaire.answers import NA
-from app.questionnaire.loader import load_directory
 from app.questionnaire.models import QuestionnaireVersion
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
@@ -28,8 +26,9 @@ from app.questionnaire.visibility import visible_questions
 from tests.conftest import bearer
 from tests.fhir.resources import EXPORTED_V1, fhir_answers, native_items, question_items
 from tests.strategies import DEFINITION, any_answers
+from tests.support.questionnaires import loaded_questionnaires
 
-LOADED = load_directory(PROJECT_ROOT / "questionnaires")
+LOADED = loaded_questionnaires()
 FHIR_JSON = "application/fhir+json"
 WEIGHTED_V1 = questionnaire_resource(DEFINITION, weights=True)
 

@@ -21,17 +21,17 @@ from app.intake.schemas import AnswerIn
 from app.intake.validation import check_answers
 from app.organizations.models import Organization
 from app.questionnaire.answers import NA
-from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.scoring.engine import score_answers
 from tests.conftest import bearer, example
 from tests.fhir.resources import EXPORTED_V1, native_items, questionnaire_response
 from tests.strategies import DEFINITION, complete_answers, draft_answers
+from tests.support.questionnaires import loaded_questionnaires
 
 URL = "/fhir/r4/QuestionnaireResponse"
 FHIR_JSON = "application/fhir+json"
 EXAMPLES = ["community-hospital", "academic-medical-center"]
-REGISTRY = QuestionnaireRegistry.of(load_directory(PROJECT_ROOT / "questionnaires"))
+REGISTRY = QuestionnaireRegistry.of(loaded_questionnaires())
 NOW = datetime.now(UTC)
 
 

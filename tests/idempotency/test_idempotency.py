@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.organizations.models import Organization
 from tests.conftest import bearer, example
+from tests.support.servers import served_in_thread
 
 ORGANIZATION = {
     "name": "Riverside Regional Medical Center",
@@ -243,19 +243,10 @@ def server(fresh_database_url: str, tmp_path) -> Iterator[tuple[str, Any]]:
         secret_key_file=tmp_path / "secret",
         questionnaires_dir=PROJECT_ROOT / "questionnaires",
     )
-    application = create_app(settings)
-    config = uvicorn.Config(application, host="127.0.0.1", port=0, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:
-        thread.join(0.05)
-    port = uv.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://127.0.0.1:{port}", engine
+        with served_in_thread(create_app(settings)) as base:
+            yield base, engine
     finally:
-        uv.should_exit = True
-        thread.join(10)
         engine.dispose()
 
 

@@ -7,7 +7,6 @@ own name and size, so every report has its own cache key and is really rendered.
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -28,8 +27,9 @@ from app.intake.schemas import AnswerIn
 from app.intake.service import create_assessment
 from app.jobs.models import JobStatus, ReportJob
 from app.organizations.models import Organization
-from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import publish
+from tests.support.cli import environment_without_settings
+from tests.support.questionnaires import loaded_questionnaires
 
 SMM = str(Path(sys.executable).with_name("smm"))
 RENDERED = re.compile(r"report job ([0-9a-f-]{36}) rendered by")
@@ -51,7 +51,7 @@ def seed(engine: Engine, count: int) -> Seeded:
         json.loads((PROJECT_ROOT / "examples" / f"{name}.json").read_text()) for name in examples
     ]
     with transaction(factory) as session:
-        registry = publish(session, load_directory(PROJECT_ROOT / "questionnaires"))
+        registry = publish(session, loaded_questionnaires())
         key = create_key(session, Role.ADMIN, [])
         ids = []
         for number in range(count):
@@ -80,7 +80,7 @@ def seed(engine: Engine, count: int) -> Seeded:
 
 def worker_environment(database_url: str, **settings: str) -> dict[str, str]:
     """The environment of an `smm` subprocess on ``database_url``, quick to spot dead workers."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
+    environment = environment_without_settings()
     environment.update(
         SMM_DATABASE_URL=database_url,
         SMM_WORKER_HEARTBEAT_SECONDS="0.5",

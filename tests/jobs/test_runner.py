@@ -21,10 +21,10 @@ from app.jobs.models import JobStatus, ReportJob
 from app.jobs.runner import LocalRunner
 from app.migrate import upgrade
 from app.organizations.models import Organization
-from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import publish
 from app.reports.cache import ReportFile
 from app.reports.inputs import PlanRequest, cache_key, gather_inputs
+from tests.support.questionnaires import loaded_questionnaires
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def world(fresh_database_url):
     factory = session_factory(engine)
     document = json.loads((PROJECT_ROOT / "examples" / "community-hospital.json").read_text())
     with transaction(factory) as session:
-        registry = publish(session, load_directory(PROJECT_ROOT / "questionnaires"))
+        registry = publish(session, loaded_questionnaires())
         key = create_key(session, Role.ADMIN, []).key
         organization = Organization(
             name="Lakeside", type="community_hospital", licensed_beds=60, state="MN"

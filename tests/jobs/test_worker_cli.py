@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import create_postgres_database
 from tests.jobs.fleet import Fleet, worker_environment
-from tests.test_cli import run_smm
+from tests.support.cli import environment_without_settings, run_smm
+from tests.support.databases import create_postgres_database
+from tests.support.servers import free_port
 
 
 def test_worker_on_sqlite_explains_that_it_needs_postgresql(tmp_path: Path):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
+    environment = environment_without_settings()
     environment["SMM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'smm.db'}"
 
     result = run_smm("worker", env=environment, check=False)
@@ -29,9 +28,7 @@ def test_worker_on_sqlite_explains_that_it_needs_postgresql(tmp_path: Path):
 def test_worker_serves_prometheus_metrics_on_the_port_given(postgres_server, tmp_path):
     url, drop = create_postgres_database(postgres_server)
     run_smm("migrate", env=worker_environment(url))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     fleet = Fleet(worker_environment(url), tmp_path)
     fleet.start(metrics_port=port)
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -24,32 +23,26 @@ from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
 from app.config import Settings
-from app.db import make_engine, session_factory, transaction
+from app.db import session_factory, transaction
 from app.jobs.models import JobStatus, ReportJob
 from app.main import create_app
-from app.migrate import upgrade
 from app.reports.cache import ReportFile
-from tests.conftest import create_postgres_database
-from tests.jobs.fleet import SMM, Fleet, Seeded, seed, wait_until_finished, worker_environment
+from tests.jobs.fleet import Fleet, Seeded, seed, wait_until_finished, worker_environment
+from tests.support.databases import migrated_engine
+from tests.support.servers import free_port, start_server, wait_until_ready
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    url, drop = create_postgres_database(postgres_server)
-    try:
-        yield url
-    finally:
-        drop()
+def postgres_url(fresh_postgres_url: str) -> str:
+    return fresh_postgres_url
 
 
 @pytest.fixture
 def engine(postgres_url: str) -> Iterator[Engine]:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    with migrated_engine(postgres_url) as engine:
+        yield engine
 
 
 @pytest.fixture
@@ -161,30 +154,9 @@ def test_a_job_whose_worker_is_killed_mid_render_is_finished_by_the_other(
     assert set(fleet.render_counts().values()) == {1}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _serve(postgres_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     environment = worker_environment(postgres_url, port=str(port))
-    with log.open("ab") as handle:
-        return subprocess.Popen(
-            [SMM, "serve"], env=environment, stdout=handle, stderr=subprocess.STDOUT
-        )
-
-
-def _wait_ready(client: httpx.Client, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("smm serve did not start")
+    return start_server(environment, log, port, append=True)
 
 
 def test_restarting_the_api_mid_burst_loses_no_acknowledged_job(
@@ -193,20 +165,20 @@ def test_restarting_the_api_mid_burst_loses_no_acknowledged_job(
     seeded = seed(engine, 50)
     fleet.start(quick=True)
     fleet.start(quick=True)
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     api = _serve(postgres_url, port, log)
     acknowledged: list[uuid.UUID] = []
     headers = {"Authorization": f"Bearer {seeded.admin_key}"}
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            _wait_ready(client)
+            wait_until_ready(f"http://127.0.0.1:{port}/healthz", process=api, log=log)
             for number, assessment_id in enumerate(seeded.assessment_ids):
                 if number == 25:  # the API dies without warning, and comes back
                     api.send_signal(signal.SIGKILL)
                     api.wait(10)
                     api = _serve(postgres_url, port, log)
-                    _wait_ready(client)
+                    wait_until_ready(f"http://127.0.0.1:{port}/healthz", process=api, log=log)
                 response = client.post(f"/v1/assessments/{assessment_id}/reports", headers=headers)
                 assert response.status_code == 202, response.text
                 acknowledged.append(uuid.UUID(response.json()["id"]))

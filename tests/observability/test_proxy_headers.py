@@ -8,31 +8,26 @@ client address as the server does.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.test_cli import run_smm, running_server
+from tests.support.cli import run_smm, sqlite_serve_environment
+from tests.support.servers import running_server
 
 BURST = 3
 
 
 @pytest.fixture
 def serve_env(tmp_path: Path) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
-    environment.update(
-        SMM_DATABASE_URL=f"sqlite:///{tmp_path / 'proxy.db'}",
-        SMM_SECRET_KEY=secrets.token_urlsafe(32),
-        SMM_RUN_REPORT_JOBS="false",
+    return sqlite_serve_environment(
+        tmp_path / "proxy.db",
         SMM_LOG_FORMAT="json",
         SMM_WEB_RATE_LIMIT="1",
         SMM_WEB_RATE_BURST=str(BURST),
     )
-    run_smm("migrate", env=environment)
-    return {**environment, "SMM_MIGRATE_ON_START": "false"}
 
 
 def _links_answered(base: str) -> list[int]:

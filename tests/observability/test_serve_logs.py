@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 
@@ -12,7 +11,8 @@ import pytest
 
 from app.auth.service import KEY_PATTERN
 from tests.conftest import example
-from tests.test_cli import run_smm, running_server
+from tests.support.cli import environment_without_settings, migrated_environment, run_smm
+from tests.support.servers import running_server
 
 
 @pytest.fixture
@@ -26,14 +26,13 @@ def json_env(fresh_database_url: str, env: dict[str, str], tmp_path: Path) -> di
         "SMM_SECRET_KEY": secrets.token_urlsafe(32),
         "SMM_RUN_REPORT_JOBS": "false",
     }
-    run_smm("migrate", env=environment)
-    return {**environment, "SMM_MIGRATE_ON_START": "false"}
+    return migrated_environment(environment)
 
 
 @pytest.fixture
 def env() -> dict[str, str]:
     """This process's environment without any SMM_ setting of the developer's."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
+    return environment_without_settings()
 
 
 def use_the_service(base: str, key: str) -> dict[str, str]:

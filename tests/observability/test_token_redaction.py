@@ -7,7 +7,6 @@ nonce and the signature redacted.
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from urllib.parse import quote
@@ -16,7 +15,8 @@ import httpx
 import pytest
 
 from app.observability.logs import redact
-from tests.test_cli import run_smm, running_server
+from tests.support.cli import sqlite_serve_environment
+from tests.support.servers import running_server
 
 NONCE = secrets.token_urlsafe(24)
 SIGNATURE = secrets.token_urlsafe(18)
@@ -47,16 +47,9 @@ SECRETS = [NONCE, SIGNATURE, TOKEN, TOKEN.upper(), TOKEN.lower(), NONCE.upper(),
 
 @pytest.fixture
 def serve_env(tmp_path: Path) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SMM_")}
-    environment.update(
-        SMM_DATABASE_URL=f"sqlite:///{tmp_path / 'logs.db'}",
-        SMM_SECRET_KEY=secrets.token_urlsafe(32),
-        SMM_RUN_REPORT_JOBS="false",
-        SMM_LOG_LEVEL="debug",
-        SMM_WEB_RATE_BURST="1000",
+    return sqlite_serve_environment(
+        tmp_path / "logs.db", SMM_LOG_LEVEL="debug", SMM_WEB_RATE_BURST="1000"
     )
-    run_smm("migrate", env=environment)
-    return {**environment, "SMM_MIGRATE_ON_START": "false"}
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])

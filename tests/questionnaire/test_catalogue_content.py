@@ -24,6 +24,7 @@ from app.questionnaire.rules import is_scored, score_range
 from app.questionnaire.schemas import Question, QuestionnaireDefinition
 from app.questionnaire.visibility import visible_questions
 from app.scoring.engine import question_score
+from tests.support.questionnaires import loaded_version
 
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
 FOLDER = QUESTIONNAIRES / "hospital-social-media"
@@ -56,11 +57,7 @@ GRADED_QUESTIONS = (
 
 @pytest.fixture(scope="module")
 def loaded() -> LoadedDefinition:
-    return next(
-        item
-        for item in load_directory(QUESTIONNAIRES)
-        if (item.definition.id, item.definition.version) == ("hospital-social-media", 1)
-    )
+    return loaded_version(1)
 
 
 @pytest.fixture(scope="module")

@@ -30,13 +30,14 @@ from app.questionnaire.catalogue import (
     ServiceKind,
     SizeBand,
 )
-from app.questionnaire.loader import LoadedDefinition, load_directory
+from app.questionnaire.loader import LoadedDefinition
 from app.questionnaire.rules import is_scored, score_range
 from app.questionnaire.schemas import Question, QuestionnaireDefinition
 from app.questionnaire.visibility import visible_questions
 from app.roadmap.planner import PlanOptions, plan_roadmap
 from app.scoring.engine import question_score
 from tests.strategies import is_asked, values_for
+from tests.support.questionnaires import loaded_version
 
 QUESTIONNAIRES = PROJECT_ROOT / "questionnaires"
 BANDS_BY_SIZE = ("small", "community", "regional", "academic")
@@ -107,11 +108,7 @@ RESOURCE_PRICE_CAP = 1500
 
 @pytest.fixture(scope="module")
 def loaded() -> LoadedDefinition:
-    return next(
-        item
-        for item in load_directory(QUESTIONNAIRES)
-        if (item.definition.id, item.definition.version) == ("hospital-social-media", 2)
-    )
+    return loaded_version(2)
 
 
 @pytest.fixture(scope="module")
@@ -638,11 +635,7 @@ def test_membership_grants_more_points_and_costs_more_as_bands_grow(services, ba
 
 # ---------------------------------------------------------------- the planner over v2
 
-V2_ITEM = next(
-    item
-    for item in load_directory(QUESTIONNAIRES)
-    if (item.definition.id, item.definition.version) == ("hospital-social-media", 2)
-)
+V2_ITEM = loaded_version(2)
 BEDS_BY_BAND = {"small": 25, "community": 250, "regional": 400, "academic": 800}
 
 

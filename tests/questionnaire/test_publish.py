@@ -12,9 +12,7 @@ from app.migrate import upgrade
 from app.questionnaire.loader import load_directory
 from app.questionnaire.models import QuestionnaireVersion
 from app.questionnaire.registry import publish
-from tests.test_cli import env, run_smm
-
-__all__ = ["env"]  # the CLI tests' environment fixture
+from tests.support.cli import run_smm
 
 
 def _published(url: str) -> int:

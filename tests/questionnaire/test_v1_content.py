@@ -12,10 +12,11 @@ from app.config import PROJECT_ROOT
 from app.intake.schemas import AnswersFile
 from app.intake.validation import check_answers
 from app.questionnaire.answers import NA
-from app.questionnaire.loader import load_directory, load_file
+from app.questionnaire.loader import load_directory
 from app.questionnaire.rules import is_scored, score_range
 from app.questionnaire.schemas import QuestionnaireDefinition, QuestionType
 from app.scoring.engine import score_answers
+from tests.support.questionnaires import definition_of
 
 V1 = PROJECT_ROOT / "questionnaires" / "hospital-social-media" / "v1.yaml"
 DIMENSIONS = ("presence", "consistency", "security")
@@ -23,7 +24,7 @@ DIMENSIONS = ("presence", "consistency", "security")
 
 @pytest.fixture(scope="module")
 def definition() -> QuestionnaireDefinition:
-    return load_file(V1, PROJECT_ROOT / "questionnaires").definition
+    return definition_of(1)
 
 
 def example(name: str) -> AnswersFile:

@@ -16,7 +16,6 @@ import pytest
 
 from app.config import PROJECT_ROOT
 from app.questionnaire.answers import NA
-from app.questionnaire.loader import load_file
 from app.questionnaire.rules import is_scored
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
@@ -30,6 +29,7 @@ from app.questionnaire.schemas import (
 )
 from app.questionnaire.visibility import visible_questions
 from app.scoring.engine import question_score, score_answers
+from tests.support.questionnaires import definition_of
 
 V2 = PROJECT_ROOT / "questionnaires" / "hospital-social-media" / "v2.yaml"
 DIMENSIONS = ("presence", "consistency", "security")
@@ -37,7 +37,7 @@ DIMENSIONS = ("presence", "consistency", "security")
 
 @pytest.fixture(scope="module")
 def definition() -> QuestionnaireDefinition:
-    return load_file(V2, PROJECT_ROOT / "questionnaires").definition
+    return definition_of(2)
 
 
 # ----------------------------------------------------------------- helpers

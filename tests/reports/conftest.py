@@ -13,10 +13,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from app.config import PROJECT_ROOT
 from app.questionnaire.answers import NA
 from app.questionnaire.catalogue import Catalogue
-from app.questionnaire.loader import load_directory
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.reports.render import render_html, render_pdf
 from app.reports.view import OrganizationInfo, ReportView, build_report_view
@@ -25,13 +23,10 @@ from app.roadmap.results import Roadmap
 from app.scoring.engine import score_answers
 from app.scoring.results import AssessmentScore
 from tests.conftest import example
+from tests.support.questionnaires import loaded_version
 
 # The report tests render version-1 assessments (the example files answer version 1).
-[LOADED] = [
-    item
-    for item in load_directory(PROJECT_ROOT / "questionnaires")
-    if (item.definition.id, item.definition.version) == ("hospital-social-media", 1)
-]
+LOADED = loaded_version(1)
 DEFINITION: QuestionnaireDefinition = LOADED.definition
 assert LOADED.catalogue is not None
 CATALOGUE: Catalogue = LOADED.catalogue

@@ -8,8 +8,8 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import example
-from tests.test_cli import EXAMPLES, env, run_smm  # noqa: F401 - env is a fixture
+from tests.conftest import EXAMPLES, example
+from tests.support.cli import run_smm
 
 COMMENT = "The Facebook page is registered to our marketing coordinator"
 V1 = {"id": "hospital-social-media", "version": 1}
@@ -20,7 +20,7 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
-def test_smm_report_prints_comments_only_with_include_narratives(env, tmp_path):  # noqa: F811
+def test_smm_report_prints_comments_only_with_include_narratives(env, tmp_path):
     plain, narrated = tmp_path / "plain.pdf", tmp_path / "narrated.pdf"
     answers = str(EXAMPLES / "community-hospital.json")
 
@@ -41,7 +41,7 @@ def test_smm_report_prints_comments_only_with_include_narratives(env, tmp_path):
     assert COMMENT in pdf_text(narrated.read_bytes())
 
 
-def test_smm_score_warns_on_stderr_about_an_identifier_in_a_comment(env, tmp_path):  # noqa: F811
+def test_smm_score_warns_on_stderr_about_an_identifier_in_a_comment(env, tmp_path):
     document = example("community-hospital")
     document["answers"][2]["comment"] = "Her DOB is 04/12/1957, see MRN 00451234."
     answers = tmp_path / "answers.json"

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from app.config import PROJECT_ROOT
-from app.questionnaire.loader import load_directory
 from app.questionnaire.rules import is_scored
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
@@ -28,11 +26,9 @@ from app.reports.view import OrganizationInfo, build_report_view
 from app.roadmap.planner import PlanOptions, plan_roadmap
 from app.scoring.engine import question_score, score_answers
 from tests.reports.conftest import flat_text, weasyprint_warnings
+from tests.support.questionnaires import loaded_by_key
 
-LOADED = {
-    (item.definition.id, item.definition.version): item
-    for item in load_directory(PROJECT_ROOT / "questionnaires")
-}
+LOADED = loaded_by_key()
 V2 = LOADED.get(("hospital-social-media", 2))
 pytestmark = pytest.mark.skipif(
     V2 is None or V2.catalogue is None,

@@ -9,21 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.config import PROJECT_ROOT
 from app.questionnaire.answers import NA
-from app.questionnaire.loader import load_directory
 from app.roadmap.planner import PlanningError, PlanOptions, plan_roadmap
 from app.roadmap.results import Roadmap
 from app.scoring.engine import dimension_levels, score_answers
 from tests.conftest import example
 from tests.strategies import DEFINITION, answer_sets
+from tests.support.questionnaires import loaded_version
 
 # These tests plan over version 1 and its catalogue.
-[LOADED] = [
-    item
-    for item in load_directory(PROJECT_ROOT / "questionnaires")
-    if (item.definition.id, item.definition.version) == ("hospital-social-media", 1)
-]
+LOADED = loaded_version(1)
 CATALOGUE = LOADED.catalogue
 assert CATALOGUE is not None
 ACTIONS = {a.id: a for a in CATALOGUE.actions}

@@ -15,10 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.config import PROJECT_ROOT
+from app.questionnaire.answers import NA
 from app.questionnaire.loader import load_directory
 from app.roadmap.planner import PlanOptions, plan_roadmap
 from app.roadmap.results import CostBreakdown, Roadmap, YearCost
-from app.scoring.engine import NA, dimension_levels, question_score
+from app.scoring.engine import dimension_levels, question_score
 from tests.conftest import example
 from tests.strategies import is_asked, values_for
 

@@ -16,9 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.config import PROJECT_ROOT
 from app.questionnaire.answers import NA
-from app.questionnaire.loader import LoadedDefinition, load_directory
+from app.questionnaire.loader import LoadedDefinition
 from app.questionnaire.rules import is_scored
 from app.questionnaire.schemas import (
     Gate,
@@ -34,11 +33,9 @@ from app.questionnaire.schemas import (
 from app.questionnaire.visibility import visible_questions
 from app.scoring.engine import dimension_level, question_score
 from tests.strategies import values_for
+from tests.support.questionnaires import loaded_by_key
 
-LOADED = {
-    (item.definition.id, item.definition.version): item
-    for item in load_directory(PROJECT_ROOT / "questionnaires")
-}
+LOADED = loaded_by_key()
 V2_KEY = ("hospital-social-media", 2)
 needs_v2 = pytest.mark.skipif(
     V2_KEY not in LOADED,

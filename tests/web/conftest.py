@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.organizations.models import Organization
-from app.questionnaire.loader import load_directory
 from app.questionnaire.schemas import (
     MultipleChoiceQuestion,
     NumberQuestion,
@@ -24,12 +23,9 @@ from app.questionnaire.schemas import (
     YesNoQuestion,
 )
 from tests.conftest import example
+from tests.support.questionnaires import definition_of
 
-DEFINITION: QuestionnaireDefinition = next(
-    d.definition
-    for d in load_directory(PROJECT_ROOT / "questionnaires")
-    if d.definition.id == "hospital-social-media" and d.definition.version == 1
-)
+DEFINITION: QuestionnaireDefinition = definition_of(1)
 QUESTIONNAIRE_V1 = {"id": "hospital-social-media", "version": 1}
 EXAMPLE_ANSWERS: dict[str, Any] = {
     a["question_id"]: ("__na__" if a.get("na") else a["value"])

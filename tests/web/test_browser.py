@@ -9,9 +9,6 @@ form and results screenshots are also written to docs/ for the README.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,48 +19,13 @@ import httpx
 import pytest
 
 from app.config import PROJECT_ROOT
+from tests.support.browser import REQUIRED, missing_browser
+from tests.support.cli import run_smm
+from tests.support.servers import free_port, start_server, stop_server, wait_until_ready
 from tests.web.conftest import DEFINITION, EXAMPLE_ANSWERS, input_id
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 DOCS = PROJECT_ROOT / "docs"
-REQUIRED = os.environ.get("SMM_REQUIRE_BROWSER") == "1"
-SMM = Path(sys.executable).parent / "smm"
-
-
-def _missing_browser() -> str | None:
-    try:
-        import axe_playwright_python  # noqa: F401
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright and axe-playwright-python are not installed (pip install -e .[dev])"
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    reason = _missing_browser()
-    if reason:
-        if REQUIRED:
-            pytest.fail(f"SMM_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass
@@ -96,20 +58,13 @@ class Server:
         return organization, invited.json()["url"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`smm serve` on a temporary SQLite database and a free port."""
-    if _missing_browser() and not REQUIRED:
-        pytest.skip(str(_missing_browser()))
+    if missing_browser() and not REQUIRED:
+        pytest.skip(str(missing_browser()))
     folder = tmp_path_factory.mktemp("serve")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SMM_DATABASE_URL": f"sqlite:///{folder / 'smm.db'}",
@@ -120,37 +75,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }
     env.pop("SMM_SECRET_KEY", None)
     log = folder / "serve.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [str(SMM), "serve", "--port", str(port)], env=env, stdout=output, stderr=output
-        )
+    process = start_server(env, log, port)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None:
-                pytest.fail(f"smm serve exited:\n{log.read_text()}")
-            time.sleep(0.1)
-        key = (
-            subprocess.run(
-                [str(SMM), "keys", "create", "--role", "admin"],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=60,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        wait_until_ready(f"{url}/healthz", process=process, log=log)
+        key = run_smm("keys", "create", "--role", "admin", env=env).stdout.strip().splitlines()[-1]
         yield Server(url, env, log, key)
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop_server(process, seconds=20)
 
 
 def _shot(page: Any, name: str, docs_name: str | None = None) -> None:
