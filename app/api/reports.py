@@ -212,7 +212,7 @@ def get_roadmap(
     concurrent_actions: Concurrent = None,
     hourly_rate: HourlyRate = None,
     budget_scope: BudgetScope = None,
-) -> RoadmapRead:
+) -> RoadmapRead:  # type: ignore[valid-type]  # generated from Roadmap
     """Plan the cheapest verified path from this assessment to the targets, priced for its size.
 
     Missing baseline controls come first; the schedule keeps to the organization's capacity.

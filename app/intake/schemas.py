@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import operator
-import types
-import typing
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
+from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel, read_model
 from app.scoring.results import AnswerNote, AssessmentScore, DimensionScore, GateCheck, NextLevel
 from app.text import CHECKED_TEXT, CHECKED_TEXT_VALUES, TEXT_PATTERN
 
@@ -108,54 +102,28 @@ class QuestionnaireVersionRef(BaseModel):
     version: int
 
 
-def _read_model(
-    result: type,
-    name: str,
-    nested: Mapping[type, type[ReadModel]] | None = None,
-    descriptions: Mapping[str, str] | None = None,
-) -> type[ReadModel]:
-    """The response schema of one of the engine's result types, generated from it.
-
-    The fields, their types and their order are the result's own (tuples become lists,
-    nested results their own response schemas), so the API's description of a score can
-    never drift from what the engine returns; only the documentation is added here.
-    """
-    hints = typing.get_type_hints(result)
-    fields: dict[str, Any] = {}
-    for field in dataclasses.fields(result):
-        annotation = _response_type(hints[field.name], nested or {})
-        described = (descriptions or {}).get(field.name)
-        fields[field.name] = (annotation, Field(description=described) if described else ...)
-    model: type[ReadModel] = create_model(name, __base__=ReadModel, __module__=__name__, **fields)
-    return model
-
-
-def _response_type(hint: Any, nested: Mapping[type, type[ReadModel]]) -> Any:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return list[_response_type(args[0], nested)]  # type: ignore[misc]
-    if origin is types.UnionType:
-        return functools.reduce(operator.or_, (_response_type(a, nested) for a in args))
-    return nested.get(hint, hint)
-
-
 # The score snapshot stored with an assessment (AssessmentScore.to_dict()), as responses
 # carry it: generated from app.scoring.results.
-AnswerNoteRead = _read_model(AnswerNote, "AnswerNoteRead")
-GateRead = _read_model(GateCheck, "GateRead")
-NextLevelRead = _read_model(NextLevel, "NextLevelRead", {GateCheck: GateRead})
-DimensionRead = _read_model(
+AnswerNoteRead = read_model(AnswerNote, "AnswerNoteRead", module=__name__)
+GateRead = read_model(GateCheck, "GateRead", module=__name__)
+NextLevelRead = read_model(
+    NextLevel, "NextLevelRead", module=__name__, nested={GateCheck: GateRead}
+)
+DimensionRead = read_model(
     DimensionScore,
     "DimensionRead",
-    {GateCheck: GateRead, AnswerNote: AnswerNoteRead, NextLevel: NextLevelRead},
-    {
+    module=__name__,
+    nested={GateCheck: GateRead, AnswerNote: AnswerNoteRead, NextLevel: NextLevelRead},
+    descriptions={
         "score": "0-100: weighted mean of answered, applicable questions.",
         "level": "1-5, after gates.",
         "level_by_score": "The level the score alone would give.",
         "summary": "Why this level, in plain words.",
     },
 )
-ScoresRead = _read_model(AssessmentScore, "ScoresRead", {DimensionScore: DimensionRead})
+ScoresRead = read_model(
+    AssessmentScore, "ScoresRead", module=__name__, nested={DimensionScore: DimensionRead}
+)
 
 
 class IdentifierWarningRead(BaseModel):
