@@ -410,3 +410,118 @@ def test_only_the_application_role_is_trusted_with_the_audit_trail(fresh_databas
     assert owner_warning is not None
     assert f"{owner}, the owner of the audit trail" in owner_warning
     assert application_warning is None
+
+
+V2_CRITICAL_ACCESS = EXAMPLES / "v2-critical-access-hospital.json"
+
+
+def test_roadmap_capacity_options_change_the_plan_and_its_footer(env):
+    default = run_smm("roadmap", str(V2_CRITICAL_ACCESS), "--beds", "25", env=env).stdout
+    options = ["--staff-hours-per-month", "80", "--concurrent-actions", "4"]
+    roomy = run_smm("roadmap", str(V2_CRITICAL_ACCESS), "--beds", "25", *options, env=env).stdout
+    as_json = json.loads(
+        run_smm(
+            "roadmap", str(V2_CRITICAL_ACCESS), "--beds", "25", "--json", *options,
+            "--hourly-rate", "60", "--budget-scope", "everything",
+            env=env,
+        ).stdout
+    )  # fmt: skip
+
+    assert "80 staff hours a month, 4 actions at once" in roomy
+    assert "80 staff hours a month" not in default
+    assert "year 1 $" in default
+    assert "year 2 $" in default
+    assert roomy.splitlines()[-1] != default.splitlines()[-1]
+    assert as_json["capacity"]["staff_hours_per_month"] == 80
+    assert as_json["capacity"]["concurrent_actions"] == 4
+    assert as_json["capacity"]["hourly_rate"] == 60
+    assert as_json["budget_scope"] == "everything"
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--staff-hours-per-month", "0"),
+        ("--staff-hours-per-month", "10001"),
+        ("--concurrent-actions", "21"),
+        ("--hourly-rate", "-1"),
+        ("--budget-scope", "staff"),
+    ],
+)
+def test_roadmap_and_report_refuse_capacity_out_of_range_naming_the_option(
+    env, tmp_path, option, value
+):
+    output = tmp_path / "roadmap.pdf"
+
+    planned = run_smm("roadmap", str(V2_CRITICAL_ACCESS), option, value, env=env, check=False)
+    reported = run_smm(
+        "report", str(V2_CRITICAL_ACCESS), "-o", str(output), option, value, env=env, check=False
+    )
+
+    for result in (planned, reported):
+        assert result.returncode == 1
+        assert f"{option}:" in result.stderr
+    assert not output.exists()
+
+
+def test_report_takes_the_capacity_options_for_a_file_but_not_with_all(env, tmp_path):
+    from pypdf import PdfReader
+
+    output = tmp_path / "roadmap.pdf"
+    run_smm(
+        "report", str(V2_CRITICAL_ACCESS), "-o", str(output), "--beds", "25",
+        "--staff-hours-per-month", "80", "--hourly-rate", "60", "--budget-scope", "everything",
+        env=env,
+    )  # fmt: skip
+    refused = run_smm(
+        "report", "--all", "-o", str(tmp_path / "all"), "--concurrent-actions", "3",
+        env=env, check=False,
+    )  # fmt: skip
+
+    assert PdfReader(output).pages
+    assert refused.returncode == 1
+    assert "--concurrent-actions: only for one answers file" in refused.stderr
+
+
+def test_org_settings_store_the_capacity_and_change_only_what_is_given(server_env):
+    organization_id = _organization(server_env)
+    run_smm("org", "settings", organization_id, "--budget", "5000", env=server_env)
+
+    stored = run_smm(
+        "org", "settings", organization_id,
+        "--staff-hours-per-month", "30", "--concurrent-actions", "2",
+        "--hourly-rate", "55", "--budget-scope", "everything",
+        env=server_env,
+    ).stdout  # fmt: skip
+    later = run_smm("org", "settings", organization_id, "--hourly-rate", "70", env=server_env)
+
+    assert "staff hours a month: 30" in stored
+    assert "actions at once: 2" in stored
+    assert "hourly rate: $55" in stored
+    assert "budget caps: everything" in stored
+    assert "budget: $5,000" in stored
+    assert "staff hours a month: 30" in later.stdout
+    assert "hourly rate: $70" in later.stdout
+    assert "budget caps: everything" in later.stdout
+    cleared = run_smm("org", "settings", organization_id, "--clear", env=server_env).stdout
+    assert "staff hours a month: default" in cleared
+    assert "budget caps: center_fees" in cleared
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--staff-hours-per-month", "0"), ("--concurrent-actions", "0"), ("--budget-scope", "all")],
+)
+def test_org_settings_refuse_capacity_out_of_range_and_store_nothing(server_env, option, value):
+    organization_id = _organization(server_env)
+
+    result = run_smm(
+        "org", "settings", organization_id, option, value, "--budget", "100",
+        env=server_env, check=False,
+    )  # fmt: skip
+    shown = run_smm("org", "settings", organization_id, env=server_env).stdout
+
+    assert result.returncode == 1
+    assert f"{option}:" in result.stderr
+    assert "budget: none" in shown
+    assert "staff hours a month: default" in shown

@@ -5,13 +5,26 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.answers import identifier_warnings_of, offline_inputs, score_file
 from app.cli.console import err, fail, money, out, problems
-from app.cli.options import BudgetOption, ExcludeOption, TargetOption, plan_request
+from app.cli.options import (
+    BudgetOption,
+    BudgetScopeOption,
+    ConcurrentOption,
+    ExcludeOption,
+    HourlyRateOption,
+    StaffHoursOption,
+    TargetOption,
+    capacity_options,
+    plan_request,
+)
+
+if TYPE_CHECKING:
+    from app.roadmap.results import Capacity, CostBreakdown, Roadmap
 
 Beds = Annotated[
     int, typer.Option("--beds", min=0, max=20000, help="Licensed beds (sets the price band).")
@@ -59,6 +72,10 @@ def roadmap(
     target: TargetOption = None,
     budget: BudgetOption = None,
     exclude: ExcludeOption = None,
+    staff_hours_per_month: StaffHoursOption = None,
+    concurrent_actions: ConcurrentOption = None,
+    hourly_rate: HourlyRateOption = None,
+    budget_scope: BudgetScopeOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full plan as JSON.")] = False,
 ) -> None:
     """Plan the roadmap for an answers file offline and print it as a table."""
@@ -67,9 +84,13 @@ def roadmap(
     from app.errors import AppError
     from app.reports.inputs import plan
 
+    capacity = capacity_options(
+        staff_hours_per_month, concurrent_actions, hourly_rate, budget_scope
+    )
+    request = plan_request(target, budget, exclude, capacity)
     inputs = offline_inputs(answers_file, beds, "Your organization", "other", "MN", None)
     try:
-        result = plan(inputs, plan_request(target, budget, exclude))
+        result = plan(inputs, request)
     except AppError as exc:
         raise fail(problems(exc)) from exc
     if as_json:
@@ -96,5 +117,22 @@ def roadmap(
     )
     total = money(result.total_cost, currency)
     out.print(f"Total {total} over {result.total_weeks} weeks; levels: {levels}.")
+    if result.costs is not None and result.capacity is not None:
+        out.print(_plan_facts(result, result.costs, result.capacity), markup=False)
     for unreachable in result.unreachable:
         out.print(f"Not reached: {unreachable.reason}")
+
+
+def _plan_facts(result: Roadmap, costs: CostBreakdown, capacity: Capacity) -> str:
+    """One line: the schedule's length and limits, its staff hours, each year's cost."""
+    currency = result.currency
+    limit = (
+        f"{capacity.staff_hours_per_month:g} staff hours a month, "
+        if capacity.staff_hours_per_month is not None
+        else ""
+    )
+    return (
+        f"{result.total_months} months ({limit}{capacity.concurrent_actions} actions at once); "
+        f"{costs.staff_hours:g} staff hours; year 1 {money(costs.year1.total, currency)}, "
+        f"year 2 {money(costs.year2.total, currency)}."
+    )

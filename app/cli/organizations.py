@@ -15,8 +15,13 @@ from app.cli.console import fail, money, out, problems
 from app.cli.database import database, organization_of
 from app.cli.options import (
     BudgetOption,
+    BudgetScopeOption,
+    ConcurrentOption,
     ExcludeOption,
+    HourlyRateOption,
+    StaffHoursOption,
     TargetOption,
+    capacity_options,
     option_problems,
     organization_ids,
     plan_request,
@@ -119,6 +124,10 @@ def org_settings(
     target: TargetOption = None,
     budget: BudgetOption = None,
     exclude: ExcludeOption = None,
+    staff_hours_per_month: StaffHoursOption = None,
+    concurrent_actions: ConcurrentOption = None,
+    hourly_rate: HourlyRateOption = None,
+    budget_scope: BudgetScopeOption = None,
     notes: Annotated[str | None, typer.Option(help="Consultant's notes for the PDF.")] = None,
     notes_file: Annotated[
         Path | None,
@@ -132,7 +141,8 @@ def org_settings(
 ) -> None:
     """Show or change an organization's roadmap settings; prints them after any change.
 
-    A --target changes that dimension's target only; --exclude replaces the exclusions.
+    A --target changes that dimension's target only; --exclude replaces the exclusions;
+    every other option given replaces that setting only (--clear resets them all).
     """
     from pydantic import ValidationError
 
@@ -153,7 +163,17 @@ def org_settings(
         except (OSError, UnicodeDecodeError) as exc:
             raise fail(f"cannot read {notes_file}: {exc}") from exc
     request = plan_request(target, budget, exclude)
-    changing = clear or bool(target) or budget is not None or bool(exclude) or notes is not None
+    capacity = capacity_options(
+        staff_hours_per_month, concurrent_actions, hourly_rate, budget_scope
+    )
+    changing = (
+        clear
+        or bool(target)
+        or budget is not None
+        or bool(exclude)
+        or notes is not None
+        or bool(capacity)
+    )
     organization_id = organization_ids([organization], given_as="ORGANIZATION")[0]
     settings = get_settings()
     registry = files_registry(settings)
@@ -175,6 +195,7 @@ def org_settings(
                 changes["excluded_services"] = list(request.excluded_services)
             if notes is not None:
                 changes["notes"] = notes
+            changes.update(capacity)
             try:
                 changed = settings_update(current, **changes)
             except ValidationError as exc:
@@ -194,6 +215,21 @@ def _print_settings(name: str, organization_id: uuid.UUID, current: RoadmapSetti
         f"  targets: {targets or 'one level up in every dimension'}",
         f"  budget: {money(current.budget, 'USD') if current.budget is not None else 'none'}",
         f"  excluded services: {', '.join(current.excluded_services) or 'none'}",
+        "  staff hours a month: "
+        + (
+            str(current.staff_hours_per_month)
+            if current.staff_hours_per_month is not None
+            else "default (from size and answers)"
+        ),
+        "  actions at once: "
+        + (
+            str(current.concurrent_actions)
+            if current.concurrent_actions is not None
+            else "default (by size)"
+        ),
+        "  hourly rate: "
+        + (money(current.hourly_rate, "USD") if current.hourly_rate is not None else "none"),
+        f"  budget caps: {current.budget_scope}",
         f"  notes: {current.notes if current.notes else 'none'}",
     ]
     for line in lines:

@@ -15,8 +15,13 @@ from app.cli.console import err, fail, out, problems
 from app.cli.database import database
 from app.cli.options import (
     BudgetOption,
+    BudgetScopeOption,
+    ConcurrentOption,
     ExcludeOption,
+    HourlyRateOption,
+    StaffHoursOption,
     TargetOption,
+    capacity_options,
     option_problems,
     plan_request,
 )
@@ -63,6 +68,10 @@ def report(
     target: TargetOption = None,
     budget: BudgetOption = None,
     exclude: ExcludeOption = None,
+    staff_hours_per_month: StaffHoursOption = None,
+    concurrent_actions: ConcurrentOption = None,
+    hourly_rate: HourlyRateOption = None,
+    budget_scope: BudgetScopeOption = None,
     organization: Annotated[
         str | None, typer.Option(help="The organization's name (default: Your organization).")
     ] = None,
@@ -94,6 +103,10 @@ def report(
             "--target": target,
             "--budget": budget,
             "--exclude": exclude,
+            "--staff-hours-per-month": staff_hours_per_month,
+            "--concurrent-actions": concurrent_actions,
+            "--hourly-rate": hourly_rate,
+            "--budget-scope": budget_scope,
             "--organization": organization,
             "--type": org_type,
             "--state": state,
@@ -114,6 +127,9 @@ def report(
         )
     if given := [name for name, value in {"--key": key, "--workers": workers}.items() if value]:
         raise fail(f"{', '.join(given)}: only with --all")
+    capacity = capacity_options(
+        staff_hours_per_month, concurrent_actions, hourly_rate, budget_scope
+    )
     details = _organization_details(organization, org_type, beds, state)
     inputs = offline_inputs(
         answers_file,
@@ -123,7 +139,9 @@ def report(
         details.state,
         assessed_on,
     )
-    request = replace(plan_request(target, budget, exclude), include_narratives=include_narratives)
+    request = replace(
+        plan_request(target, budget, exclude, capacity), include_narratives=include_narratives
+    )
     _report_file(output, inputs, request)
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from app.auth.service import Principal
 from app.errors import FieldError
 from app.forms.fields import (
     FormAnswer,
@@ -28,6 +31,8 @@ from app.intake.service import stored_answers, stored_values
 from app.intake.validation import AnswerProblems, check_answers
 from app.invitations import service as invitations
 from app.invitations.models import Invitation
+from app.organizations import roadmap_settings
+from app.organizations.models import Organization
 from app.organizations.schemas import OrganizationType
 from app.questionnaire.answers import AnswerValue, describe_answer
 from app.questionnaire.registry import QuestionnaireRegistry
@@ -38,10 +43,21 @@ from app.roadmap.results import Roadmap
 
 MAX_BEDS = 20_000
 
-# Problems with the profile, by field ("type", "licensed_beds").
+# Problems with the profile, by field ("type", "licensed_beds", "staff_hours_per_month").
 UNKNOWN_TYPE = "unknown_type"
 BEDS_MISSING = "beds_missing"
 BEDS_INVALID = "beds_invalid"
+STAFF_HOURS_INVALID = "staff_hours_invalid"
+
+
+@cache
+def staff_hours_range() -> tuple[int, int]:
+    """The staff hours a month the roadmap settings accept, lowest and highest."""
+    schema = roadmap_settings.RoadmapSettingsUpdate.model_json_schema()
+    number = next(
+        s for s in schema["properties"]["staff_hours_per_month"]["anyOf"] if "minimum" in s
+    )
+    return int(number["minimum"]), int(number["maximum"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +134,10 @@ def start(session: Session, registry: QuestionnaireRegistry, invitation: Invitat
     invitations.start_draft(session, registry, invitation)
 
 
+def _organization_of(session: Session, invitation: Invitation) -> Organization:
+    return session.get_one(Organization, invitation.organization_id)
+
+
 def save_profile(
     session: Session,
     registry: QuestionnaireRegistry,
@@ -125,10 +145,15 @@ def save_profile(
     *,
     organization_type: str,
     licensed_beds: str,
+    staff_hours_per_month: str = "",
 ) -> dict[str, str]:
-    """Set the organization's type and licensed beds (as typed) and start the draft.
+    """Set the organization's type, licensed beds and staff hours a month (as typed) and
+    start the draft.
 
-    Returns the problems by field (codes above); nothing is saved when there are any.
+    The staff hours are the organization's roadmap setting of that name, stored by the
+    roadmap-settings service with every other setting kept; empty clears it (the default
+    from size and answers). Returns the problems by field (codes above); nothing is saved
+    when there are any.
     """
     problems: dict[str, str] = {}
     if organization_type not in {t.value for t in OrganizationType}:
@@ -138,13 +163,37 @@ def save_profile(
         problems["licensed_beds"] = BEDS_MISSING
     elif not beds_text.isdigit() or int(beds_text) > MAX_BEDS:
         problems["licensed_beds"] = BEDS_INVALID
+    organization = _organization_of(session, invitation)
+    current = roadmap_settings.read_settings(organization)
+    hours_text = staff_hours_per_month.strip().replace(",", "")
+    settings: roadmap_settings.RoadmapSettingsUpdate | None = None
+    if not hours_text or hours_text.isdigit():
+        hours = int(hours_text) if hours_text else None
+        try:
+            settings = roadmap_settings.settings_update(current, staff_hours_per_month=hours)
+        except ValidationError:
+            problems["staff_hours_per_month"] = STAFF_HOURS_INVALID
+    else:
+        problems["staff_hours_per_month"] = STAFF_HOURS_INVALID
     if problems:
         return problems
     invitations.update_profile(
         session, invitation, organization_type=organization_type, licensed_beds=int(beds_text)
     )
+    if settings is not None and settings.staff_hours_per_month != current.staff_hours_per_month:
+        # The invitation link is the visitor's authority (the web door checked it); the
+        # settings' role check is for API keys, so the change is made as the operator's.
+        roadmap_settings.replace_settings(
+            session, registry, Principal.system(), organization, settings
+        )
     invitations.start_draft(session, registry, invitation)
     return {}
+
+
+def staff_hours_of(session: Session, invitation: Invitation) -> int | None:
+    """The organization's staff hours a month as its roadmap settings hold them."""
+    organization = _organization_of(session, invitation)
+    return roadmap_settings.read_settings(organization).staff_hours_per_month
 
 
 @dataclass(frozen=True, slots=True)

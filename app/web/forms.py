@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from app.errors import FieldError
 from app.forms import fields, service
 from app.forms.fields import NA_VALUE
-from app.forms.service import MAX_BEDS, FormAnswers
+from app.forms.service import MAX_BEDS, FormAnswers, staff_hours_range
 from app.intake.schemas import COMMENT_MAX_LENGTH
 from app.questionnaire import answers as codes
 from app.questionnaire.schemas import (
@@ -252,6 +252,10 @@ PROFILE_PROBLEMS = {
     service.UNKNOWN_TYPE: "Choose the type of organization.",
     service.BEDS_MISSING: "Enter the number of licensed beds, for example 120.",
     service.BEDS_INVALID: f"Enter the licensed beds as a whole number from 0 to {MAX_BEDS:,}.",
+    service.STAFF_HOURS_INVALID: (
+        "Enter the staff hours a month as a whole number from {:,} to {:,}, "
+        "or leave it empty.".format(*staff_hours_range())
+    ),
 }
 
 

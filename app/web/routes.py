@@ -204,10 +204,13 @@ def _profile_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    values = values or {
-        "type": visit.organization.type,
-        "licensed_beds": str(visit.organization.licensed_beds),
-    }
+    if values is None:
+        hours = form.staff_hours_of(session, visit.invitation)
+        values = {
+            "type": visit.organization.type,
+            "licensed_beds": str(visit.organization.licensed_beds),
+            "staff_hours_per_month": "" if hours is None else str(hours),
+        }
     return _page(
         request,
         "profile.html",
@@ -218,16 +221,22 @@ def _profile_page(
         types=[(t.value, label) for t, label in ORGANIZATION_TYPES.items()],
         values=values,
         errors=errors or {},
-        error_links=[
-            (("type-0" if field == "type" else "licensed-beds"), message)
-            for field, message in (errors or {}).items()
-        ],
+        error_links=[(PROFILE_INPUTS[field], message) for field, message in (errors or {}).items()],
     )
+
+
+# The input each profile field's error links to.
+PROFILE_INPUTS = {
+    "type": "type-0",
+    "licensed_beds": "licensed-beds",
+    "staff_hours_per_month": "staff-hours",
+}
 
 
 @router.get("/form/profile")
 def profile(request: Request, visit: OpenVisit, session: SessionDep) -> Response:
-    """The organization's type and licensed beds (they set the prices in the roadmap)."""
+    """The organization's type and licensed beds (they set the prices in the roadmap), and
+    the staff hours a month it can give the program (they pace the roadmap)."""
     return _profile_page(request, visit, session)
 
 
@@ -243,6 +252,7 @@ def save_profile(
     values = {
         "type": _first(fields, "type"),
         "licensed_beds": _first(fields, "licensed_beds").strip(),
+        "staff_hours_per_month": _first(fields, "staff_hours_per_month").strip(),
     }
     problems = form.save_profile(
         session,
@@ -250,6 +260,7 @@ def save_profile(
         visit.invitation,
         organization_type=values["type"],
         licensed_beds=values["licensed_beds"],
+        staff_hours_per_month=values["staff_hours_per_month"],
     )
     if problems:
         errors = {name: PROFILE_PROBLEMS[code] for name, code in problems.items()}

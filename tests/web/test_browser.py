@@ -332,11 +332,15 @@ def test_a_page_completed_with_the_keyboard_alone(server: Server, browser: Any) 
     page.keyboard.press("Control+A")
     page.keyboard.type("25")
     page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "staff-hours"
+    page.keyboard.type("30")
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.value") == "next"
     page.keyboard.press("Enter")
     page.wait_for_url("**/form/section/presence")
     page.goto(server.url + "/form/profile")
     assert page.input_value("#licensed-beds") == "25"
+    assert page.input_value("#staff-hours") == "30"
     assert page.is_checked("#type-1")  # critical access hospital, the second type
     context.close()
 

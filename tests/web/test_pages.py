@@ -158,6 +158,7 @@ def test_profile_updates_the_organizations_type_and_beds(
     assert page.context["values"] == {  # type: ignore[attr-defined]
         "type": "community_hospital",
         "licensed_beds": "120",
+        "staff_hours_per_month": "",
     }
     response = visitor.post(
         "/form/profile",
