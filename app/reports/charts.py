@@ -262,11 +262,12 @@ def timeline_chart(
     then the axis length in that unit.
     ``legend`` holds (label, color) pairs, e.g. one per dimension.
     """
+    # Two lines of each title at most: the action list below gives it in full.
     # The axis runs as long as the plan does: a phase beyond the last bar is left out.
     span = max([weeks] + [b.end_week for b in bars])
     phases = [p for p in phases if p.start_week < span]
     scale = (_PLOT_RIGHT - _PLOT_LEFT) / span
-    labels = [_wrap(f"{n + 1}. {bar.label}", 44, max_lines=6) for n, bar in enumerate(bars)]
+    labels = [_wrap(f"{n + 1}. {bar.label}", 44, max_lines=2) for n, bar in enumerate(bars)]
     rows = [max(_ROW, 11.0 * len(lines) + 9) for lines in labels]
     tops = [_HEADER + sum(rows[:n]) for n in range(len(bars))]
     plot_bottom = _HEADER + (sum(rows) if bars else _ROW) + 6

@@ -253,6 +253,7 @@ class ActionRow:
     in_house: str | None = None  # "Can be done in-house: ..."
     why: str | None = None  # why the planner put it in the plan
     path: str | None = None  # why the in-house or the Center path was chosen
+    path_label: str = "Center services"  # the chosen path in two words, for the action list
 
 
 @dataclass(frozen=True, slots=True)
@@ -1040,6 +1041,7 @@ def _action_row(
         weeks=months_label(action.start_month, action.end_month),
         why=_dashes(action.why[:1].upper() + action.why[1:]) if action.why else None,
         path=action.path_reason or None,
+        path_label="In-house" if action.path == "diy" else "Center services",
         services=tuple(
             ActionServiceRow(
                 s.title,
