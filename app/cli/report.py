@@ -189,6 +189,7 @@ def _report_all(directory: Path, key: str | None, workers: int) -> None:
     directory with a progress bar, then a summary; exit code 1 if any failed."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from app.auth.service import Principal
     from app.config import get_settings
     from app.db import transaction
     from app.exports.bulk import Result, render_all

@@ -120,7 +120,7 @@ def test_the_settings_shape_the_pdf_roadmap_and_its_notes(
     assert "Consultant\u2019s notes" in text
     assert "Start with the policy." in text
     assert "within a budget of $123,456" in text
-    assert "Target Level 4" in text
+    assert "Target: Level 4" in text  # the security dimension page
 
 
 def test_hostile_notes_print_literally_and_fetch_nothing(
@@ -179,4 +179,4 @@ def test_a_report_job_uses_the_settings_and_its_own_options_override_them(
     text = flat_text(PdfReader(BytesIO(pdf.content)))
     assert "Notes the board should read." in text
     assert "within a budget of $123,456" in text
-    assert "Target Level 4" in text
+    assert "Target: Level 4" in text  # the security dimension page
