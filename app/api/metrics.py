@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from app.config import Settings
 from app.errors import ErrorBody, Unauthenticated
 from app.http.deps import SessionDep, SettingsDep
+from app.jobs.metrics import ReportJobCounts, report_job_counts
 from app.observability.metrics import exposition
 
 router = APIRouter(tags=["health"])
@@ -43,4 +44,5 @@ def _check_token(request: Request, settings: Settings) -> None:
 def metrics(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Prometheus metrics: request latency by route, submissions, report jobs, render time."""
     _check_token(request, settings)
-    return Response(exposition(session), media_type=CONTENT_TYPE_LATEST)
+    counts = ReportJobCounts(report_job_counts(session))
+    return Response(exposition(counts), media_type=CONTENT_TYPE_LATEST)

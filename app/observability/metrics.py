@@ -10,7 +10,6 @@ With ``PROMETHEUS_MULTIPROC_DIR`` set (prometheus_client's multiprocess mode, fo
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 from prometheus_client import (
     CollectorRegistry,
@@ -19,12 +18,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from app.jobs.models import JobStatus, ReportJob
 
 REQUEST_SECONDS = Histogram(
     "smm_http_request_duration_seconds",
@@ -57,32 +51,6 @@ def record_assessment(event: str, source: str) -> None:
     ASSESSMENTS.labels(event=event, source=source).inc()
 
 
-class ReportJobCounts(Collector):
-    """Report jobs by status, as counted in the database for one scrape."""
-
-    def __init__(self, counts: dict[str, int]) -> None:
-        self.counts = counts
-
-    def collect(self) -> Iterator[Metric]:
-        gauge = GaugeMetricFamily(
-            "smm_report_jobs",
-            "Report jobs in the database by status (queued, running, done, failed).",
-            labels=["status"],
-        )
-        for status in JobStatus:
-            gauge.add_metric([status.value], self.counts.get(status.value, 0))
-        yield gauge
-
-
-def report_job_counts(session: Session) -> dict[str, int]:
-    """How many report jobs are in each status right now."""
-    query = select(ReportJob.status, func.count()).group_by(ReportJob.status)
-    counts: dict[str, int] = {}
-    for status, count in session.execute(query):
-        counts[status] = count
-    return counts
-
-
 def process_registry() -> CollectorRegistry:
     """This process's metrics, or every worker's in prometheus_client's multiprocess mode."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -92,8 +60,10 @@ def process_registry() -> CollectorRegistry:
     return REGISTRY
 
 
-def exposition(session: Session) -> bytes:
-    """The Prometheus text exposition of every metric, the job gauges read from ``session``."""
-    jobs = CollectorRegistry(auto_describe=True)
-    jobs.register(ReportJobCounts(report_job_counts(session)))
-    return generate_latest(process_registry()) + generate_latest(jobs)
+def exposition(*collected: Collector) -> bytes:
+    """The Prometheus text exposition of every metric, plus ``collected`` (collectors read
+    at scrape time, such as the report-job counts)."""
+    scrape = CollectorRegistry(auto_describe=True)
+    for collector in collected:
+        scrape.register(collector)
+    return generate_latest(process_registry()) + generate_latest(scrape)
