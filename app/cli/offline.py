@@ -97,8 +97,10 @@ def roadmap(
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
     currency = result.currency
+    # Plans scheduled by capacity (catalogue version 2) run in months; others in weeks.
+    by_month = result.capacity is not None and result.capacity.staff_hours_per_month is not None
     table = Table(title=f"Roadmap for {result.size_band_label}", show_lines=True)
-    for column in ("Phase", "Weeks", "Action", "Services", "Cost"):
+    for column in ("Phase", "Months" if by_month else "Weeks", "Action", "Services", "Cost"):
         table.add_column(column, overflow="fold", justify="right" if column == "Cost" else "left")
     for phase in result.phases:
         for action in phase.actions:
@@ -108,15 +110,20 @@ def roadmap(
                 else f"{line.title} (in plan)"
                 for line in action.services
             )
-            weeks = f"{action.start_week + 1}-{action.end_week}"
-            table.add_row(phase.title, weeks, action.title, services, money(action.cost, currency))
+            when = (
+                f"{action.start_month}-{action.end_month}"
+                if by_month
+                else f"{action.start_week + 1}-{action.end_week}"
+            )
+            table.add_row(phase.title, when, action.title, services, money(action.cost, currency))
     out.print(table)
     levels = ", ".join(
         f"{c.title} {c.level} -> {p.level}"
         for c, p in zip(result.current, result.projected, strict=True)
     )
     total = money(result.total_cost, currency)
-    out.print(f"Total {total} over {result.total_weeks} weeks; levels: {levels}.")
+    length = f"{result.total_months} months" if by_month else f"{result.total_weeks} weeks"
+    out.print(f"Total {total} over {length}; levels: {levels}.")
     if result.costs is not None and result.capacity is not None:
         out.print(_plan_facts(result, result.costs, result.capacity), markup=False)
     for unreachable in result.unreachable:
