@@ -17,6 +17,7 @@ dimension: no finer than that, however often it is asked.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -163,6 +164,21 @@ def snapshot_age() -> timedelta:
     return timedelta(hours=get_settings().benchmark_snapshot_hours)
 
 
+def _latest_snapshot(session: Session, group: str) -> BenchmarkSnapshot | None:
+    return session.scalar(
+        select(BenchmarkSnapshot)
+        .where(BenchmarkSnapshot.peer_group == group)
+        .order_by(BenchmarkSnapshot.taken_at.desc())
+        .limit(1)
+    )
+
+
+def _lock_key(group: str) -> int:
+    """A stable signed 64-bit key for PostgreSQL's advisory lock on a peer group."""
+    digest = hashlib.blake2b(f"smm.benchmark:{group}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def current_snapshot(
     session: Session,
     questionnaire_id: str,
@@ -177,14 +193,17 @@ def current_snapshot(
     max_age = max_age if max_age is not None else snapshot_age()
     low, high = bounds
     group = f"{questionnaire_id}|{band.id}|{low}|{'' if high is None else high}"
-    latest = session.scalar(
-        select(BenchmarkSnapshot)
-        .where(BenchmarkSnapshot.peer_group == group)
-        .order_by(BenchmarkSnapshot.taken_at.desc())
-        .limit(1)
-    )
+    latest = _latest_snapshot(session, group)
     if latest is not None and now - latest.taken_at < max_age:
         return latest
+    if session.get_bind().dialect.name == "postgresql":
+        # Two renders of the same peer group at once would each take a snapshot, and the
+        # report keyed on the one deleted would be rendered again: the first to get here
+        # takes it, the others wait for its transaction and then read it.
+        session.execute(select(func.pg_advisory_xact_lock(_lock_key(group))))
+        latest = _latest_snapshot(session, group)
+        if latest is not None and now - latest.taken_at < max_age:
+            return latest
     members = member_scores(session, questionnaire_id, low, high)
     # Only the latest snapshot of a group is ever read: the older ones go.
     session.execute(delete(BenchmarkSnapshot).where(BenchmarkSnapshot.peer_group == group))
