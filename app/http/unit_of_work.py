@@ -43,6 +43,7 @@ from app.db import utcnow
 from app.errors import ServiceBusy
 from app.http.context import Bookkeeping, bookkeeping
 from app.http.deps import enter_database, leave_database
+from app.http.middleware import send_json
 from app.idempotency import service as idempotency
 from app.idempotency.service import Replay
 
@@ -93,7 +94,7 @@ class UnitOfWork:
                 }
                 committed = await _finish_in_turn(scope, response)
                 if not committed:
-                    await _send_commit_failure(send)
+                    await send_json(send, 500, _COMMIT_FAILED)
                     return
             if committed:
                 await send(message)
@@ -339,17 +340,3 @@ def _uuid(value: Any) -> uuid.UUID | None:
         except ValueError:
             return None
     return None
-
-
-async def _send_commit_failure(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(_COMMIT_FAILED)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": _COMMIT_FAILED})
