@@ -97,8 +97,7 @@ def roadmap(
         sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
     currency = result.currency
-    # Plans scheduled by capacity (catalogue version 2) run in months; others in weeks.
-    by_month = result.capacity is not None and result.capacity.staff_hours_per_month is not None
+    by_month = result.by_month
     table = Table(title=f"Roadmap for {result.size_band_label}", show_lines=True)
     for column in ("Phase", "Months" if by_month else "Weeks", "Action", "Services", "Cost"):
         table.add_column(column, overflow="fold", justify="right" if column == "Cost" else "left")
@@ -122,8 +121,7 @@ def roadmap(
         for c, p in zip(result.current, result.projected, strict=True)
     )
     total = money(result.total_cost, currency)
-    length = f"{result.total_months} months" if by_month else f"{result.total_weeks} weeks"
-    out.print(f"Total {total} over {length}; levels: {levels}.")
+    out.print(f"Total {total} over {result.length}; levels: {levels}.")
     if result.costs is not None and result.capacity is not None:
         out.print(_plan_facts(result, result.costs, result.capacity), markup=False)
     for unreachable in result.unreachable:

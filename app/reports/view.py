@@ -557,8 +557,8 @@ def build_report_view(
             f", within a budget of {money(roadmap.budget)}" if roadmap.budget is not None else ""
         )
         plan_summary = (
-            f"The roadmap takes {_count(action_count, 'action')} over {roadmap.total_weeks} "
-            f"weeks and costs {money(roadmap.total_cost)} at the Center{APOSTROPHE}s list "
+            f"The roadmap takes {_count(action_count, 'action')} over {roadmap.length} "
+            f"and costs {money(roadmap.total_cost)} at the Center{APOSTROPHE}s list "
             f"prices for organizations of this size ({_in_sentence(roadmap.size_band_label)})"
             f"{budget}."
         )
@@ -606,9 +606,9 @@ def build_report_view(
         timeline_chart=timeline,
         has_actions=bool(roadmap.actions),
         total_cost=money(roadmap.total_cost),
-        total_weeks=f"{roadmap.total_weeks} week{'' if roadmap.total_weeks == 1 else 's'}",
+        total_weeks=roadmap.length,
         roadmap_line=(
-            f"{money(roadmap.total_cost)} over {roadmap.total_weeks} weeks"
+            f"{money(roadmap.total_cost)} over {roadmap.length}"
             if roadmap.actions
             else "No actions needed"
         )

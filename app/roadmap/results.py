@@ -286,6 +286,17 @@ class Roadmap:
     months: tuple[MonthLoad, ...] = ()  # month by month load, 1..total_months
 
     @property
+    def by_month(self) -> bool:
+        """Whether the plan was scheduled in months within a staff-hour capacity (v2)."""
+        return self.capacity is not None and self.capacity.staff_hours_per_month is not None
+
+    @property
+    def length(self) -> str:
+        """How long the plan runs, in the unit it was scheduled in: "11 months", "18 weeks"."""
+        count, unit = (self.total_months, "month") if self.by_month else (self.total_weeks, "week")
+        return f"{count} {unit}{'' if count == 1 else 's'}"
+
+    @property
     def actions(self) -> tuple[PlannedAction, ...]:
         """Every planned action, in order."""
         return tuple(a for phase in self.phases for a in phase.actions)
