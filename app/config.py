@@ -170,6 +170,17 @@ class Settings(BaseSettings):
     web_rate_burst: int = Field(
         default=60, ge=1, description="Requests one client may make at once to one invitation."
     )
+    sign_in_rate_limit: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "Console sign-in attempts per minute, counted both per account and per client "
+            "address (besides the lock-out after 5 wrong passwords in a row)."
+        ),
+    )
+    sign_in_rate_burst: int = Field(
+        default=10, ge=1, description="Console sign-in attempts at once, per account and client."
+    )
 
     report_rate_limit: int = Field(
         default=30,

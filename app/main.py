@@ -27,6 +27,7 @@ from app.api import (
     reports,
 )
 from app.config import Settings, get_settings
+from app.console.routes import install_console
 from app.db import ConnectionGate, make_engine, pool_capacity, session_factory
 from app.docs.openapi import CONTACT, LICENSE, document, operation_id
 from app.docs.pages import install_docs
@@ -162,6 +163,7 @@ def create_app(
     install_docs(app, settings.public_url)
     install_error_handlers(app)  # JSON; under /fhir/r4, OperationOutcome
     install_web(app, settings)
+    install_console(app)
     # Inside the unit of work, which stores the response it holds back with the writes;
     # inside the body limit, as it reads whole bodies to fingerprint retries.
     app.add_middleware(IdempotencyKeys)

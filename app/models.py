@@ -1,5 +1,6 @@
 """Every ORM model, imported in one place for Alembic and metadata-wide operations."""
 
+from app.accounts.models import ConsoleSession, User
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, ApiKeyGrant
 from app.db import Base
@@ -20,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BenchmarkSnapshot",
+    "ConsoleSession",
     "IdempotencyRecord",
     "Invitation",
     "Organization",
@@ -27,4 +29,5 @@ __all__ = [
     "RateLimitState",
     "ReportFile",
     "ReportJob",
+    "User",
 ]

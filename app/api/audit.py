@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from app.api.responses import errors
 from app.audit import service
@@ -48,7 +48,10 @@ class AuditEventRead(ReadModel):
     id: int
     occurred_at: datetime
     actor_type: str
-    api_key_id: uuid.UUID | None
+    api_key_id: uuid.UUID | None = Field(
+        description="The API key, or for a console user (actor_type user) its principal."
+    )
+    user_id: uuid.UUID | None = Field(description="The console user, when one acted.")
     invitation_id: uuid.UUID | None
     action: str
     object_type: str | None

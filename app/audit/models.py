@@ -26,14 +26,17 @@ class AuditEvent(Base):
     __table_args__ = (
         Index("ix_audit_events_occurred_at", "occurred_at"),
         Index("ix_audit_events_api_key_id", "api_key_id"),
+        Index("ix_audit_events_user_id", "user_id"),
         Index("ix_audit_events_organization_id", "organization_id"),
         Index("ix_audit_events_action", "action"),
     )
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor_type: Mapped[str] = mapped_column(String(16))  # api_key, invitation, cli, anonymous
-    api_key_id: Mapped[uuid.UUID | None]
+    # api_key, user (console), invitation, cli, anonymous
+    actor_type: Mapped[str] = mapped_column(String(16))
+    api_key_id: Mapped[uuid.UUID | None]  # a console user's: its principal
+    user_id: Mapped[uuid.UUID | None]
     invitation_id: Mapped[uuid.UUID | None]
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str | None] = mapped_column(String(32))

@@ -29,6 +29,7 @@ class Outcome(StrEnum):
 
 class ActorType(StrEnum):
     API_KEY = "api_key"
+    USER = "user"
     INVITATION = "invitation"
     CLI = "cli"
     ANONYMOUS = "anonymous"
@@ -49,15 +50,21 @@ DOWNLOAD_MEDIA_TYPES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who acted: an API key, an invitation (web form), the CLI, or no one known."""
+    """Who acted: an API key, a console user, an invitation (web form), the CLI, or no
+    one known."""
 
     type: ActorType
     api_key_id: uuid.UUID | None = None
     invitation_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None
 
     @classmethod
     def key(cls, key_id: uuid.UUID) -> Actor:
         return cls(ActorType.API_KEY, api_key_id=key_id)
+
+    @classmethod
+    def user(cls, user_id: uuid.UUID, principal_id: uuid.UUID) -> Actor:
+        return cls(ActorType.USER, api_key_id=principal_id, user_id=user_id)
 
     @classmethod
     def invitation(cls, invitation_id: uuid.UUID) -> Actor:
@@ -90,6 +97,7 @@ def record(session: Session, entry: Entry, *, now: datetime | None = None) -> Au
         actor_type=entry.actor.type.value,
         api_key_id=entry.actor.api_key_id,
         invitation_id=entry.actor.invitation_id,
+        user_id=entry.actor.user_id,
         action=entry.action[:64],
         object_type=entry.object_type[:32] if entry.object_type else None,
         object_id=entry.object_id[:64] if entry.object_id else None,

@@ -13,7 +13,13 @@ from app.db import Base, new_id, utcnow
 
 
 class ApiKey(Base):
-    """A bearer key. Only a SHA-256 hash of its secret part is stored."""
+    """A principal: its role and (through grants) the organizations it may work on.
+
+    ``kind`` is ``key`` for a bearer key, of which only a SHA-256 hash of the secret part
+    is stored, or ``user`` for the principal a console user acts as
+    (``app.accounts``): it has no usable secret and is never accepted as a bearer token,
+    but it has a role and grants like a key, so one set of rules scopes both doors.
+    """
 
     __tablename__ = "api_keys"
 
@@ -21,6 +27,7 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8), default="key", server_default="key")
     name: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]

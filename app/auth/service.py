@@ -28,12 +28,21 @@ _PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 
+KEY = "key"  # ApiKey.kind of a bearer key
+USER = "user"  # ApiKey.kind of a console user's principal (no secret, never a bearer token)
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The caller behind a request: which key, which role; or the operator (``system()``)."""
+    """The caller behind a request: which key, which role; or the operator (``system()``).
+
+    A console user acts through a principal of its own (``user_id`` set): its role and
+    grants are kept like a key's, so every scope rule below holds for both doors.
+    """
 
     key_id: uuid.UUID
     role: Role
+    user_id: uuid.UUID | None = None
 
     @classmethod
     def system(cls) -> Principal:
@@ -68,17 +77,23 @@ def _hash(secret: str) -> str:
 
 
 def create_key(
-    session: Session, role: Role, organization_ids: list[uuid.UUID], name: str | None = None
+    session: Session,
+    role: Role,
+    organization_ids: list[uuid.UUID],
+    name: str | None = None,
+    *,
+    kind: str = KEY,
 ) -> IssuedKey:
-    """Create a key for ``role`` with the given organization grants."""
+    """Create a key (or, ``kind=USER``, a console user's principal) for ``role`` with the
+    given organization grants."""
     if role is Role.ADMIN and organization_ids:
-        raise ValueError("an admin key sees every organization; it takes no --org")
+        raise ValueError("an admin sees every organization; it takes no --org")
     for organization_id in organization_ids:
         if session.get(Organization, organization_id) is None:
             raise NotFound(f"There is no organization {organization_id}.")
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(12))
     secret = secrets.token_urlsafe(32)
-    key = ApiKey(prefix=prefix, secret_hash=_hash(secret), role=role.value, name=name)
+    key = ApiKey(prefix=prefix, secret_hash=_hash(secret), role=role.value, name=name, kind=kind)
     session.add(key)
     session.flush()
     session.add_all(ApiKeyGrant(key_id=key.id, organization_id=o) for o in set(organization_ids))
@@ -96,7 +111,7 @@ def find_key(session: Session, reference: str) -> ApiKey:
             key = session.get(ApiKey, uuid.UUID(reference))
         except ValueError:
             key = None
-    if key is None:
+    if key is None or key.kind != KEY:
         raise NotFound(f"There is no API key {reference!r}.")
     return key
 
@@ -133,13 +148,11 @@ def list_keys(session: Session) -> list[tuple[ApiKey, list[uuid.UUID]]]:
     return [
         (
             key,
-            list(
-                session.scalars(
-                    select(ApiKeyGrant.organization_id).where(ApiKeyGrant.key_id == key.id)
-                )
-            ),
+            grants_of(session, key.id),
         )
-        for key in session.scalars(select(ApiKey).order_by(ApiKey.created_at))
+        for key in session.scalars(
+            select(ApiKey).where(ApiKey.kind == KEY).order_by(ApiKey.created_at)
+        )
     ]
 
 
@@ -174,7 +187,11 @@ def authenticate(session: Session, authorization: str | None) -> Authentication:
     if match is None:
         raise Unauthenticated("The Authorization header is not `Bearer <API key>`.")
     key = session.scalar(select(ApiKey).where(ApiKey.prefix == match["prefix"]))
-    if key is None or not hmac.compare_digest(key.secret_hash, _hash(match["secret"])):
+    if (
+        key is None
+        or key.kind != KEY
+        or not hmac.compare_digest(key.secret_hash, _hash(match["secret"]))
+    ):
         raise Unauthenticated("This API key is not valid.")
     if key.revoked_at is not None:
         raise Unauthenticated("This API key has been revoked.")
@@ -185,6 +202,30 @@ def authenticate(session: Session, authorization: str | None) -> Authentication:
         signed_in=previous is None or now - previous > KEY_SESSION_GAP,
         use_at=now if previous is None or now - previous >= LAST_USED_PRECISION else None,
     )
+
+
+def grants_of(session: Session, key_id: uuid.UUID) -> list[uuid.UUID]:
+    """The organizations granted to a key or user principal."""
+    return list(
+        session.scalars(select(ApiKeyGrant.organization_id).where(ApiKeyGrant.key_id == key_id))
+    )
+
+
+def set_grants(session: Session, key: ApiKey, organization_ids: list[uuid.UUID]) -> None:
+    """Make ``organization_ids`` exactly the organizations granted to ``key``."""
+    if key.role == Role.ADMIN and organization_ids:
+        raise ValueError("an admin sees every organization already")
+    wanted = set(organization_ids)
+    for organization_id in wanted:
+        if session.get(Organization, organization_id) is None:
+            raise NotFound(f"There is no organization {organization_id}.")
+    existing = set(grants_of(session, key.id))
+    for organization_id in existing - wanted:
+        grant_row = session.get(ApiKeyGrant, (key.id, organization_id))
+        if grant_row is not None:
+            session.delete(grant_row)
+    session.add_all(ApiKeyGrant(key_id=key.id, organization_id=o) for o in wanted - existing)
+    session.flush()
 
 
 def record_use(session: Session, authentication: Authentication) -> None:

@@ -13,7 +13,16 @@ from typing import Annotated
 import typer
 
 from app import __version__
-from app.cli import invitations, keys, offline, organizations, questionnaires, report, server
+from app.cli import (
+    invitations,
+    keys,
+    offline,
+    organizations,
+    questionnaires,
+    report,
+    server,
+    users,
+)
 from app.cli.console import out
 
 cli = typer.Typer(
@@ -46,6 +55,7 @@ def _main(
 
 
 cli.add_typer(keys.cli, name="keys")
+cli.add_typer(users.cli, name="users")
 cli.add_typer(questionnaires.cli, name="questionnaires")
 cli.add_typer(organizations.cli, name="org")
 cli.command()(server.serve)

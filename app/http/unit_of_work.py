@@ -279,8 +279,11 @@ def _record(session: Session, scope: Message, response: _Response) -> None:
 
 
 def _actor(book: Bookkeeping) -> Actor:
-    if book.record.principal is not None:
-        return Actor.key(book.record.principal.key_id)
+    principal = book.record.principal
+    if principal is not None and principal.user_id is not None:
+        return Actor.user(principal.user_id, principal.key_id)
+    if principal is not None:
+        return Actor.key(principal.key_id)
     if book.record.invitation_id is not None:
         return Actor.invitation(book.record.invitation_id)
     return ANONYMOUS

@@ -24,7 +24,7 @@ from app.observability.logs import redact
 from app.ratelimit import RateLimiter
 
 SESSION_COOKIE = "smm_form"
-WEB_PREFIXES = ("/i/", "/form", "/static/")
+WEB_PREFIXES = ("/i/", "/form", "/static/", "/console")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -90,12 +90,12 @@ ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
 
 def is_web_path(path: str) -> bool:
-    """Whether a path is one of the web form's (pages, links or assets)."""
+    """Whether a path is one of the web pages' (the form's, the console's, links, assets)."""
     return path == "/form" or path.startswith(WEB_PREFIXES)
 
 
 class SecurityHeaders:
-    """Add the CSP and friends to every web-form response; pages are never cached."""
+    """Add the CSP and friends to every web page's response; pages are never cached."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

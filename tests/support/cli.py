@@ -14,12 +14,13 @@ SMM = [sys.executable, "-m", "app.cli"]
 
 
 def run_smm(
-    *args: str, env: dict[str, str], check: bool = True
+    *args: str, env: dict[str, str], check: bool = True, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `smm ARGS...` to the end; with ``check``, fail showing its output unless it exits 0."""
     result = subprocess.run(
         [*SMM, *args],
         env=env,
+        input=input,
         capture_output=True,
         text=True,
         timeout=120,

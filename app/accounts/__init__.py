@@ -1,0 +1,1 @@
+"""Console users: accounts, passwords, lock-out and sign-in sessions."""

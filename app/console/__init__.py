@@ -1,0 +1,1 @@
+"""The consultants' web console: pages over the same services the REST API calls."""

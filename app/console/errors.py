@@ -1,0 +1,88 @@
+"""The console's error pages, and the redirect to sign-in for a browser that is not."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.console.templating import templates
+from app.errors import AppError, NotFound
+from app.web.errors import WebPageError
+
+log = logging.getLogger("smm.console")
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user; ``target`` is where to come back to."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
+CSRF_FAILED = WebPageError(
+    403,
+    "This page has expired",
+    "For your security, the form could not be accepted: it came from an old page, another "
+    "site, or a session that has ended.",
+    "Go back, reload the page, and try again.",
+)
+
+
+def console_error_page(request: Request, error: WebPageError) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "console/error.html",
+        {"title": error.title, "message": error.message, "advice": error.advice},
+        status_code=error.status,
+    )
+
+
+def _page_error(exc: Exception) -> WebPageError | None:
+    if isinstance(exc, WebPageError):
+        return exc
+    if isinstance(exc, NotFound):
+        # The same 404 the REST API gives: nothing says whether the object exists elsewhere.
+        return WebPageError(404, "Not found", exc.detail, "Go back to your portfolio.")
+    if isinstance(exc, AppError):
+        return WebPageError(exc.status_code, "Something needs attention", exc.detail, "")
+    return None
+
+
+class ConsoleRoute(APIRoute):
+    """A console route: a failure is a page in the console's layout, never a stack trace;
+    a browser that is not signed in is sent to the sign-in page (and back afterwards)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        template = self.path
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except StarletteHTTPException:
+                raise
+            except SignInRequired as exc:
+                return RedirectResponse(
+                    f"/console/sign-in?next={quote(exc.target, safe='/')}", status_code=303
+                )
+            except Exception as exc:
+                page = _page_error(exc)
+                if page is None:
+                    log.exception("console page %s %s failed", request.method, template)
+                    page = WebPageError(
+                        500,
+                        "Something went wrong on our side",
+                        "Nothing was changed by the request that failed.",
+                        "Please try again in a few minutes.",
+                    )
+                return console_error_page(request, page)
+
+        return guarded

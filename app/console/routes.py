@@ -1,0 +1,274 @@
+"""The console's sign-in, sign-out and account pages, and the console's wiring.
+
+Every page is rendered on the server and works without JavaScript. GET never changes
+anything; every POST carries the session's CSRF token (the sign-in form, which has no
+session yet, a token bound to a nonce cookie of its own).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+
+from app.accounts import service as accounts
+from app.accounts.models import User
+from app.accounts.service import SignInRefused
+from app.audit.service import client_ip
+from app.auth.service import Authentication
+from app.config import Settings
+from app.console.deps import Console, ConsoleDep, ConsoleFormDep
+from app.console.errors import CSRF_FAILED, ConsoleRoute
+from app.console.security import (
+    PRE_SESSION_COOKIE,
+    PRE_SESSION_SECONDS,
+    SESSION_COOKIE,
+    clear_cookie,
+    new_nonce,
+    pre_session_token,
+    safe_next,
+    set_cookie,
+    token_ok,
+)
+from app.console.templating import templates
+from app.http.context import record_of
+from app.http.deps import SessionDep, SettingsDep
+from app.organizations.service import list_organizations
+from app.ratelimit import RateLimiter
+from app.web.deps import KeyDep
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+
+def page(
+    request: Request,
+    template: str,
+    console: Console | None,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """A console page, with the signed-in user (if any) and its CSRF token."""
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "console": console,
+            "csrf_token": console.csrf_token if console is not None else None,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# -- signing in and out -------------------------------------------------------------------
+
+
+@router.get("/console/sign-in")
+def sign_in_page(
+    request: Request, key: KeyDep, settings: SettingsDep, next: str = "/console"
+) -> Response:
+    """The sign-in form (a fresh nonce cookie for its CSRF token)."""
+    return _sign_in_form(request, key, settings, next_url=safe_next(next))
+
+
+def _sign_in_form(
+    request: Request,
+    key: bytes,
+    settings: Settings,
+    *,
+    next_url: str,
+    email: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    nonce = new_nonce()
+    response = page(
+        request,
+        "console/sign_in.html",
+        None,
+        status_code=status_code,
+        title="Sign in",
+        sign_in_token=pre_session_token(key, nonce),
+        next_url=next_url,
+        email=email,
+        error=error,
+        signed_out=request.query_params.get("signed_out") is not None,
+    )
+    set_cookie(response, settings, request, PRE_SESSION_COOKIE, nonce, PRE_SESSION_SECONDS)
+    return response
+
+
+@router.post("/console/sign-in")
+async def authenticate_user(
+    request: Request, session: SessionDep, key: KeyDep, settings: SettingsDep
+) -> Response:
+    """Check the password, then start a new session (a new id: nothing set before sign-in
+    survives it) and go where the user was going."""
+    record = record_of(request)
+    record.action = "auth.sign_in"  # recorded whatever the outcome
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    email = fields.get("email", "").strip()
+    password = fields.get("password", "")
+    next_url = safe_next(fields.get("next"))
+    nonce = request.cookies.get(PRE_SESSION_COOKIE) or ""
+    if not nonce or not token_ok(pre_session_token(key, nonce), fields.get("csrf_token")):
+        raise CSRF_FAILED
+    wait = _sign_in_wait(request, settings, email)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        record.denial_reason = "rate limited"
+        return _sign_in_form(
+            request,
+            key,
+            settings,
+            next_url=next_url,
+            email=email,
+            error=f"Too many sign-in attempts. Wait {seconds} seconds, then try again.",
+            status_code=429,
+        )
+    try:
+        user = accounts.check_password(session, email, password)
+    except SignInRefused as exc:
+        record.detail["reason"] = "locked" if "locked" in exc.detail else "refused"
+        session.commit()  # end the read: the failure is counted in a transaction of its own
+        if accounts.record_failure(request.app.state.session_factory, email):
+            record.detail["locked"] = True
+        return _sign_in_form(
+            request,
+            key,
+            settings,
+            next_url=next_url,
+            email=email,
+            error=exc.detail,
+            status_code=401,
+        )
+    return _signed_in(request, session, settings, user, next_url)
+
+
+def _signed_in(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    user: User,
+    next_url: str,
+) -> Response:
+    issued = accounts.start_session(session, user)
+    principal = accounts.principal_of(session, user)
+    record = record_of(request)
+    record.authentication = Authentication(principal, False, None)
+    record.object_id = str(user.id)
+    response = see_other(next_url)
+    lifetime = int(accounts.SESSION_LIFETIME.total_seconds())
+    set_cookie(response, settings, request, SESSION_COOKIE, issued.token, lifetime)
+    clear_cookie(response, settings, request, PRE_SESSION_COOKIE)
+    return response
+
+
+_LIMITER_LOCK = threading.Lock()
+
+
+def _sign_in_wait(request: Request, settings: Settings, email: str) -> float:
+    """Seconds to wait before another attempt from this client or on this account (0: go)."""
+    with _LIMITER_LOCK:
+        limiter: RateLimiter | None = getattr(request.app.state, "sign_in_limiter", None)
+        if limiter is None:
+            limiter = RateLimiter(
+                "sign-in",
+                per_minute=settings.sign_in_rate_limit,
+                burst=settings.sign_in_rate_burst,
+                shared=not settings.is_sqlite,
+            )
+            request.app.state.sign_in_limiter = limiter
+    client = client_ip(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        settings.trusted_proxies,
+    )
+    factory = lambda: request.app.state.session_factory  # noqa: E731
+    by_client = limiter.wait(f"client:{client}", factory)
+    by_account = limiter.wait(f"account:{accounts.normal_email(email)}", factory)
+    return max(by_client, by_account)
+
+
+@router.post("/console/sign-out")
+def sign_out(
+    request: Request,
+    console: ConsoleDep,
+    _: ConsoleFormDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """End this browser's session."""
+    record_of(request).action = "auth.sign_out"
+    record_of(request).object_id = str(console.user.id)
+    accounts.end_session(session, console.session_id)
+    response = see_other("/console/sign-in?signed_out=1")
+    clear_cookie(response, settings, request, SESSION_COOKIE)
+    return response
+
+
+@router.post("/console/account/sign-out-everywhere")
+def sign_out_everywhere(
+    request: Request,
+    console: ConsoleDep,
+    _: ConsoleFormDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """End every session the user has, on every browser."""
+    record = record_of(request)
+    record.action = "auth.sign_out_everywhere"
+    record.object_id = str(console.user.id)
+    record.detail["sessions"] = accounts.end_all_sessions(session, console.user)
+    response = see_other("/console/sign-in?signed_out=1")
+    clear_cookie(response, settings, request, SESSION_COOKIE)
+    return response
+
+
+@router.get("/console/account")
+def account_page(request: Request, console: ConsoleDep, session: SessionDep) -> Response:
+    """Who is signed in, with which rights, and on how many browsers."""
+    return page(
+        request,
+        "console/account.html",
+        console,
+        title="Your account",
+        account=accounts.account(session, console.user),
+        sessions=accounts.open_sessions(session, console.user),
+    )
+
+
+# -- the portfolio -------------------------------------------------------------------------
+
+
+@router.get("/console")
+def portfolio_page(request: Request, console: ConsoleDep, session: SessionDep) -> Response:
+    """The organizations the user works on."""
+    organizations, total = list_organizations(session, console.principal, limit=None, offset=0)
+    return page(
+        request,
+        "console/portfolio.html",
+        console,
+        title="Your clients",
+        organizations=organizations,
+        total=total,
+    )
+
+
+# -- wiring -------------------------------------------------------------------------------
+
+
+def install_console(app: FastAPI) -> None:
+    """Add the console's pages to ``app`` (headers and assets are the web form's)."""
+    app.include_router(router)
+
+
+__all__ = ["install_console"]
