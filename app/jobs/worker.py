@@ -88,19 +88,14 @@ class Worker:
             metrics.JOBS_RUNNING.dec()
 
     def send_email(self, message_id: uuid.UUID) -> mail.Delivery:
-        """Deliver one e-mail; a retry goes back on the queue for when its back-off ends."""
-        delivery = mail.deliver(self.factory, self.settings, message_id, transport=self.transport)
-        if delivery.outcome is mail.Outcome.NOT_CLAIMED:
-            log.info("e-mail %s is taken, not due or done; this delivery does nothing", message_id)
-        if delivery.outcome is mail.Outcome.RETRY and self.queue_client is not None:
-            try:
-                with transaction(self.factory) as session:
-                    queue.dispatch_email(
-                        self.queue_client, session, message_id, schedule_at=delivery.retry_at
-                    )
-            except procrastinate.exceptions.AlreadyEnqueued:
-                pass  # the sweeper queued it already
-        return delivery
+        """Deliver one e-mail from the queue (see ``send_queued_email``)."""
+        return send_queued_email(
+            self.factory,
+            self.settings,
+            message_id,
+            queue_client=self.queue_client,
+            transport=self.transport,
+        )
 
     def _render(self, job_id: uuid.UUID, *, last_attempt: bool) -> None:
         def load(session: Session) -> tuple[Assessment, PlanRequest]:
@@ -156,6 +151,32 @@ class Worker:
             service.release(session, job_id, error)
         metrics.JOBS_FINISHED.labels("retried").inc()
         raise RetryLater(error)
+
+
+def send_queued_email(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    message_id: uuid.UUID,
+    *,
+    queue_client: procrastinate.App | None,
+    transport: Transport = send_smtp,
+) -> mail.Delivery:
+    """Deliver one e-mail; a retry goes back on the queue for when its back-off ends.
+
+    A delivery that finds the message taken, not due or finished does nothing, so a
+    duplicate queue message never sends it twice.
+    """
+    delivery = mail.deliver(factory, settings, message_id, transport=transport)
+    if delivery.outcome is mail.Outcome.NOT_CLAIMED:
+        log.info("e-mail %s is taken, not due or done; this delivery does nothing", message_id)
+    if delivery.outcome is mail.Outcome.RETRY and queue_client is not None:
+        retry_at = delivery.retry_at
+        try:
+            with transaction(factory) as session:
+                queue.dispatch_email(queue_client, session, message_id, schedule_at=retry_at)
+        except procrastinate.exceptions.AlreadyEnqueued:
+            pass  # the sweeper queued it already
+    return delivery
 
 
 def queue_app(worker: Worker) -> procrastinate.App:

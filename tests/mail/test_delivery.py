@@ -11,6 +11,7 @@ from sqlalchemy import update
 
 from app.db import transaction, utcnow
 from app.invitations.models import Invitation
+from app.jobs.runner import LocalRunner
 from app.mail import service as mail
 from app.mail.models import EmailMessage, EmailStatus
 from app.mail.sealing import SealBroken, seal, unseal
@@ -287,3 +288,26 @@ def test_two_running_senders_deliver_every_message_exactly_once(world, recorder)
     recipients = sorted(r.recipients[0] for r in recorder.received)
     assert recipients == sorted(m.to_address for m in queued)
     assert all(world.message(m.id).status == EmailStatus.SENT for m in queued)
+
+
+def test_the_embedded_runner_sends_queued_email(world, recorder):
+    queued, link = world.queue()
+    runner = LocalRunner(world.factory, world.registry, world.settings, poll_seconds=0.05)
+    assert runner.mail is not None
+    runner.mail.poll_seconds = 0.02
+    runner.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not recorder.received:
+            time.sleep(0.02)
+    finally:
+        runner.stop()
+
+    assert link in recorder.received[0].part("plain")
+    assert world.message(queued.id).status == EmailStatus.SENT
+
+
+def test_the_embedded_runner_has_no_mail_thread_without_smtp(tmp_path, world):
+    settings = mail_settings(tmp_path, 25, smtp_host=None, smtp_from=None)
+
+    assert LocalRunner(world.factory, world.registry, settings).mail is None
