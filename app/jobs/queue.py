@@ -8,6 +8,10 @@ code path that does not dispatch) are swept onto the queue by the workers. Both 
 key the message by the job id (procrastinate's ``queueing_lock`` and ``lock``), so a
 job waits on the queue at most once and never runs twice at the same time; the row's
 conditional claim turns away any duplicate delivery.
+
+E-mails (``app.mail``) go the same way on their own queue: the EmailMessage row is the
+record, the queue says "deliver e-mail X" (keyed ``email:<id>``), and the sweep queues
+due messages that nothing dispatched.
 """
 
 from __future__ import annotations

@@ -222,7 +222,11 @@ def deliver(
         if not claim(session, message_id):
             return Delivery(Outcome.NOT_CLAIMED)
         message = session.get_one(EmailMessage, message_id, populate_existing=True)
-        prepared = _prepare(session, settings, message)
+        try:
+            prepared = _prepare(session, settings, message)
+        except Exception:  # a template or data bug: fail this one, keep the sender going
+            log.exception("e-mail %s could not be composed", message_id)
+            prepared = "the message could not be composed (the service log says why)"
         attempt, to, sender = message.attempts, message.to_address, settings.smtp_from or ""
         if isinstance(prepared, str):
             _finish(message, error=prepared)

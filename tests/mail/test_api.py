@@ -159,3 +159,32 @@ def test_a_consultant_without_the_organization_cannot_email_its_staff(
 
     assert response.status_code == 404
     assert _count(db, EmailMessage) == 0
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_email_goes_on_the_worker_queue_with_the_invitation(
+    app, client, admin_headers, make_organization, db
+):
+    from sqlalchemy import text
+
+    from app.jobs import queue
+
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the job queue is PostgreSQL's")
+    url = db.get_bind().engine.url.render_as_string(hide_password=False)
+    app.state.report_queue = queue.client_app(url)
+    organization = make_organization()
+
+    created = client.post(
+        f"/v1/organizations/{organization.id}/invitations",
+        json={"email": "staff@example.org"},
+        headers=admin_headers,
+    )
+
+    assert created.status_code == 201
+    [message] = mail.messages_for(db, organization.id)
+    tasks = db.scalars(
+        text("SELECT task_name FROM procrastinate.procrastinate_jobs WHERE queueing_lock = :lock"),
+        {"lock": f"email:{message.id}"},
+    ).all()
+    assert tasks == [queue.EMAIL_TASK]
