@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.addresses import email_address_problem
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -193,6 +195,61 @@ class Settings(BaseSettings):
     report_rate_burst: int = Field(
         default=20, ge=1, description="Report renders and jobs one API key may start at once."
     )
+
+    smtp_host: str | None = Field(
+        default=None,
+        description=(
+            "SMTP server invitations are e-mailed through; unset, no e-mail is sent and "
+            "each link is shown to copy."
+        ),
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="The SMTP server's port.")
+    smtp_username: str | None = Field(
+        default=None, description="User name to log in to the SMTP server with (unset: no login)."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password to log in to the SMTP server with."
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description=(
+            "`starttls` (plain connection upgraded with STARTTLS, refused if the server "
+            "cannot), `tls` (TLS from the start, usually port 465) or `none` (a local relay)."
+        ),
+    )
+    smtp_from: str | None = Field(
+        default=None,
+        description="The From address of invitation e-mails (required with smtp_host).",
+    )
+    smtp_timeout_seconds: float = Field(
+        default=30, gt=0, le=600, description="Longest wait for each reply of the SMTP server."
+    )
+    email_max_attempts: int = Field(
+        default=5, ge=1, le=50, description="Attempts at sending one e-mail before it is failed."
+    )
+    email_retry_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=86_400,
+        description="Base of the exponential wait between attempts at sending an e-mail.",
+    )
+
+    @model_validator(mode="after")
+    def _mail_needs_a_sender(self) -> Settings:
+        if self.smtp_host is not None and not self.smtp_host.strip():
+            self.smtp_host = None
+        if self.smtp_host is not None and not self.smtp_from:
+            raise ValueError("smtp_from is required when smtp_host is set")
+        if self.smtp_from is not None:
+            problem = email_address_problem(self.smtp_from)
+            if problem is not None:
+                raise ValueError(f"smtp_from: {problem}")
+        return self
+
+    @property
+    def sends_email(self) -> bool:
+        """Whether an SMTP server is configured, so invitations can be e-mailed."""
+        return self.smtp_host is not None
 
     @model_validator(mode="after")
     def _queue_needs_postgresql(self) -> Settings:

@@ -8,6 +8,7 @@ from app.idempotency.models import IdempotencyRecord
 from app.intake.models import Answer, Assessment
 from app.invitations.models import Invitation
 from app.jobs.models import ReportJob
+from app.mail.models import EmailMessage
 from app.organizations.models import BenchmarkSnapshot, Organization
 from app.questionnaire.models import QuestionnaireVersion
 from app.ratelimit import RateLimitState
@@ -22,6 +23,7 @@ __all__ = [
     "Base",
     "BenchmarkSnapshot",
     "ConsoleSession",
+    "EmailMessage",
     "IdempotencyRecord",
     "Invitation",
     "Organization",

@@ -22,6 +22,9 @@ from app.http.deps import (
 from app.invitations import service
 from app.invitations.models import Invitation
 from app.invitations.schemas import InvitationCreate, InvitationCreated, InvitationRead
+from app.jobs import queue
+from app.mail import service as mail
+from app.mail.schemas import EmailDeliveryRead
 
 router = APIRouter(tags=["invitations"], dependencies=[Depends(reject_unknown_query_parameters)])
 
@@ -43,8 +46,16 @@ def invitation_link(request: Request, settings: Settings, token: str) -> str:
 def _read(session: SessionDep, invitation: Invitation) -> InvitationRead:
     return InvitationRead.model_validate(
         {
-            **{c: getattr(invitation, c) for c in InvitationRead.model_fields if c != "status"},
+            **{
+                c: getattr(invitation, c)
+                for c in InvitationRead.model_fields
+                if c not in ("status", "emails")
+            },
             "status": service.invitation_status(session, invitation),
+            "emails": [
+                EmailDeliveryRead.model_validate(message)
+                for message in mail.messages_of_invitation(session, invitation.id)
+            ],
         }
     )
 
@@ -63,8 +74,14 @@ def create_invitation(
     request: Request,
     body: InvitationCreate | None = None,
 ) -> InvitationCreated:
-    """A link to the web form for this organization (admin or consultant); `url` shows once."""
+    """A link to the web form for this organization (admin or consultant); `url` shows once.
+
+    With `email`, the link is also e-mailed to that address by a background job; the
+    invitation's `emails` say how its delivery goes.
+    """
     body = body or InvitationCreate()
+    if body.email is not None:
+        mail.require_mail(settings)
     issued = service.create_invitation(
         session,
         registry,
@@ -76,10 +93,16 @@ def create_invitation(
         days=body.expires_in_days or settings.invitation_days,
     )
     record_of(request).acted_on(issued.invitation.id, organization.id)
+    url = invitation_link(request, settings, issued.token)
+    if body.email is not None:
+        message = mail.queue_invitation_email(
+            session, settings, issued.invitation, url, body.email, invited_by=None
+        )
+        report_queue = getattr(request.app.state, "report_queue", None)
+        if report_queue is not None:  # `smm worker` sends it; else the embedded runner does
+            queue.dispatch_email(report_queue, session, message.id)
     read = _read(session, issued.invitation)
-    return InvitationCreated(
-        **read.model_dump(), url=invitation_link(request, settings, issued.token)
-    )
+    return InvitationCreated(**read.model_dump(), url=url)
 
 
 @router.get("/v1/invitations/{invitation_id}", responses=errors(404))

@@ -7,9 +7,21 @@ from typing import Annotated
 
 import typer
 
-from app.cli.console import err, out
+from app.cli.console import err, fail, out
 from app.cli.database import database, organization_of
 from app.cli.options import organization_ids
+
+
+def _address(value: str | None) -> str | None:
+    """The --email value, if it is one plain address (a usage error otherwise)."""
+    if value is None:
+        return None
+    from app.addresses import email_address
+
+    try:
+        return email_address(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def invite(
@@ -35,18 +47,35 @@ def invite(
         int | None,
         typer.Option(min=1, max=65535, help="The port `smm serve` listens on (default SMM_PORT)."),
     ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            callback=_address,
+            help="Also e-mail the link to this address, through SMM_SMTP_HOST "
+            "(sent by the running service or `smm worker`).",
+        ),
+    ] = None,
 ) -> None:
     """Make an invitation link to the web form; the link alone is on the last line.
 
     The link starts with --base-url, else SMM_PUBLIC_URL, else the address `smm serve`
     listens on: give the same --host/--port (or SMM_HOST/SMM_PORT) as to `smm serve`.
+    With --email it is also queued for e-mail; the API's invitation shows how that went.
     """
     from app.auth.service import Principal
     from app.config import get_settings
     from app.invitations.service import create_invitation
+    from app.mail import service as mail
 
     organization_id = organization_ids([organization], given_as="ORGANIZATION")[0]
     settings = get_settings()
+    if email is not None and not settings.sends_email:
+        raise fail(
+            "--email: this service cannot send e-mail: no SMTP server is configured "
+            "(SMM_SMTP_HOST). Leave out --email and send the link yourself."
+        )
+    base = _link_base(base_url or settings.public_url, host or settings.host, port or settings.port)
     with database(settings, questionnaires=True) as db:
         target = organization_of(db, organization_id)
         issued = create_invitation(
@@ -59,11 +88,24 @@ def invite(
             days=days or settings.invitation_days,
         )
         name, expires = target.name, issued.invitation.expires_at
+        link = f"{base.rstrip('/')}/i/{issued.token}"
         db.audit("invitation.create", "invitation", issued.invitation.id, target.id)
-    base = _link_base(base_url or settings.public_url, host or settings.host, port or settings.port)
-    out.print(f"Invitation for {name}, valid until {expires:%Y-%m-%d %H:%M} UTC. The link:")
+        if email is not None:
+            message = mail.queue_invitation_email(
+                db.session, settings, issued.invitation, link, email, invited_by=None
+            )
+            if settings.uses_job_queue:
+                from app.jobs import queue
+
+                client = queue.client_app(settings.database_url)
+                queue.dispatch_email(client, db.session, message.id)
+    queued = f" It is queued for e-mail to {email}." if email is not None else ""
+    out.print(
+        f"Invitation for {name}, valid until {expires:%Y-%m-%d %H:%M} UTC.{queued} The link:",
+        markup=False,
+    )
     sys.stdout.flush()
-    print(f"{base.rstrip('/')}/i/{issued.token}")
+    print(link)
 
 
 def _link_base(public_url: str | None, host: str, port: int) -> str:

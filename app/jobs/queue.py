@@ -8,6 +8,10 @@ code path that does not dispatch) are swept onto the queue by the workers. Both 
 key the message by the job id (procrastinate's ``queueing_lock`` and ``lock``), so a
 job waits on the queue at most once and never runs twice at the same time; the row's
 conditional claim turns away any duplicate delivery.
+
+E-mails (``app.mail``) go the same way on their own queue: the EmailMessage row is the
+record, the queue says "deliver e-mail X" (keyed ``email:<id>``), and the sweep queues
+due messages that nothing dispatched.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, LiteralString
 
 import procrastinate
@@ -26,8 +30,10 @@ from procrastinate.sync_psycopg_connector import SyncPsycopgConnector
 from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.db import normalize_url, utcnow
 from app.jobs import service
+from app.mail import service as mail
 
 log = logging.getLogger("smm.jobs")
 
@@ -36,6 +42,9 @@ QUEUE = "reports"
 TASK = "smm.render_report"
 # pg_advisory_xact_lock key that serializes sweeps across workers ("smm-sweep").
 SWEEP_LOCK = 0x736D6D2D7377
+# E-mails: one queue message says "deliver e-mail X"; the EmailMessage row keeps its state.
+EMAIL_QUEUE = "email"
+EMAIL_TASK = "smm.send_email"
 
 
 def conninfo(database_url: str) -> str:
@@ -86,6 +95,58 @@ def _deferrer(
 ) -> procrastinate.jobs.JobDeferrer:
     key = str(job_id)
     return app.configure_task(TASK, queue=QUEUE, lock=key, queueing_lock=key, connection=connection)
+
+
+def dispatch_email(
+    app: procrastinate.App,
+    session: Session,
+    message_id: uuid.UUID,
+    *,
+    schedule_at: datetime | None = None,
+) -> int:
+    """Put "deliver e-mail ``message_id``" on the queue in the session's transaction.
+
+    ``schedule_at``: not before then (a retry after its back-off). Keyed by the message id,
+    so it waits on the queue at most once and is never delivered twice at the same time.
+    """
+    key = f"email:{message_id}"
+    with _queue_schema(session) as connection:
+        deferrer = app.configure_task(
+            EMAIL_TASK,
+            queue=EMAIL_QUEUE,
+            lock=key,
+            queueing_lock=key,
+            schedule_at=schedule_at,
+            connection=connection,
+        )
+        return deferrer.defer(message_id=str(message_id))
+
+
+def sweep_email(app: procrastinate.App, session: Session, settings: Settings) -> int:
+    """Queue due e-mails that are not on the queue, fail those stuck ``sending``; how many queued.
+
+    Rows queued where nothing dispatched them (the CLI, the embedded runner's time, a retry
+    whose dispatch failed) reach a worker this way; one sweep at a time, as for reports.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK})
+    stuck = mail.fail_stuck(session, mail.stuck_cutoff(settings))
+    candidates = mail.due(session, now=utcnow() - timedelta(seconds=5), limit=500)
+    dispatched = 0
+    if candidates:
+        with _queue_schema(session) as connection, connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT queueing_lock FROM procrastinate_jobs "
+                "WHERE queueing_lock = ANY(%s) AND status IN ('todo', 'doing')",
+                ([f"email:{c}" for c in candidates],),
+            )
+            waiting = {row[0] for row in cursor.fetchall()}
+        for message_id in candidates:
+            if f"email:{message_id}" not in waiting:
+                dispatch_email(app, session, message_id)
+                dispatched += 1
+    if dispatched or stuck:
+        log.info("swept the e-mail queue: %d queued, %d failed as left sending", dispatched, stuck)
+    return dispatched
 
 
 def sweep(app: procrastinate.App, session: Session, stalled_after: float) -> tuple[int, int]:
@@ -156,3 +217,9 @@ def sweep_now(app: procrastinate.App, engine: Engine, stalled_after: float) -> t
     """One sweep in its own transaction."""
     with Session(engine) as session, session.begin():
         return sweep(app, session, stalled_after)
+
+
+def sweep_email_now(app: procrastinate.App, engine: Engine, settings: Settings) -> int:
+    """One e-mail sweep in its own transaction."""
+    with Session(engine) as session, session.begin():
+        return sweep_email(app, session, settings)

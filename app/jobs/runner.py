@@ -1,8 +1,9 @@
 """The embedded runner: a thread that claims queued jobs and renders them in a pool.
 
-Each API process runs one. Claims are atomic in the database, so several processes (or
-machines) can share the queue; a job left running by a process that died is re-queued
-once it is older than any render could be.
+Each API process runs one, and with it, when an SMTP server is configured, the mail
+sender (``app.mail.sender``): a sibling thread that delivers queued e-mails. Claims are
+atomic in the database, so several processes (or machines) can share the queue; a job
+left running by a process that died is re-queued once it is older than any render could be.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.errors import AppError
 from app.intake.models import Assessment
 from app.jobs import service
 from app.jobs.models import ReportJob
+from app.mail.sender import MailSender
 from app.observability.logs import log_context
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.reports.inputs import PlanRequest
@@ -52,12 +54,17 @@ class LocalRunner:
         self._slots = threading.Semaphore(settings.render_workers)
         self._pool = ThreadPoolExecutor(settings.render_workers, thread_name_prefix="smm-render")
         self._thread = threading.Thread(target=self._loop, name="smm-jobs", daemon=True)
+        self.mail = MailSender(factory, settings) if settings.sends_email else None
 
     def start(self) -> None:
         self._thread.start()
+        if self.mail is not None:
+            self.mail.start()
 
     def stop(self) -> None:
         self._stop.set()
+        if self.mail is not None:
+            self.mail.stop()
         self._thread.join(10)
         self._pool.shutdown(wait=True, cancel_futures=False)
 

@@ -5,6 +5,10 @@ Each worker runs ``concurrency`` jobs at once, each in its own long-lived render
 limits). A sweeper thread, at start and then every heartbeat, queues job rows that are
 not on the queue and retries jobs held by workers that stopped sending heartbeats
 (killed, or their machine gone), so another worker finishes them.
+
+Workers also deliver e-mails (``smm.send_email`` on the ``email`` queue): one task per
+message, following ``app.mail.service``'s rules; a retry is put back on the queue for
+when its back-off ends, and the sweeper queues due messages nothing dispatched.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from app.errors import AppError
 from app.intake.models import Assessment
 from app.jobs import metrics, queue, service
 from app.jobs.models import ReportJob
+from app.mail import service as mail
+from app.mail.smtp import Transport, send_smtp
 from app.observability.logs import log_context
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.reports.inputs import PlanRequest
@@ -52,6 +58,9 @@ class Worker:
     registry: QuestionnaireRegistry
     concurrency: int
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    # Puts e-mail retries back on the queue (a client App over our own connections).
+    queue_client: procrastinate.App | None = None
+    transport: Transport = send_smtp
     pool: RenderPool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -77,6 +86,16 @@ class Worker:
             self._render(job_id, last_attempt=last_attempt)
         finally:
             metrics.JOBS_RUNNING.dec()
+
+    def send_email(self, message_id: uuid.UUID) -> mail.Delivery:
+        """Deliver one e-mail from the queue (see ``send_queued_email``)."""
+        return send_queued_email(
+            self.factory,
+            self.settings,
+            message_id,
+            queue_client=self.queue_client,
+            transport=self.transport,
+        )
 
     def _render(self, job_id: uuid.UUID, *, last_attempt: bool) -> None:
         def load(session: Session) -> tuple[Assessment, PlanRequest]:
@@ -134,6 +153,32 @@ class Worker:
         raise RetryLater(error)
 
 
+def send_queued_email(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    message_id: uuid.UUID,
+    *,
+    queue_client: procrastinate.App | None,
+    transport: Transport = send_smtp,
+) -> mail.Delivery:
+    """Deliver one e-mail; a retry goes back on the queue for when its back-off ends.
+
+    A delivery that finds the message taken, not due or finished does nothing, so a
+    duplicate queue message never sends it twice.
+    """
+    delivery = mail.deliver(factory, settings, message_id, transport=transport)
+    if delivery.outcome is mail.Outcome.NOT_CLAIMED:
+        log.info("e-mail %s is taken, not due or done; this delivery does nothing", message_id)
+    if delivery.outcome is mail.Outcome.RETRY and queue_client is not None:
+        retry_at = delivery.retry_at
+        try:
+            with transaction(factory) as session:
+                queue.dispatch_email(queue_client, session, message_id, schedule_at=retry_at)
+        except procrastinate.exceptions.AlreadyEnqueued:
+            pass  # the sweeper queued it already
+    return delivery
+
+
 def queue_app(worker: Worker) -> procrastinate.App:
     """The procrastinate App of a worker process, with the render task bound to ``worker``."""
     settings = worker.settings
@@ -159,6 +204,11 @@ def queue_app(worker: Worker) -> procrastinate.App:
                 last_attempt=context.job.attempts + 1 >= settings.job_max_attempts,
             )
 
+    @app.task(name=queue.EMAIL_TASK, queue=queue.EMAIL_QUEUE)
+    def send_email(message_id: str) -> None:
+        with log_context(email_id=message_id):
+            worker.send_email(uuid.UUID(message_id))
+
     return app
 
 
@@ -168,6 +218,8 @@ def _sweep_forever(
     while True:
         try:
             queue.sweep_now(app, engine, settings.worker_stalled_seconds)
+            if settings.sends_email:
+                queue.sweep_email_now(app, engine, settings)
         except Exception:  # the database may be briefly unavailable; try again
             log.exception("could not sweep the report queue")
         if stop.wait(settings.worker_heartbeat_seconds):
@@ -177,9 +229,9 @@ def _sweep_forever(
 def run(settings: Settings, registry: QuestionnaireRegistry, concurrency: int) -> None:
     """Consume the report queue until SIGINT or SIGTERM; running jobs finish first."""
     engine = make_engine(settings.database_url, pool_size=concurrency + 2)
-    worker = Worker(settings, session_factory(engine), registry, concurrency)
-    app = queue_app(worker)
     client = queue.client_app(settings.database_url)
+    worker = Worker(settings, session_factory(engine), registry, concurrency, queue_client=client)
+    app = queue_app(worker)
     stop = threading.Event()
     sweeper = threading.Thread(
         target=_sweep_forever, args=(client, engine, settings, stop), name="smm-sweep", daemon=True
@@ -188,7 +240,7 @@ def run(settings: Settings, registry: QuestionnaireRegistry, concurrency: int) -
     log.info("worker %s consuming the report queue with %d slot(s)", worker.name, concurrency)
     try:
         app.run_worker(
-            queues=[queue.QUEUE],
+            queues=[queue.QUEUE, queue.EMAIL_QUEUE],
             concurrency=concurrency,
             name=worker.name,
             update_heartbeat_interval=settings.worker_heartbeat_seconds,

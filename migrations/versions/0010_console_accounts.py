@@ -4,7 +4,7 @@ A console user acts through a principal of its own: an ``api_keys`` row of kind 
 (no usable secret), with a role and grants like a key's. Audit events name the user.
 
 Revision ID: 0010_console_accounts
-Revises: 0008_roadmap_capacity
+Revises: 0009_email_messages
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import app.db
 
 revision: str = "0010_console_accounts"
-down_revision: str | None = "0008_roadmap_capacity"
+down_revision: str | None = "0009_email_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

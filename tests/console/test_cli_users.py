@@ -12,7 +12,9 @@ def test_the_first_admin_is_created_at_the_command_line_and_can_sign_in(env, tmp
     password = created.stdout.strip().splitlines()[-1]
     assert len(password) >= 12
     listing = run_smm("users", "list", env=env).stdout
-    assert "ada@example.org" in listing and "admin" in listing and "active" in listing
+    assert "ada@example.org" in listing
+    assert "admin" in listing
+    assert "active" in listing
     assert password not in listing
 
     from app.accounts.service import check_password
