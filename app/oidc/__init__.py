@@ -1,0 +1,14 @@
+"""OpenID Connect sign-in for organizations that have an identity provider (SMM_OIDC_*)."""
+
+from app.oidc.client import OidcClaims, OidcClient, OidcRefused, OidcStart, RefusalReason
+from app.oidc.sealing import open_start, seal_start
+
+__all__ = [
+    "OidcClaims",
+    "OidcClient",
+    "OidcRefused",
+    "OidcStart",
+    "RefusalReason",
+    "open_start",
+    "seal_start",
+]
