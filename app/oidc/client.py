@@ -119,7 +119,7 @@ class _ClientSecretAuth(httpx.Auth):
         self._client_auth = client_auth
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        headers = dict(request.headers)
+        headers = httpx.Headers(request.headers)  # case-insensitive, as Authlib expects
         url, headers, body = self._client_auth.prepare(
             request.method, str(request.url), headers, request.content.decode()
         )
@@ -170,7 +170,15 @@ class OidcClient:
     def begin(self, redirect_uri: str) -> OidcStart:
         """A new sign-in: the provider's authorization URL with fresh state, nonce and PKCE."""
         _check_redirect_uri(redirect_uri)
-        metadata = self.metadata()
+        try:
+            metadata = self.metadata()
+        except OidcRefused as refused:
+            logger.warning(
+                "OpenID Connect sign-in cannot start: %s",
+                refused.reason,
+                extra={"oidc_issuer": self.issuer, "oidc_reason": refused.reason},
+            )
+            raise
         state = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(32)
         code_verifier = secrets.token_urlsafe(64)  # 86 characters: RFC 7636 wants 43 to 128
@@ -300,7 +308,7 @@ class OidcClient:
                 code_verifier=code_verifier,
                 auth=auth,
             )
-        except httpx.TransportError as failure:
+        except httpx.RequestError as failure:  # refused, timed out, reset, garbled
             raise OidcRefused("unreachable") from failure
         except OAuth2Error as failure:
             shown = failure.error if _SAFE_ERROR_CODE.fullmatch(failure.error or "") else "unknown"
@@ -412,7 +420,7 @@ class OidcClient:
     ) -> dict[str, Any]:
         try:
             response = self._http.get(url, headers=headers)
-        except httpx.TransportError as failure:
+        except httpx.RequestError as failure:  # refused, timed out, reset, garbled
             raise OidcRefused("unreachable") from failure
         if response.status_code != 200:
             status = response.status_code

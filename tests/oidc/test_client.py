@@ -174,6 +174,18 @@ def test_a_token_expired_within_the_clock_skew_allowance_is_accepted(
     assert sign_in(oidc_client, oidc_provider).subject == oidc_provider.user.sub
 
 
+@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
+def test_the_client_authenticates_as_the_provider_offers(
+    oidc_provider: FakeOidcProvider, method: str
+) -> None:
+    oidc_provider.faults.auth_methods = (method,)
+    with OidcClient(oidc_provider.settings()) as client:
+        sign_in(client, oidc_provider)
+
+    sent_in_form = "client_id" in oidc_provider.token_requests[-1]
+    assert sent_in_form == (method == "client_secret_post")
+
+
 def test_a_wrong_client_secret_is_refused(oidc_provider: FakeOidcProvider) -> None:
     settings = oidc_provider.settings(oidc_client_secret=SecretStr("not-the-secret"))
     with OidcClient(settings) as client:

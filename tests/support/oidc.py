@@ -75,6 +75,7 @@ class Faults:
     omit_claims: bool = False  # keep email and name out of the ID token (user info only)
     userinfo_sub: str | None = None  # user info answers for another subject
     down: bool = False  # every endpoint answers 503
+    auth_methods: tuple[str, ...] = ("client_secret_basic", "client_secret_post")  # offered
 
 
 @dataclass
@@ -175,10 +176,7 @@ class FakeOidcProvider:
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": [
-                    "client_secret_basic",
-                    "client_secret_post",
-                ],
+                "token_endpoint_auth_methods_supported": list(self.faults.auth_methods),
                 "scopes_supported": ["openid", "email", "profile"],
             }
         )
@@ -274,10 +272,12 @@ class FakeOidcProvider:
 
     def _client_authenticated(self, request: Request, form: dict[str, str]) -> bool:
         scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "basic":
+        if scheme.lower() == "basic" and "client_secret_basic" in self.faults.auth_methods:
             client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
-        else:
+        elif "client_secret_post" in self.faults.auth_methods:
             client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        else:
+            return False
         return client_id == self.client_id and secrets.compare_digest(secret, self.client_secret)
 
     def _id_token(self, grant: _Grant) -> str:
