@@ -241,8 +241,10 @@ class OidcClient:
     ) -> OidcClaims:
         # The state is checked first: an answer that is not this browser's sign-in is not
         # acted upon at all, not even its error.
-        if state_received is None or not secrets.compare_digest(
-            state_received.encode(), state_expected.encode()
+        if (
+            not state_expected
+            or state_received is None
+            or not secrets.compare_digest(state_received.encode(), state_expected.encode())
         ):
             raise OidcRefused("state_mismatch")
         if error is not None:
@@ -365,8 +367,10 @@ class OidcClient:
         if len(audiences) > 1 and claims.get("azp") != self.client_id:
             raise OidcRefused("wrong_audience")
         received = claims.get("nonce")
-        if not isinstance(received, str) or not secrets.compare_digest(
-            received.encode(), nonce.encode()
+        if (
+            not nonce
+            or not isinstance(received, str)
+            or not secrets.compare_digest(received.encode(), nonce.encode())
         ):
             raise OidcRefused("nonce_mismatch")
         return claims

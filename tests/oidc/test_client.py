@@ -114,6 +114,9 @@ def test_an_answer_with_another_state_is_refused_before_the_code_is_used(
 ) -> None:
     assert refusal(oidc_client, oidc_provider, state_received="someone-elses") == "state_mismatch"
     assert refusal(oidc_client, oidc_provider, state_received=None) == "state_mismatch"
+    assert refusal(oidc_client, oidc_provider, state_expected="", state_received="") == (
+        "state_mismatch"
+    )
     assert oidc_provider.hits["token"] == 0
 
 
@@ -164,6 +167,12 @@ def test_an_id_token_that_does_not_verify_is_refused(
     setattr(oidc_provider.faults, fault, value)
 
     assert refusal(oidc_client, oidc_provider) == reason
+
+
+def test_a_sign_in_without_a_nonce_is_refused(
+    oidc_provider: FakeOidcProvider, oidc_client: OidcClient
+) -> None:
+    assert refusal(oidc_client, oidc_provider, nonce="") == "nonce_mismatch"
 
 
 def test_a_token_expired_within_the_clock_skew_allowance_is_accepted(
