@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -214,6 +214,12 @@ class Settings(BaseSettings):
         if self.job_backend == "procrastinate" and self.is_sqlite:
             raise ValueError("job_backend 'procrastinate' needs a PostgreSQL database_url")
         return self
+
+    @field_validator("oidc_issuer", "oidc_client_id", "oidc_client_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # SMM_OIDC_ISSUER= (empty, as compose files write it) means off, not a bad URL.
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _oidc_is_complete_and_safe(self) -> Settings:

@@ -33,6 +33,13 @@ def test_the_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert "very-secret-value" not in repr(settings)
 
 
+def test_empty_variables_leave_oidc_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SMM_OIDC_ISSUER", "SMM_OIDC_CLIENT_ID", "SMM_OIDC_CLIENT_SECRET"):
+        monkeypatch.setenv(name, "")
+
+    assert not Settings().oidc_enabled
+
+
 @pytest.mark.parametrize("missing", ["oidc_client_id", "oidc_client_secret"])
 def test_an_issuer_needs_a_client_id_and_secret(missing: str) -> None:
     values = {**COMPLETE, missing: None}
