@@ -3,8 +3,9 @@
 The relying-party side only: build the authorization URL (`OidcClient.begin`), then turn
 the code the provider sends back into verified claims (`OidcClient.finish`). Authlib's
 OAuth 2 client builds the requests (PKCE S256, client authentication, the token request)
-over this service's own httpx client, and joserfc verifies the ID token: signature against
-the provider's published keys, issuer, audience, expiry, issue time and nonce.
+over this service's own httpx client; `app.oidc.id_token` verifies the ID token with
+joserfc: signature against the provider's published keys, issuer, audience, expiry, issue
+time and nonce.
 
 Everything that can go wrong ends in one `OidcRefused` naming the reason, so the console
 answers every failure the same way. Codes, tokens, verifiers and the client secret are
@@ -19,95 +20,24 @@ import secrets
 import threading
 import time
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.client import OAuth2Client
-from joserfc import jwt
-from joserfc.errors import (
-    BadSignatureError,
-    ExpiredTokenError,
-    InvalidClaimError,
-    InvalidKeyIdError,
-    JoseError,
-    MissingClaimError,
-)
+from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import GuestProtocol, Key, KeySet
 
 from app.config import Settings, is_secure_provider_url
+from app.oidc.id_token import verify_id_token
+from app.oidc.values import REASON_TEXT, OidcClaims, OidcRefused, OidcStart, RefusalReason
 
 logger = logging.getLogger(__name__)
 
-RefusalReason = Literal[
-    "unreachable",
-    "bad_discovery",
-    "provider_error",
-    "state_mismatch",
-    "token_refused",
-    "bad_token",
-    "bad_signature",
-    "wrong_issuer",
-    "wrong_audience",
-    "expired",
-    "nonce_mismatch",
-    "bad_userinfo",
-]
-
-_REASON_TEXT: dict[str, str] = {
-    "unreachable": "the identity provider could not be reached",
-    "bad_discovery": "the identity provider's configuration is unusable",
-    "provider_error": "the identity provider refused the sign-in",
-    "state_mismatch": "the sign-in answer does not belong to this sign-in (state mismatch)",
-    "token_refused": "the identity provider refused to exchange the code",
-    "bad_token": "the identity provider sent an unusable ID token",
-    "bad_signature": "the ID token's signature does not verify",
-    "wrong_issuer": "the ID token was issued by another provider",
-    "wrong_audience": "the ID token was issued for another client",
-    "expired": "the ID token has expired or was issued in the future",
-    "nonce_mismatch": "the ID token does not belong to this sign-in (nonce mismatch)",
-    "bad_userinfo": "the identity provider's user information does not match the ID token",
-}
-
-# Asymmetric signatures only: "none" is never acceptable, and an HMAC keyed with the client
-# secret would let anyone who knows the secret mint tokens.
-_SIGNING_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
-_CLOCK_SKEW_SECONDS = 60
 _DISCOVERY_SECONDS = 3600.0
 _SAFE_ERROR_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
-
-
-class OidcRefused(Exception):
-    """Sign-in through the identity provider failed; ``reason`` says why (a stable code)."""
-
-    def __init__(self, reason: RefusalReason, detail: str | None = None) -> None:
-        self.reason: RefusalReason = reason
-        self.detail = detail or _REASON_TEXT[reason]
-        super().__init__(self.detail)
-
-
-@dataclass(frozen=True, slots=True)
-class OidcStart:
-    """A sign-in in progress: where to send the browser, and what to keep until it returns."""
-
-    url: str
-    state: str
-    nonce: str
-    code_verifier: str
-
-
-@dataclass(frozen=True, slots=True)
-class OidcClaims:
-    """Who the provider says signed in, from a verified ID token (and user info)."""
-
-    issuer: str
-    subject: str
-    email: str | None
-    email_verified: bool
-    name: str | None
 
 
 class _ClientSecretAuth(httpx.Auth):
@@ -259,7 +189,14 @@ class OidcClient:
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise OidcRefused("bad_token", "the identity provider sent no ID token")
-        claims = self._verified_claims(metadata, id_token, nonce)
+        claims = verify_id_token(
+            id_token,
+            self._key_finder(metadata),
+            issuer=metadata["issuer"],
+            client_id=self.client_id,
+            nonce=nonce,
+            offered_algorithms=metadata.get("id_token_signing_alg_values_supported", ["RS256"]),
+        )
         access_token = token.get("access_token")
         if claims.get("email") is None and isinstance(access_token, str):
             claims = {**self._userinfo(metadata, access_token, claims["sub"]), **claims}
@@ -327,54 +264,6 @@ class OidcClient:
             raise OidcRefused("token_refused")
         return token
 
-    def _verified_claims(
-        self, metadata: Mapping[str, Any], id_token: str, nonce: str
-    ) -> dict[str, Any]:
-        algorithms = [
-            alg
-            for alg in metadata.get("id_token_signing_alg_values_supported", ["RS256"])
-            if alg in _SIGNING_ALGORITHMS
-        ] or ["RS256"]
-        try:
-            token = jwt.decode(id_token, self._key_finder(metadata), algorithms=algorithms)
-        except BadSignatureError:
-            raise OidcRefused("bad_signature") from None
-        except InvalidKeyIdError:
-            raise OidcRefused(
-                "bad_signature", "the ID token was signed with a key the provider does not publish"
-            ) from None
-        except (JoseError, ValueError, KeyError):
-            raise OidcRefused("bad_token") from None
-        claims = token.claims
-        registry = jwt.JWTClaimsRegistry(
-            leeway=_CLOCK_SKEW_SECONDS,
-            iss={"essential": True, "value": metadata["issuer"]},
-            sub={"essential": True},
-            aud={"essential": True, "value": self.client_id},
-            exp={"essential": True},
-            iat={"essential": True},
-        )
-        try:
-            registry.validate(claims)
-        except ExpiredTokenError:
-            raise OidcRefused("expired") from None
-        except (InvalidClaimError, MissingClaimError) as failure:
-            raise _claim_refusal(failure.claim) from None
-        except JoseError:
-            raise OidcRefused("bad_token") from None
-        audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
-        # OIDC Core 3.1.3.7: with several audiences, the authorized party must be this client.
-        if len(audiences) > 1 and claims.get("azp") != self.client_id:
-            raise OidcRefused("wrong_audience")
-        received = claims.get("nonce")
-        if (
-            not nonce
-            or not isinstance(received, str)
-            or not secrets.compare_digest(received.encode(), nonce.encode())
-        ):
-            raise OidcRefused("nonce_mismatch")
-        return claims
-
     def _key_finder(self, metadata: Mapping[str, Any]) -> Any:
         """A joserfc key callback: the token's key from the provider's set, refetched once."""
 
@@ -429,7 +318,7 @@ class OidcClient:
         if response.status_code != 200:
             status = response.status_code
             reason = "unreachable" if status >= 500 else reason
-            raise OidcRefused(reason, f"{_REASON_TEXT[reason]} (HTTP {status})")
+            raise OidcRefused(reason, f"{REASON_TEXT[reason]} (HTTP {status})")
         try:
             document = response.json()
         except ValueError:
@@ -437,16 +326,6 @@ class OidcClient:
         if not isinstance(document, dict):
             raise OidcRefused(reason)
         return document
-
-
-def _claim_refusal(claim: str) -> OidcRefused:
-    if claim == "iss":
-        return OidcRefused("wrong_issuer")
-    if claim == "aud":
-        return OidcRefused("wrong_audience")
-    if claim in ("exp", "iat", "nbf"):
-        return OidcRefused("expired")
-    return OidcRefused("bad_token", f"the ID token's {claim!r} claim is missing or invalid")
 
 
 def _check_discovery(document: Mapping[str, Any], issuer: str) -> None:

@@ -17,7 +17,7 @@ import hmac
 import json
 import time
 
-from app.oidc.client import OidcStart
+from app.oidc.values import OidcStart
 
 _PURPOSE = b"smm-oidc-start|"
 _LONGEST = 4096  # a browser keeps a cookie of about this size at most
