@@ -63,7 +63,9 @@ def verify_id_token(
         registry.validate(claims)
     except ExpiredTokenError:
         raise OidcRefused("expired") from None
-    except (InvalidClaimError, MissingClaimError) as failure:
+    except MissingClaimError as failure:
+        raise OidcRefused("bad_token", f"the ID token lacks {failure.claim!r}") from None
+    except InvalidClaimError as failure:
         raise _claim_refusal(failure.claim) from None
     except JoseError:
         raise OidcRefused("bad_token") from None
@@ -88,4 +90,4 @@ def _claim_refusal(claim: str) -> OidcRefused:
         return OidcRefused("wrong_audience")
     if claim in ("exp", "iat", "nbf"):
         return OidcRefused("expired")
-    return OidcRefused("bad_token", f"the ID token's {claim!r} claim is missing or invalid")
+    return OidcRefused("bad_token", f"the ID token's {claim!r} claim is invalid")

@@ -169,6 +169,26 @@ def test_an_id_token_that_does_not_verify_is_refused(
     assert refusal(oidc_client, oidc_provider) == reason
 
 
+def test_a_token_for_several_audiences_must_name_this_client_as_authorized_party(
+    oidc_provider: FakeOidcProvider, oidc_client: OidcClient
+) -> None:
+    audiences = [oidc_provider.client_id, "another-client"]
+    oidc_provider.faults.extra_claims = {"aud": audiences}
+    assert refusal(oidc_client, oidc_provider) == "wrong_audience"
+
+    oidc_provider.faults.extra_claims = {"aud": audiences, "azp": oidc_provider.client_id}
+    assert sign_in(oidc_client, oidc_provider).subject == oidc_provider.user.sub
+
+
+@pytest.mark.parametrize("claim", ["sub", "exp", "iat"])
+def test_a_token_without_a_required_claim_is_refused(
+    oidc_provider: FakeOidcProvider, oidc_client: OidcClient, claim: str
+) -> None:
+    oidc_provider.faults.extra_claims = {claim: None}
+
+    assert refusal(oidc_client, oidc_provider) == "bad_token"
+
+
 def test_a_sign_in_without_a_nonce_is_refused(
     oidc_provider: FakeOidcProvider, oidc_client: OidcClient
 ) -> None:

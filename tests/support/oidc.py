@@ -75,6 +75,7 @@ class Faults:
     omit_claims: bool = False  # keep email and name out of the ID token (user info only)
     userinfo_sub: str | None = None  # user info answers for another subject
     down: bool = False  # every endpoint answers 503
+    extra_claims: dict[str, Any] = field(default_factory=dict)  # merged into the ID token
     auth_methods: tuple[str, ...] = ("client_secret_basic", "client_secret_post")  # offered
 
 
@@ -299,6 +300,7 @@ class FakeOidcProvider:
                 "email_verified": grant.user.email_verified,
                 "name": grant.user.name,
             }
+        claims |= faults.extra_claims
         key = self.key
         if faults.forge_signature:
             key = _new_key(self.key.kid or "")
