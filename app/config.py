@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import secrets
 from functools import lru_cache
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.addresses import email_address_problem
@@ -251,11 +253,59 @@ class Settings(BaseSettings):
         """Whether an SMTP server is configured, so invitations can be e-mailed."""
         return self.smtp_host is not None
 
+    oidc_issuer: str | None = Field(
+        default=None,
+        description=(
+            "Issuer URL of the organization's OpenID Connect provider (its discovery document "
+            "is <issuer>/.well-known/openid-configuration); unset, OIDC sign-in is off."
+        ),
+    )
+    oidc_client_id: str | None = Field(
+        default=None, description="Client ID this service is registered under at the provider."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="Client secret that goes with oidc_client_id."
+    )
+    oidc_scopes: str = Field(
+        default="openid email profile",
+        description="Scopes asked for at sign-in, separated by spaces; must include openid.",
+    )
+    oidc_display_name: str = Field(
+        default="Sign in with your organization",
+        min_length=1,
+        max_length=80,
+        description='Label of the sign-in button, e.g. "Sign in with Okta".',
+    )
+
     @model_validator(mode="after")
     def _queue_needs_postgresql(self) -> Settings:
         if self.job_backend == "procrastinate" and self.is_sqlite:
             raise ValueError("job_backend 'procrastinate' needs a PostgreSQL database_url")
         return self
+
+    @field_validator("oidc_issuer", "oidc_client_id", "oidc_client_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # SMM_OIDC_ISSUER= (empty, as compose files write it) means off, not a bad URL.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _oidc_is_complete_and_safe(self) -> Settings:
+        if self.oidc_issuer is None:
+            return self
+        if not self.oidc_client_id:
+            raise ValueError("oidc_issuer is set, so oidc_client_id must be set too")
+        if self.oidc_client_secret is None or not self.oidc_client_secret.get_secret_value():
+            raise ValueError("oidc_issuer is set, so oidc_client_secret must be set too")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("oidc_scopes must include 'openid'")
+        _check_issuer(self.oidc_issuer)
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """Whether OpenID Connect sign-in is configured."""
+        return self.oidc_issuer is not None
 
     def signing_key(self) -> bytes:
         """The secret key as bytes: SMM_SECRET_KEY, or the generated one in secret_key_file."""
@@ -274,6 +324,42 @@ class Settings(BaseSettings):
         if self.job_backend == "auto":
             return self.database_url.startswith(("postgres://", "postgresql"))
         return self.job_backend == "procrastinate"
+
+
+def is_secure_provider_url(url: str) -> bool:
+    """Whether ``url`` may carry tokens and secrets: https, or plain http on loopback only.
+
+    ID tokens and the client secret travel to the identity provider's endpoints; over plain
+    http anyone on the path could read or forge them, so http is allowed only for a
+    provider on this machine (a local test provider).
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    if not host or parts.fragment:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and _is_loopback(host)
+
+
+def _check_issuer(issuer: str) -> None:
+    if not is_secure_provider_url(issuer) or urlsplit(issuer).query:
+        raise ValueError(
+            "oidc_issuer must be an https URL without query or fragment "
+            "(plain http only for 127.0.0.1, localhost or ::1)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _generated_key(path: Path) -> bytes:

@@ -79,6 +79,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 __all__ = ["create_postgres_database", "postgres_admin_url"]  # also imported from here
 
+# The fake OpenID Connect provider's fixtures (oidc_provider), for every test directory.
+pytest_plugins = ["tests.support.oidc"]
+
 
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
