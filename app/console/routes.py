@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
 from app.accounts import service as accounts
@@ -23,6 +24,9 @@ from app.config import Settings
 from app.console.deps import Console, ConsoleDep, ConsoleFormDep
 from app.console.errors import CSRF_FAILED, ConsoleRoute
 from app.console.security import (
+    OIDC_COOKIE,
+    OIDC_NEXT_COOKIE,
+    OIDC_SECONDS,
     PRE_SESSION_COOKIE,
     PRE_SESSION_SECONDS,
     SESSION_COOKIE,
@@ -36,6 +40,7 @@ from app.console.security import (
 from app.console.templating import templates
 from app.http.context import record_of
 from app.http.deps import SessionDep, SettingsDep
+from app.oidc import OidcClient, OidcRefused, open_start, seal_start
 from app.organizations.service import list_organizations
 from app.ratelimit import RateLimiter
 from app.web.deps import KeyDep
@@ -100,6 +105,7 @@ def _sign_in_form(
         email=email,
         error=error,
         signed_out=request.query_params.get("signed_out") is not None,
+        oidc_label=settings.oidc_display_name if settings.oidc_enabled else None,
     )
     set_cookie(response, settings, request, PRE_SESSION_COOKIE, nonce, PRE_SESSION_SECONDS)
     return response
@@ -196,6 +202,128 @@ def _sign_in_wait(request: Request, settings: Settings, email: str) -> float:
     by_client = limiter.wait(f"client:{client}", factory)
     by_account = limiter.wait(f"account:{accounts.normal_email(email)}", factory)
     return max(by_client, by_account)
+
+
+# -- signing in through the organization's identity provider (OpenID Connect) -------------
+
+
+_OIDC_LOCK = threading.Lock()
+
+
+def _oidc_client(request: Request, settings: Settings) -> OidcClient:
+    """The process's one OpenID Connect client (it caches the provider's metadata)."""
+    with _OIDC_LOCK:
+        client: OidcClient | None = getattr(request.app.state, "oidc_client", None)
+        if client is None:
+            client = OidcClient(settings)
+            request.app.state.oidc_client = client
+        return client
+
+
+def _callback_url(request: Request, settings: Settings) -> str:
+    base = settings.public_url or str(request.base_url)
+    return f"{base.rstrip('/')}/console/sign-in/oidc/callback"
+
+
+@router.post("/console/sign-in/oidc")
+async def start_oidc_sign_in(request: Request, key: KeyDep, settings: SettingsDep) -> Response:
+    """Send the browser to the identity provider, with a fresh state, nonce and PKCE
+    verifier kept in a short-lived signed cookie."""
+    if not settings.oidc_enabled:
+        return _sign_in_form(
+            request, key, settings, next_url="/console", error=_NO_OIDC, status_code=404
+        )
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    nonce = request.cookies.get(PRE_SESSION_COOKIE) or ""
+    if not nonce or not token_ok(pre_session_token(key, nonce), fields.get("csrf_token")):
+        raise CSRF_FAILED
+    client = _oidc_client(request, settings)
+    try:
+        start = await run_in_threadpool(client.begin, _callback_url(request, settings))
+    except OidcRefused as exc:
+        record_of(request).action = "auth.sign_in"
+        record_of(request).detail["reason"] = f"oidc {exc.reason}"
+        return _sign_in_form(
+            request, key, settings, next_url="/console", error=exc.detail, status_code=502
+        )
+    response = see_other(start.url)
+    set_cookie(response, settings, request, OIDC_COOKIE, seal_start(start, key), OIDC_SECONDS)
+    next_url = safe_next(fields.get("next"))
+    set_cookie(response, settings, request, OIDC_NEXT_COOKIE, next_url, OIDC_SECONDS)
+    return response
+
+
+_NO_OIDC = "Sign-in through an identity provider is not set up here; use your password."
+_OIDC_EXPIRED = (
+    "The sign-in through your identity provider took too long or was started in another "
+    "browser; please try again."
+)
+
+
+@router.get("/console/sign-in/oidc/callback")
+async def finish_oidc_sign_in(
+    request: Request, session: SessionDep, key: KeyDep, settings: SettingsDep
+) -> Response:
+    """Check what the provider sent back, then sign in the console user it vouches for."""
+    record = record_of(request)
+    record.action = "auth.sign_in"
+    record.detail["method"] = "oidc"
+    if not settings.oidc_enabled:
+        return _sign_in_form(
+            request, key, settings, next_url="/console", error=_NO_OIDC, status_code=404
+        )
+    start = open_start(request.cookies.get(OIDC_COOKIE), key, OIDC_SECONDS)
+    next_url = safe_next(request.cookies.get(OIDC_NEXT_COOKIE))
+    if start is None:
+        record.detail["reason"] = "oidc state"
+        return _sign_in_form(
+            request, key, settings, next_url=next_url, error=_OIDC_EXPIRED, status_code=401
+        )
+    query = request.query_params
+    client = _oidc_client(request, settings)
+    try:
+        claims = await run_in_threadpool(
+            lambda: client.finish(
+                _callback_url(request, settings),
+                code=query.get("code"),
+                state_expected=start.state,
+                state_received=query.get("state"),
+                nonce=start.nonce,
+                code_verifier=start.code_verifier,
+                error=query.get("error"),
+            )
+        )
+    except OidcRefused as exc:
+        record.detail["reason"] = f"oidc {exc.reason}"
+        return _oidc_refused(request, key, settings, next_url, exc.detail)
+    try:
+        user = await run_in_threadpool(
+            lambda: accounts.user_for_identity(
+                session,
+                issuer=claims.issuer,
+                subject=claims.subject,
+                email=claims.email,
+                email_verified=claims.email_verified,
+            )
+        )
+    except SignInRefused as exc:
+        record.detail["reason"] = "oidc no account"
+        return _oidc_refused(request, key, settings, next_url, exc.detail)
+    response = await run_in_threadpool(_signed_in, request, session, settings, user, next_url)
+    clear_cookie(response, settings, request, OIDC_COOKIE)
+    clear_cookie(response, settings, request, OIDC_NEXT_COOKIE)
+    return response
+
+
+def _oidc_refused(
+    request: Request, key: bytes, settings: Settings, next_url: str, detail: str
+) -> Response:
+    response = _sign_in_form(
+        request, key, settings, next_url=next_url, error=detail, status_code=401
+    )
+    clear_cookie(response, settings, request, OIDC_COOKIE)
+    return response
 
 
 @router.post("/console/sign-out")

@@ -23,6 +23,10 @@ SESSION_COOKIE = "smm_console"
 PRE_SESSION_COOKIE = "smm_console_pre"
 COOKIE_PATH = "/console"
 PRE_SESSION_SECONDS = 30 * 60
+# The state, nonce and PKCE verifier of a sign-in at the identity provider, and where to go.
+OIDC_COOKIE = "smm_console_oidc"
+OIDC_NEXT_COOKIE = "smm_console_next"
+OIDC_SECONDS = 10 * 60
 
 
 def _mac(key: bytes, *parts: str) -> str:
