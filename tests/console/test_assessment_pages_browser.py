@@ -106,9 +106,15 @@ def browser() -> Iterator[Any]:
         yield chromium
 
 
+SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+
+
 def _scan(page: Any, name: str) -> None:
-    """No serious or critical accessibility violations on the page."""
+    """No serious or critical accessibility violations on the page (and its screenshot)."""
     from axe_playwright_python.sync_playwright import Axe
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"console-{name.replace(' ', '-')}.png"), full_page=True)
 
     results = Axe().run(page)
     bad = [
