@@ -347,8 +347,10 @@ def create_report_batch(
         "missing": len(outcome.missing),
         "job_ids": [str(q.job.id) for q in outcome.queued],
     }
+    # The page follows the newest jobs, as many as were just queued (all when none were).
+    follow = {"latest": str(len(outcome.queued))} if outcome.queued else {}
     query = {
-        "latest": str(max(len(outcome.queued), 1)),
+        **follow,
         "queued": str(len(outcome.queued)),
         "skipped": str(len(outcome.skipped)),
         "missing": str(len(outcome.missing)),

@@ -407,7 +407,9 @@ def test_a_batch_naming_another_consultants_organization_queues_nothing_for_it(
     )
 
     assert response.status_code == 303
-    assert "missing=1" in response.headers["location"]
+    assert response.headers["location"] == "/console/reports?queued=0&skipped=0&missing=1#progress"
+    page = browser.get(response.headers["location"])
+    assert "0 reports queued. 1 organization is not among yours." in page.text
     assert db.scalar(select(func.count()).select_from(ReportJob)) == 0
 
 
