@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
-from app.api.reports import ReportJobRead, _job_read, dispatch_queued, spend_report_budget
+from app.api.reports import ReportJobRead, _job_read
 from app.api.responses import errors
 from app.exports import batches
 from app.http.deps import (
@@ -19,6 +19,7 @@ from app.http.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
+from app.http.reports import dispatch_queued, spend_report_budget
 from app.jobs.models import JobStatus, ReportJob
 from app.schemas import RequestModel
 

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.responses import BINARY, errors
-from app.db import utcnow
 from app.exports import service
-from app.exports.table import csv_chunks, xlsx_bytes
+from app.exports.table import XLSX_TYPE
 from app.http.deps import (
     LookupDep,
     PrincipalDep,
@@ -19,6 +18,7 @@ from app.http.deps import (
     SessionDep,
     reject_unknown_query_parameters,
 )
+from app.http.exports import csv_download, xlsx_download
 from app.text import TEXT_PATTERN
 
 router = APIRouter(
@@ -26,8 +26,6 @@ router = APIRouter(
     tags=["exports"],
     dependencies=[Depends(reject_unknown_query_parameters)],
 )
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 OrganizationFilter = Annotated[
     uuid.UUID | None, Query(description="Only this organization's assessments.")
@@ -53,10 +51,6 @@ _COLUMNS = (
     "unanswered empty), each choice question followed by `<question>_label`, its answer in "
     "words."
 )
-
-
-def _file_name(extension: str) -> str:
-    return f"assessments-{utcnow():%Y-%m-%d}.{extension}"
 
 
 def _export(
@@ -98,11 +92,7 @@ def _described(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
 )
 def export_csv(export: ExportDep) -> StreamingResponse:
     """Assessments this key can see as CSV; cells that could run as formulas start with `'`."""
-    return StreamingResponse(
-        csv_chunks(export.layout, export.rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{_file_name("csv")}"'},
-    )
+    return csv_download(export)
 
 
 @router.get(
@@ -117,8 +107,4 @@ def export_csv(export: ExportDep) -> StreamingResponse:
 )
 def export_xlsx(export: ExportDep) -> Response:
     """Assessments this key can see as an Excel workbook; text cells are never formulas."""
-    return Response(
-        xlsx_bytes(export.layout, export.rows),
-        media_type=XLSX_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{_file_name("xlsx")}"'},
-    )
+    return xlsx_download(export)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-import threading
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -11,12 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy.orm import Session
 
 from app.api.responses import BINARY, errors
-from app.auth.service import Principal
-from app.config import Settings
-from app.errors import Conflict, NotFound, RateLimited
 from app.http.context import record_of
 from app.http.deps import (
     AssessmentDep,
@@ -27,12 +21,10 @@ from app.http.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.jobs import queue
+from app.http.reports import dispatch_queued, pdf_response, spend_report_budget
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
-from app.ratelimit import RateLimiter
 from app.reports import service
-from app.reports.cache import cached_report
 from app.reports.inputs import PlanRequest, gather_inputs, plan
 from app.roadmap.schemas import RoadmapRead
 from app.schemas import WHOLE_NUMBER, RequestModel
@@ -114,54 +106,6 @@ class ReportJobRead(BaseModel):
     pdf_url: str | None = Field(description="Where to fetch the PDF once the job is done.")
 
 
-_LIMITER_LOCK = threading.Lock()
-
-
-def _report_limiter(request: Request, settings: Settings) -> RateLimiter:
-    with _LIMITER_LOCK:
-        limiter: RateLimiter | None = getattr(request.app.state, "report_limiter", None)
-        if limiter is None:
-            limiter = RateLimiter(
-                "reports",
-                per_minute=settings.report_rate_limit,
-                burst=settings.report_rate_burst,
-                shared=not settings.is_sqlite,
-            )
-            request.app.state.report_limiter = limiter
-        return limiter
-
-
-def spend_report_budget(request: Request, principal: Principal, settings: Settings) -> None:
-    """Count one report render or job against the key's budget; RateLimited once it is spent.
-
-    On PostgreSQL the budget is kept in the database, so every API process shares it.
-    """
-    limiter = _report_limiter(request, settings)
-    wait = limiter.wait(str(principal.key_id), lambda: request.app.state.session_factory)
-    if wait > 0:
-        seconds = max(1, math.ceil(wait))
-        raise RateLimited(
-            f"This key has started too many report renders and report jobs for now "
-            f"(at most {settings.report_rate_burst} at once, {settings.report_rate_limit} a "
-            f"minute); try again in {seconds} second{'s' if seconds != 1 else ''}.",
-            retry_after=seconds,
-        )
-
-
-def dispatch_queued(request: Request, session: Session, queued: list[ReportJob]) -> None:
-    """Put queued jobs on the worker queue, when there is one, in the caller's transaction.
-
-    Then a job is on the queue if and only if its row is stored; with the embedded runner
-    there is nothing to do (it polls the table).
-    """
-    report_queue = getattr(request.app.state, "report_queue", None)
-    if report_queue is None:
-        return
-    for job in queued:
-        if job.status == JobStatus.QUEUED:
-            queue.dispatch(report_queue, session, job.id)
-
-
 def _job_read(job: ReportJob) -> ReportJobRead:
     return ReportJobRead(
         id=job.id,
@@ -172,17 +116,6 @@ def _job_read(job: ReportJob) -> ReportJobRead:
         started_at=job.started_at,
         finished_at=job.finished_at,
         pdf_url=f"/v1/reports/{job.id}/pdf" if job.status == JobStatus.DONE else None,
-    )
-
-
-def _pdf(pdf: bytes, name: str) -> Response:
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, max-age=0",
-        },
     )
 
 
@@ -261,7 +194,7 @@ def get_report_pdf(
         settings,
         before_render=lambda: spend_report_budget(request_, principal, settings),
     )
-    return _pdf(pdf, f"roadmap-{assessment.id}.pdf")
+    return pdf_response(pdf, f"roadmap-{assessment.id}.pdf")
 
 
 @router.post(
@@ -324,12 +257,4 @@ def get_report_job(job_id: uuid.UUID, lookup: LookupDep) -> ReportJobRead:
 def get_report_job_pdf(job_id: uuid.UUID, session: SessionDep, lookup: LookupDep) -> Response:
     """The PDF of a finished report job."""
     job = lookup.job(job_id)
-    if job.status != JobStatus.DONE:
-        detail = f"The report is {job.status}" + (
-            f": {job.error}" if job.error else "; try again shortly."
-        )
-        raise Conflict(detail, status=job.status)
-    pdf = cached_report(session, job.cache_key)
-    if pdf is None:
-        raise NotFound("The rendered report is no longer stored; request it again.")
-    return _pdf(pdf, f"roadmap-{job.assessment_id}.pdf")
+    return pdf_response(jobs.finished_pdf(session, job), f"roadmap-{job.assessment_id}.pdf")

@@ -274,6 +274,14 @@ def csv_text(value: Cell) -> str:
     return neutralise_formula(value)
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_file_name(extension: str) -> str:
+    """The name an export is downloaded as, with today's (UTC) date."""
+    return f"assessments-{datetime.now(UTC):%Y-%m-%d}.{extension}"
+
+
 def csv_chunks(layout: ExportLayout, rows: Iterable[ExportedAssessment]) -> Iterator[str]:
     """The CSV document a line at a time (RFC 4180 quoting, CRLF line ends), after a BOM."""
     buffer = io.StringIO()

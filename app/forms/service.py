@@ -122,6 +122,11 @@ def _answers_of(definition: QuestionnaireDefinition, draft: Assessment | None) -
     )
 
 
+def assessment_answers(definition: QuestionnaireDefinition, assessment: Assessment) -> FormAnswers:
+    """Any stored assessment's answers as pages read them (the console shows them so)."""
+    return _answers_of(definition, assessment)
+
+
 def form_answers(
     session: Session, invitation: Invitation, definition: QuestionnaireDefinition
 ) -> FormAnswers:

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from app.auth.service import Principal, visible_organizations
 from app.db import utcnow
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.intake.models import Assessment
 from app.jobs.models import JobStatus, ReportJob
 from app.organizations.models import Organization
 from app.questionnaire.registry import QuestionnaireRegistry
-from app.reports.cache import is_cached
+from app.reports.cache import cached_report, is_cached
 from app.reports.inputs import PlanRequest, cache_key, gather_inputs, plan
 
 MAX_ATTEMPTS = 3
@@ -98,6 +98,20 @@ def get_job(session: Session, principal: Principal, job_id: uuid.UUID) -> Report
     if job is None:
         raise NotFound(f"There is no report job {job_id} that this key can see.")
     return job
+
+
+def finished_pdf(session: Session, job: ReportJob) -> bytes:
+    """The PDF a finished job rendered; Conflict while it is not done, NotFound once the
+    cache no longer holds it."""
+    if job.status != JobStatus.DONE:
+        detail = f"The report is {job.status}" + (
+            f": {job.error}" if job.error else "; try again shortly."
+        )
+        raise Conflict(detail, status=job.status)
+    pdf = cached_report(session, job.cache_key)
+    if pdf is None:
+        raise NotFound("The rendered report is no longer stored; request it again.")
+    return pdf
 
 
 def claim_next(session: Session) -> ReportJob | None:
