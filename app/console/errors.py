@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -48,6 +49,15 @@ def console_error_page(request: Request, error: WebPageError) -> Response:
 def _page_error(exc: Exception) -> WebPageError | None:
     if isinstance(exc, WebPageError):
         return exc
+    if isinstance(exc, RequestValidationError):
+        problems = list(exc.errors())
+        if any(problem.get("loc", ("",))[0] == "path" for problem in problems):
+            # An id that is not an id names nothing, as in the API.
+            return WebPageError(404, "Not found", "There is no such page.", "")
+        fields = ", ".join(str(problem["loc"][-1]) for problem in problems if problem.get("loc"))
+        return WebPageError(
+            422, "Something needs attention", f"These values are not valid: {fields}.", ""
+        )
     if isinstance(exc, NotFound):
         # The same 404 the REST API gives: nothing says whether the object exists elsewhere.
         return WebPageError(404, "Not found", exc.detail, "Go back to your portfolio.")

@@ -315,3 +315,14 @@ def test_the_console_pages_carry_the_security_headers(
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_an_id_that_is_not_an_id_is_a_404_page_not_a_500(
+    client: TestClient,
+    make_user: Callable[..., Person],
+    signed_in_as: Callable[[Person], TestClient],
+) -> None:
+    browser = signed_in_as(make_user())
+    response = browser.get("/console/assessments/not-a-uuid")
+    assert response.status_code == 404
+    assert "Not found" in response.text
