@@ -3,13 +3,15 @@
 A fixed number of queries whatever the number of organizations: the organizations in
 scope (filtered by name and type), their last two submitted assessments, their
 invitations, and for the rows of the page only, the latest assessments' answers. The next
-step is planned (a few milliseconds each) for the rows of the page only.
+step is planned (10-90 ms each, then remembered by its inputs) for the rows of the page
+only.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +42,7 @@ from app.portfolio.schemas import (
     Trend,
 )
 from app.questionnaire.registry import QuestionnaireRegistry
-from app.reports.inputs import PlanRequest, plan, plan_inputs
+from app.reports.inputs import PlanRequest, ReportInputs, cache_key, plan, plan_inputs
 
 FIXED_SORTS = ("name", "updated")
 
@@ -228,8 +230,34 @@ def next_step(
     """The first action of the assessment's roadmap with the organization's stored settings;
     None when there is no catalogue, the settings cannot be planned, or nothing is left to do."""
     try:
-        roadmap = plan(plan_inputs(registry, organization, assessment), PlanRequest())
-    except (NotFound, InvalidRequest):
+        inputs = plan_inputs(registry, organization, assessment)
+    except NotFound:
+        return None
+    key = cache_key(inputs, PlanRequest())
+    with _STEPS_LOCK:
+        if key in _STEPS:
+            _STEPS.move_to_end(key)
+            return _STEPS[key]
+    step = _first_action(inputs)
+    with _STEPS_LOCK:
+        _STEPS[key] = step
+        while len(_STEPS) > _STEPS_KEPT:
+            _STEPS.popitem(last=False)
+    return step
+
+
+# Planning takes some 10-90 ms; a portfolio page is read again and again with the same
+# inputs. Keyed by the report cache key (everything that determines the plan, and more),
+# so a changed answer, setting or size is a new key, never a stale step.
+_STEPS: OrderedDict[str, NextStep | None] = OrderedDict()
+_STEPS_KEPT = 2048
+_STEPS_LOCK = threading.Lock()
+
+
+def _first_action(inputs: ReportInputs) -> NextStep | None:
+    try:
+        roadmap = plan(inputs, PlanRequest())
+    except InvalidRequest:
         return None
     for phase in roadmap.phases:
         for action in phase.actions:

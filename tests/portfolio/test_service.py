@@ -111,6 +111,31 @@ def test_the_next_step_is_the_first_action_of_the_roadmap_the_api_returns(
     )
 
 
+def _first_action(db, registry, assessment):
+    roadmap = plan(gather_inputs(db, registry, assessment), PlanRequest())
+    return roadmap.actions[0] if roadmap.actions else None
+
+
+def test_a_changed_setting_changes_the_next_step_at_once(
+    db, registry, principal, organization, assess
+):
+    me = principal()
+    org = organization("Planned", by=me)
+    latest = assess(org, on=day(2))
+    before = _rows(db, registry, me)[1]["Planned"].next_step
+    first = _first_action(db, registry, latest)
+    assert before is not None
+    assert first is not None
+    org.roadmap_excluded_services = sorted({line.service_id for line in first.services})
+    db.flush()
+
+    after = _rows(db, registry, me)[1]["Planned"].next_step
+
+    now_first = _first_action(db, registry, latest)
+    assert (after.action_id if after else None) == (now_first.action_id if now_first else None)
+    assert after != before
+
+
 def test_a_consultant_sees_what_it_created_and_was_granted_a_partner_only_grants(
     db, registry, principal, organization
 ):
