@@ -23,6 +23,7 @@ from app.api import (
     invitations,
     metrics,
     organizations,
+    portfolio,
     questionnaires,
     reports,
 )
@@ -125,6 +126,13 @@ def create_app(
             },
             {"name": "invitations", "description": "Links to the web form for hospital staff."},
             {
+                "name": "portfolio",
+                "description": (
+                    "A consultant's client organizations at a glance: current levels, trends, "
+                    "invitations and each one's next roadmap step."
+                ),
+            },
+            {
                 "name": "fhir",
                 "description": (
                     "FHIR R4 (application/fhir+json): questionnaires as Questionnaire, answers "
@@ -152,6 +160,7 @@ def create_app(
         batches,
         exports,
         invitations,
+        portfolio,
         fhir,
         audit,
         health,

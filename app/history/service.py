@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
@@ -134,14 +134,29 @@ def submitted_assessments(
 
 def history_entry(assessment: Assessment) -> HistoryEntry:
     """An assessment's stored scores as a point of its organization's history."""
-    scores = assessment.scores
+    return _entry(
+        assessment.id,
+        assessment.status,
+        assessment.submitted_at,
+        assessment.questionnaire_id,
+        assessment.questionnaire_version,
+        assessment.scores,
+    )
+
+
+def _entry(
+    assessment_id: uuid.UUID,
+    status: str,
+    submitted_at: datetime | None,
+    questionnaire_id: str,
+    questionnaire_version: int,
+    scores: dict[str, Any],
+) -> HistoryEntry:
     return HistoryEntry(
-        assessment_id=assessment.id,
-        status=AssessmentStatus(assessment.status).value,
-        submitted_at=assessment.submitted_at,
-        questionnaire=QuestionnaireVersionRef(
-            id=assessment.questionnaire_id, version=assessment.questionnaire_version
-        ),
+        assessment_id=assessment_id,
+        status=AssessmentStatus(status).value,
+        submitted_at=submitted_at,
+        questionnaire=QuestionnaireVersionRef(id=questionnaire_id, version=questionnaire_version),
         overall_level=scores["overall_level"],
         overall_level_name=scores["overall_level_name"],
         overall_score=scores["overall_score"],
@@ -156,6 +171,56 @@ def history_entry(assessment: Assessment) -> HistoryEntry:
             for d in scores["dimensions"]
         ],
     )
+
+
+def latest_submitted(
+    session: Session, organization_ids: Select[uuid.UUID], *, per_organization: int = 2
+) -> dict[uuid.UUID, list[HistoryEntry]]:
+    """The last ``per_organization`` submitted assessments of each organization that
+    ``organization_ids`` selects, newest first, in one query (for lists of many
+    organizations; drafts never count). Organizations without one are left out.
+    """
+    ranked = (
+        select(
+            Assessment.id,
+            Assessment.organization_id,
+            Assessment.status,
+            Assessment.submitted_at,
+            Assessment.questionnaire_id,
+            Assessment.questionnaire_version,
+            Assessment.scores,
+            func.row_number()
+            .over(
+                partition_by=Assessment.organization_id,
+                order_by=(Assessment.submitted_at.desc(), Assessment.id.desc()),
+            )
+            .label("position"),
+        )
+        .where(
+            Assessment.organization_id.in_(organization_ids.scalar_subquery()),
+            Assessment.status == AssessmentStatus.SUBMITTED.value,
+            Assessment.submitted_at.is_not(None),
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked)
+        .where(ranked.c.position <= per_organization)
+        .order_by(ranked.c.organization_id, ranked.c.position)
+    )
+    latest: dict[uuid.UUID, list[HistoryEntry]] = {}
+    for row in rows:
+        latest.setdefault(row.organization_id, []).append(
+            _entry(
+                row.id,
+                row.status,
+                row.submitted_at,
+                row.questionnaire_id,
+                row.questionnaire_version,
+                row.scores,
+            )
+        )
+    return latest
 
 
 def organization_history(session: Session, organization: Organization) -> History:

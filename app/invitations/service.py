@@ -12,12 +12,13 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Role
@@ -134,14 +135,47 @@ def revoke_invitation(session: Session, principal: Principal, invitation: Invita
 
 def invitation_status(session: Session, invitation: Invitation) -> InvitationStatus:
     """Where an invitation stands: revoked, submitted, expired, started or pending."""
-    if invitation.revoked_at is not None:
-        return InvitationStatus.REVOKED
     draft = draft_of(session, invitation)
-    if draft is not None and draft.status == AssessmentStatus.SUBMITTED:
+    return status_of(
+        invitation.revoked_at, invitation.expires_at, draft.status if draft else None, utcnow()
+    )
+
+
+def status_of(
+    revoked_at: datetime | None, expires_at: datetime, draft_status: str | None, now: datetime
+) -> InvitationStatus:
+    """The rule of ``invitation_status``, from the invitation's dates and its draft's status
+    (None before the form is started)."""
+    if revoked_at is not None:
+        return InvitationStatus.REVOKED
+    if draft_status == AssessmentStatus.SUBMITTED:
         return InvitationStatus.SUBMITTED
-    if invitation.expires_at <= utcnow():
+    if expires_at <= now:
         return InvitationStatus.EXPIRED
-    return InvitationStatus.STARTED if draft is not None else InvitationStatus.PENDING
+    return InvitationStatus.STARTED if draft_status is not None else InvitationStatus.PENDING
+
+
+def invitation_counts(
+    session: Session, organization_ids: Select[uuid.UUID]
+) -> dict[uuid.UUID, Counter[InvitationStatus]]:
+    """How many invitations of each organization ``organization_ids`` selects stand at each
+    status, in one query; organizations without invitations are left out."""
+    rows = session.execute(
+        select(
+            Invitation.organization_id,
+            Invitation.revoked_at,
+            Invitation.expires_at,
+            Assessment.status,
+        )
+        .outerjoin(Assessment, Assessment.id == Invitation.assessment_id)
+        .where(Invitation.organization_id.in_(organization_ids.scalar_subquery()))
+    )
+    now = utcnow()
+    counts: dict[uuid.UUID, Counter[InvitationStatus]] = {}
+    for organization_id, revoked_at, expires_at, draft_status in rows:
+        status = status_of(revoked_at, expires_at, draft_status, now)
+        counts.setdefault(organization_id, Counter())[status] += 1
+    return counts
 
 
 _GONE = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -146,18 +146,8 @@ def gather_inputs(
     session: Session, registry: QuestionnaireRegistry, assessment: Assessment
 ) -> ReportInputs:
     """The inputs for a submitted assessment; Conflict for a draft, NotFound without a catalogue."""
-    if assessment.status != AssessmentStatus.SUBMITTED or assessment.submitted_at is None:
-        raise Conflict(
-            "Roadmaps and reports are made for submitted assessments; submit this draft first."
-        )
-    loaded = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
-    if loaded.catalogue is None or loaded.catalogue_hash is None:
-        raise NotFound(
-            f"There is no action catalogue for {loaded.definition.id!r} "
-            f"version {loaded.definition.version}, so no roadmap can be planned."
-        )
     organization = session.get_one(Organization, assessment.organization_id)
-    submitted_at = assessment.submitted_at
+    inputs = plan_inputs(registry, organization, assessment)
     trend = tuple(
         TrendPoint(
             day=earlier.submitted_at.date(),
@@ -170,10 +160,33 @@ def gather_inputs(
             session,
             organization.id,
             questionnaire_id=assessment.questionnaire_id,
-            up_to=submitted_at,
+            up_to=assessment.submitted_at,
         )
         if earlier.submitted_at is not None
     )
+    return replace(
+        inputs,
+        trend=trend,
+        peers=assessment_benchmark(session, registry, organization, assessment),
+    )
+
+
+def plan_inputs(
+    registry: QuestionnaireRegistry, organization: Organization, assessment: Assessment
+) -> ReportInputs:
+    """What a plan of a submitted assessment is made from, without the trend and peers only
+    the report shows (so it reads nothing more from the database); NotFound without a
+    catalogue."""
+    if assessment.status != AssessmentStatus.SUBMITTED or assessment.submitted_at is None:
+        raise Conflict(
+            "Roadmaps and reports are made for submitted assessments; submit this draft first."
+        )
+    loaded = registry.get(assessment.questionnaire_id, assessment.questionnaire_version)
+    if loaded.catalogue is None or loaded.catalogue_hash is None:
+        raise NotFound(
+            f"There is no action catalogue for {loaded.definition.id!r} "
+            f"version {loaded.definition.version}, so no roadmap can be planned."
+        )
     return ReportInputs(
         definition=loaded.definition,
         definition_hash=loaded.content_hash,
@@ -187,11 +200,9 @@ def gather_inputs(
             licensed_beds=organization.licensed_beds,
             state=organization.state,
         ),
-        assessed_on=submitted_at.date(),
+        assessed_on=assessment.submitted_at.date(),
         notes=organization.consultant_notes,
         settings=stored_settings(organization, loaded.definition, loaded.catalogue),
-        trend=trend,
-        peers=assessment_benchmark(session, registry, organization, assessment),
     )
 
 

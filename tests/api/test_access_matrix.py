@@ -232,6 +232,10 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int, int]]] = {
         "home":               (200,  200,     200,       404,       200,       404),
         "other":              (200,  404,     404,       404,       404,       404),
     },
+    # Every key has a portfolio: the organizations it may see (see the scope test below).
+    "GET /v1/portfolio": {
+        "-":                  (200,  200,     200,       200,       200,       200),
+    },
 }
 # fmt: on
 EXPECTED = {
@@ -611,6 +615,39 @@ def test_an_admin_lists_every_organization(client, make_key, make_organization):
 
     assert created <= ids
     assert total == len(ids)
+
+
+# What each role's portfolio holds, of home, other and elsewhere (admin: every one).
+PORTFOLIO_SCOPE = {
+    "admin": {"home", "other", "elsewhere"},
+    "consultant-owner": {"home"},
+    "consultant-granted": {"home"},
+    "consultant-foreign": {"elsewhere"},
+    "partner-granted": {"home"},
+    "partner-foreign": {"elsewhere"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_portfolio_holds_exactly_the_organizations_the_key_may_see(world, role):
+    world.assessment("home", "submitted")
+    world.assessment("other", "submitted")
+    world.invitation("home")
+    world.invitation("other")
+
+    page = world.client.get(
+        "/v1/portfolio", params={"limit": 100}, headers=bearer(world.keys[role])
+    ).json()
+
+    mine = {world.organizations[o] for o in PORTFOLIO_SCOPE[role]}
+    ids = {row["organization_id"] for row in page["rows"]}
+    if role == "admin":
+        assert mine <= ids
+        assert page["total"] == len(ids)
+    else:
+        assert ids == mine
+        assert page["total"] == len(mine)
+        assert page["totals"]["invitations"]["pending"] == ("home" in PORTFOLIO_SCOPE[role])
 
 
 @pytest.mark.parametrize("role", ROLES[1:])

@@ -48,6 +48,7 @@ OPERATION_IDS = {
     "POST /v1/organizations/{organization_id}/invitations": "createInvitation",
     "GET /v1/invitations/{invitation_id}": "getInvitation",
     "DELETE /v1/invitations/{invitation_id}": "revokeInvitation",
+    "GET /v1/portfolio": "getPortfolio",
     "GET /fhir/r4/metadata": "readCapabilityStatement",
     "GET /fhir/r4/Questionnaire": "searchQuestionnaires",
     "GET /fhir/r4/Questionnaire/{questionnaire_id}": "readQuestionnaire",

@@ -89,9 +89,12 @@ CONFIG = schemathesis.Config.from_dict(
                 "checks": {"positive_data_acceptance": {"expected-statuses": ANSWERS_CAN_MISFIT}},
             },
             {
-                # Dimension and service ids, and questionnaire ids, are checked against the
-                # definitions and the catalogue, which the OpenAPI types cannot express.
-                "include-path-regex": "^/v1/(organizations/[^/]+/roadmap-settings|exports/)",
+                # Dimension and service ids (a portfolio's sort key too), and questionnaire ids,
+                # are checked against the definitions and the catalogue, which the OpenAPI
+                # types cannot express.
+                "include-path-regex": (
+                    "^/v1/(organizations/[^/]+/roadmap-settings|exports/|portfolio$)"
+                ),
                 "checks": {
                     "positive_data_acceptance": {
                         "expected-statuses": ["2xx", "401", "403", "404", "422"]
@@ -143,6 +146,7 @@ OBSERVED_AT_LEAST: dict[str, set[int]] = {
     "GET /v1/questionnaires/{questionnaire_id}/versions/{version}": {200, 404},
     "POST /v1/organizations": {201, 422},
     "GET /v1/organizations": {200, 422},
+    "GET /v1/portfolio": {200, 422},
     "GET /v1/organizations/{organization_id}": {200, 404},
     "PATCH /v1/organizations/{organization_id}": {200, 404, 422},
     "POST /v1/assessments": {201, 404, 422},
