@@ -41,7 +41,6 @@ from app.console.templating import templates
 from app.http.context import record_of
 from app.http.deps import SessionDep, SettingsDep
 from app.oidc import OidcClient, OidcRefused, open_start, seal_start
-from app.organizations.service import list_organizations
 from app.ratelimit import RateLimiter
 from app.web.deps import KeyDep
 
@@ -374,32 +373,16 @@ def account_page(request: Request, console: ConsoleDep, session: SessionDep) -> 
     )
 
 
-# -- the portfolio -------------------------------------------------------------------------
-
-
-@router.get("/console")
-def portfolio_page(request: Request, console: ConsoleDep, session: SessionDep) -> Response:
-    """The organizations the user works on."""
-    organizations, total = list_organizations(session, console.principal, limit=None, offset=0)
-    return page(
-        request,
-        "console/portfolio.html",
-        console,
-        title="Your clients",
-        organizations=organizations,
-        total=total,
-    )
-
-
 # -- wiring -------------------------------------------------------------------------------
 
 
 def install_console(app: FastAPI) -> None:
     """Add the console's pages to ``app`` (headers and assets are the web form's)."""
     # Imported here: the page modules use this module's ``page`` and ``see_other``.
-    from app.console import assessments
+    from app.console import assessments, portfolio
 
     app.include_router(router)
+    app.include_router(portfolio.router)
     app.include_router(assessments.router)
 
 
