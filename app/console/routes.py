@@ -268,7 +268,11 @@ def portfolio_page(request: Request, console: ConsoleDep, session: SessionDep) -
 
 def install_console(app: FastAPI) -> None:
     """Add the console's pages to ``app`` (headers and assets are the web form's)."""
+    # Imported here: the page modules use this module's page() and see_other().
+    from app.console import organizations
+
     app.include_router(router)
+    app.include_router(organizations.router)
 
 
 __all__ = ["install_console"]
