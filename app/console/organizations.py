@@ -9,6 +9,7 @@ same request models and the services' answers into pages.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from app.web.routes import ORGANIZATION_TYPES
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 M = TypeVar("M", bound=BaseModel)
+WHOLE = re.compile(r"-?[0-9]{1,11}")
 
 # The header the preview script sends to get the preview panel alone, not the whole page.
 FRAGMENT_HEADER = "x-console-fragment"
@@ -139,7 +141,7 @@ def _number(text: str) -> int | str | None:
     text = text.strip().replace(",", "")
     if not text:
         return None
-    return int(text) if text.isdecimal() and len(text) < 12 else text
+    return int(text) if WHOLE.fullmatch(text) else text
 
 
 def _fields_of(fields: Mapping[str, list[str]], names: Iterable[str]) -> dict[str, str]:
