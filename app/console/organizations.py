@@ -268,9 +268,9 @@ class Preview:
         return [
             DimensionRow(
                 c.title,
-                f"Level {c.level} ({c.level_name}), score {format_score(c.score)}",
-                f"Level {self.roadmap.targets.get(c.dimension_id, c.level)}",
-                f"Level {projected[c.dimension_id].level} ({projected[c.dimension_id].level_name})"
+                f"{c.level} {c.level_name}",
+                str(self.roadmap.targets.get(c.dimension_id, c.level)),
+                f"{projected[c.dimension_id].level} {projected[c.dimension_id].level_name}"
                 if c.dimension_id in projected
                 else EN_DASH,
             )

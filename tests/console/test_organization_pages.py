@@ -495,3 +495,38 @@ def test_a_preview_without_a_submitted_assessment_says_so(
     response = browser.get(f"{page_of(org)}/roadmap-preview", params=SETTINGS)
     assert response.status_code == 200
     assert "no submitted assessment yet" in response.text
+
+
+def test_peers_show_percentile_quarters_once_there_are_enough(
+    browser: TestClient,
+    client: TestClient,
+    org: Organization,
+    make_organization: Callable[..., Organization],
+    admin_headers: dict[str, str],
+) -> None:
+    submit(client, admin_headers, org)
+    for n in range(4):
+        submit(client, admin_headers, make_organization(f"Peer Hospital {n}", 120))
+    few = browser.get(page_of(org))
+    assert "No peer comparison" in few.text
+    assert "at least 5 other organizations" in few.text
+    assert "Peer Hospital" not in few.text
+
+
+def test_peers_with_enough_peers_are_ranked_by_quarter_never_named(
+    browser: TestClient,
+    client: TestClient,
+    org: Organization,
+    make_organization: Callable[..., Organization],
+    admin_headers: dict[str, str],
+) -> None:
+    for n in range(5):
+        submit(client, admin_headers, make_organization(f"Peer Hospital {n}", 120))
+    submit(client, admin_headers, org)
+    shown = browser.get(page_of(org))
+    api = client.get(f"/v1/organizations/{org.id}/benchmarks", headers=admin_headers).json()
+    assert api["available"], api
+    assert "Where each score stands among peers" in shown.text
+    for dimension in api["dimensions"]:
+        assert dimension["percentile_band"]["label"] in shown.text
+    assert "Peer Hospital" not in shown.text

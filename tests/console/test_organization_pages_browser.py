@@ -31,6 +31,7 @@ from tests.support.servers import served_in_thread
 pytestmark = pytest.mark.xdist_group("browser")
 
 EMAIL = "dana@example.org"
+SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 
 @dataclass
@@ -98,6 +99,11 @@ def _scan(page: Any, name: str) -> None:
     assert not bad, f"{name}: " + "; ".join(bad)
 
 
+def _shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
+
+
 def _sign_in(page: Any, live: Live) -> None:
     page.goto(f"{live.url}/console/sign-in")
     page.fill("#email", EMAIL)
@@ -159,6 +165,7 @@ def test_the_pages_pass_axe_and_the_settings_work_by_keyboard(browser: Any, live
         page.keyboard.type("2")
         preview.get_by_text("Levels now and at the end of the plan").wait_for()
         _scan(page, "organization, live preview")
+        _shot(page, "organization")
 
         # Then Preview by keyboard: the preview page, with the form as typed.
         _tab_to(page, "settings-notes")
@@ -170,6 +177,7 @@ def test_the_pages_pass_axe_and_the_settings_work_by_keyboard(browser: Any, live
         assert "csrf_token" in page.url  # sent along, and ignored by the preview
         assert page.input_value("#settings-budget") == "40000"
         _scan(page, "roadmap preview")
+        _shot(page, "roadmap-preview")
 
         # Save by keyboard.
         _tab_to(page, "settings-notes")
@@ -195,6 +203,7 @@ def test_without_javascript_create_invite_edit_and_preview(browser: Any, live: L
         link = page.input_value("#created-link-url")
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/i/[\w.-]+", link)
         assert "/i/" not in page.url
+        _shot(page, "invitation-created")
         page.goto(f"{live.url}/console/organizations/{organization}")
         assert link not in page.content()  # shown once
         assert page.get_by_text("Pending").count() == 1
