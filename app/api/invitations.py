@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.api.responses import errors
-from app.config import Settings
 from app.http.context import record_of
 from app.http.deps import (
     LookupDep,
@@ -19,6 +18,7 @@ from app.http.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
+from app.http.links import invitation_link
 from app.invitations import service
 from app.invitations.models import Invitation
 from app.invitations.schemas import InvitationCreate, InvitationCreated, InvitationRead
@@ -35,12 +35,6 @@ def invitation_by_id(invitation_id: uuid.UUID, lookup: LookupDep) -> Invitation:
 
 
 InvitationDep = Annotated[Invitation, Depends(invitation_by_id)]
-
-
-def invitation_link(request: Request, settings: Settings, token: str) -> str:
-    """The link for a token: SMM_PUBLIC_URL, or the URL this request came in on."""
-    base = settings.public_url or str(request.base_url)
-    return f"{base.rstrip('/')}/i/{token}"
 
 
 def _read(session: SessionDep, invitation: Invitation) -> InvitationRead:

@@ -379,10 +379,11 @@ def account_page(request: Request, console: ConsoleDep, session: SessionDep) -> 
 def install_console(app: FastAPI) -> None:
     """Add the console's pages to ``app`` (headers and assets are the web form's)."""
     # Imported here: the page modules use this module's ``page`` and ``see_other``.
-    from app.console import assessments, portfolio
+    from app.console import assessments, organizations, portfolio
 
     app.include_router(router)
     app.include_router(portfolio.router)
+    app.include_router(organizations.router)
     app.include_router(assessments.router)
 
 

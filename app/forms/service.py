@@ -90,6 +90,12 @@ class FormAnswers:
         on_page = {q.id for q in questions}
         return [qid for qid in missing if qid in on_page]
 
+    def section_progress(self, dimension_id: str) -> tuple[int, int]:
+        """How many of the questions a section asks are answered, and how many it asks."""
+        shown = self.asked()
+        asked = [q for q in self.definition.questions_in(dimension_id) if q.id in shown]
+        return sum(1 for q in asked if q.id in self.values), len(asked)
+
     def field_values(self, question_id: str) -> list[str]:
         """The question's answer as the values its fields hold."""
         return field_values(self.values.get(question_id))
@@ -132,6 +138,30 @@ def form_answers(
 ) -> FormAnswers:
     """The invitation's answers so far (none before its draft is started)."""
     return _answers_of(definition, invitations.draft_of(session, invitation))
+
+
+@dataclass(frozen=True, slots=True)
+class SectionProgress:
+    """One section (dimension) of a draft: its title, answered and asked questions."""
+
+    dimension_id: str
+    title: str
+    answered: int
+    asked: int
+
+
+def draft_progress(
+    session: Session, registry: QuestionnaireRegistry, invitation: Invitation
+) -> list[SectionProgress] | None:
+    """How far the invitation's draft is, section by section; None before it is started."""
+    definition = registry.get(invitation.questionnaire_id, invitation.questionnaire_version)
+    answers = form_answers(session, invitation, definition.definition)
+    if not answers.started:
+        return None
+    return [
+        SectionProgress(d.id, d.title, *answers.section_progress(d.id))
+        for d in definition.definition.dimensions
+    ]
 
 
 def start(session: Session, registry: QuestionnaireRegistry, invitation: Invitation) -> None:

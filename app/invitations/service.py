@@ -125,6 +125,17 @@ def get_invitation(session: Session, principal: Principal, invitation_id: uuid.U
     return invitation
 
 
+def list_invitations(session: Session, organization: Organization) -> list[Invitation]:
+    """The organization's invitations, newest first (the caller has found it in its scope)."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.organization_id == organization.id)
+            .order_by(Invitation.created_at.desc(), Invitation.id)
+        )
+    )
+
+
 def revoke_invitation(session: Session, principal: Principal, invitation: Invitation) -> None:
     """Stop a link working at once (admin or consultant); revoking twice is harmless."""
     require_role(principal, Role.ADMIN, Role.CONSULTANT, action="revoke invitations")

@@ -27,6 +27,11 @@ from app.history.service import submitted_assessments
 from app.intake.models import Assessment, AssessmentStatus
 from app.intake.service import stored_values
 from app.organizations.models import Organization
+from app.organizations.roadmap_settings import (
+    RoadmapSettingsRead,
+    RoadmapSettingsUpdate,
+    read_settings,
+)
 from app.questionnaire.answers import NA, AnswerValue
 from app.questionnaire.catalogue import Catalogue
 from app.questionnaire.registry import QuestionnaireRegistry
@@ -215,24 +220,36 @@ def stored_settings(
     dimension (or an exclusion of a service) this version does not have is left out here
     rather than failing every roadmap of the organization.
     """
+    return settings_request(read_settings(organization), definition, catalogue)
+
+
+def settings_request(
+    settings: RoadmapSettingsRead | RoadmapSettingsUpdate,
+    definition: QuestionnaireDefinition,
+    catalogue: Catalogue,
+) -> PlanRequest:
+    """Roadmap settings (stored, or about to be) as the defaults a plan starts from, limited
+    to what this questionnaire version and its catalogue have."""
     dimensions = {d.id for d in definition.dimensions}
     services = {s.id for s in catalogue.services}
     return PlanRequest(
-        {
-            d: int(level)
-            for d, level in (organization.roadmap_targets or {}).items()
-            if d in dimensions
-        },
-        organization.roadmap_budget,
-        tuple(sorted(s for s in organization.roadmap_excluded_services or [] if s in services)),
-        staff_hours_per_month=organization.roadmap_staff_hours_per_month,
-        concurrent_actions=organization.roadmap_concurrent_actions,
-        hourly_rate=organization.roadmap_hourly_rate,
+        {d: int(level) for d, level in settings.targets.items() if d in dimensions},
+        settings.budget,
+        tuple(sorted({s for s in settings.excluded_services if s in services})),
+        staff_hours_per_month=settings.staff_hours_per_month,
+        concurrent_actions=settings.concurrent_actions,
+        hourly_rate=settings.hourly_rate,
         # The default scope is left out, so that reports cached before it existed stay valid.
-        budget_scope=None
-        if organization.roadmap_budget_scope in (None, "center_fees")
-        else organization.roadmap_budget_scope,
+        budget_scope=None if settings.budget_scope == "center_fees" else settings.budget_scope,
     )
+
+
+def with_settings(
+    inputs: ReportInputs, settings: RoadmapSettingsRead | RoadmapSettingsUpdate
+) -> ReportInputs:
+    """The same inputs as if the organization's roadmap settings were ``settings`` (a preview
+    of settings not saved yet); nothing is stored."""
+    return replace(inputs, settings=settings_request(settings, inputs.definition, inputs.catalogue))
 
 
 def plan(inputs: ReportInputs, request: PlanRequest) -> Roadmap:

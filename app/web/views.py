@@ -43,7 +43,6 @@ class Step(_ByName):
 
 def progress(visit: Visit, answers: FormAnswers, current: str) -> list[Step]:
     """Every step in order, with how much of each dimension is answered."""
-    shown = answers.asked()
     steps = []
     for number, (step, title) in enumerate(visit.steps(), start=1):
         detail = ""
@@ -51,10 +50,9 @@ def progress(visit: Visit, answers: FormAnswers, current: str) -> list[Step]:
         if step == "profile":
             done = bool(answers.values)
         elif step != "review":
-            asked = [q for q in visit.definition.questions_in(step) if q.id in shown]
-            answered = sum(1 for q in asked if q.id in answers.values)
-            detail = f"{answered} of {len(asked)} answered"
-            done = answered == len(asked)
+            answered, asked = answers.section_progress(step)
+            detail = f"{answered} of {asked} answered"
+            done = answered == asked
         steps.append(Step(number, step, title, detail, step == current, done))
     return steps
 
