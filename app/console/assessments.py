@@ -29,7 +29,7 @@ from app.console.assessment_view import (
 )
 from app.console.deps import Console, ConsoleDep, ConsoleFormDep, ConsoleLookupDep
 from app.console.errors import ConsoleRoute
-from app.console.routes import page, see_other
+from app.console.pages import page, see_other
 from app.errors import AppError, Conflict, NotFound
 from app.exports import batches
 from app.exports import service as exports

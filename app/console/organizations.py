@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.benchmarks.service import organization_benchmark
 from app.console.deps import Console, ConsoleDep, ConsoleFormDep, ConsoleLookupDep, first
 from app.console.errors import ConsoleRoute
-from app.console.routes import page, see_other
+from app.console.pages import page, see_other
 from app.errors import AppError, InvalidRequest, NotFound
 from app.forms.service import SectionProgress, draft_progress
 from app.history.service import History, organization_history, submitted_assessments

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.console.deps import ConsoleDep
 from app.console.errors import ConsoleRoute
-from app.console.routes import page
+from app.console.pages import page
 from app.errors import InvalidRequest
 from app.http.deps import RegistryDep, SessionDep
 from app.organizations.schemas import OrganizationType

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import math
 import threading
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse
 
 from app.accounts import service as accounts
 from app.accounts.models import User
@@ -21,8 +19,10 @@ from app.accounts.service import SignInRefused
 from app.audit.service import client_ip
 from app.auth.service import Authentication
 from app.config import Settings
-from app.console.deps import Console, ConsoleDep, ConsoleFormDep
+from app.console import assessments, organizations, portfolio
+from app.console.deps import ConsoleDep, ConsoleFormDep
 from app.console.errors import CSRF_FAILED, ConsoleRoute
+from app.console.pages import page, see_other
 from app.console.security import (
     OIDC_COOKIE,
     OIDC_NEXT_COOKIE,
@@ -37,7 +37,6 @@ from app.console.security import (
     set_cookie,
     token_ok,
 )
-from app.console.templating import templates
 from app.http.context import record_of
 from app.http.deps import SessionDep, SettingsDep
 from app.oidc import OidcClient, OidcRefused, open_start, seal_start
@@ -45,30 +44,6 @@ from app.ratelimit import RateLimiter
 from app.web.deps import KeyDep
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
-
-
-def page(
-    request: Request,
-    template: str,
-    console: Console | None,
-    status_code: int = 200,
-    **context: Any,
-) -> Response:
-    """A console page, with the signed-in user (if any) and its CSRF token."""
-    return templates.TemplateResponse(
-        request,
-        template,
-        {
-            "console": console,
-            "csrf_token": console.csrf_token if console is not None else None,
-            **context,
-        },
-        status_code=status_code,
-    )
-
-
-def see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 # -- signing in and out -------------------------------------------------------------------
@@ -378,9 +353,6 @@ def account_page(request: Request, console: ConsoleDep, session: SessionDep) -> 
 
 def install_console(app: FastAPI) -> None:
     """Add the console's pages to ``app`` (headers and assets are the web form's)."""
-    # Imported here: the page modules use this module's ``page`` and ``see_other``.
-    from app.console import assessments, organizations, portfolio
-
     app.include_router(router)
     app.include_router(portfolio.router)
     app.include_router(organizations.router)
