@@ -136,7 +136,7 @@ def portfolio_page(
         section="portfolio",
         portfolio=result,
         filters=filters,
-        problems=problems,
+        problem_links=[("filters", problem) for problem in problems],
         sort_keys=sort_keys(registry),
         type_labels=TYPE_LABELS,
         attention_labels=ATTENTION_LABELS,
