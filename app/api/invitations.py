@@ -18,11 +18,10 @@ from app.http.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.http.links import invitation_link
+from app.http.links import email_invitation, invitation_link
 from app.invitations import service
 from app.invitations.models import Invitation
 from app.invitations.schemas import InvitationCreate, InvitationCreated, InvitationRead
-from app.jobs import queue
 from app.mail import service as mail
 from app.mail.schemas import EmailDeliveryRead
 
@@ -89,12 +88,9 @@ def create_invitation(
     record_of(request).acted_on(issued.invitation.id, organization.id)
     url = invitation_link(request, settings, issued.token)
     if body.email is not None:
-        message = mail.queue_invitation_email(
-            session, settings, issued.invitation, url, body.email, invited_by=None
+        email_invitation(
+            request, session, settings, issued.invitation, url, body.email, invited_by=None
         )
-        report_queue = getattr(request.app.state, "report_queue", None)
-        if report_queue is not None:  # `smm worker` sends it; else the embedded runner does
-            queue.dispatch_email(report_queue, session, message.id)
     read = _read(session, issued.invitation)
     return InvitationCreated(**read.model_dump(), url=url)
 

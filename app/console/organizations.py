@@ -28,10 +28,12 @@ from app.forms.service import SectionProgress, draft_progress
 from app.history.service import History, organization_history, submitted_assessments
 from app.http.context import record_of
 from app.http.deps import RegistryDep, SessionDep, SettingsDep
-from app.http.links import invitation_link
+from app.http.links import email_invitation, invitation_link
 from app.invitations import service as invitations
 from app.invitations.models import Invitation
 from app.invitations.schemas import InvitationCreate, InvitationStatus
+from app.mail import service as mail
+from app.mail.models import EmailMessage
 from app.organizations import service as organizations
 from app.organizations.models import Organization
 from app.organizations.roadmap_settings import (
@@ -73,7 +75,11 @@ SETTINGS_LABELS = {
     "hourly_rate": "Hourly rate",
     "budget_scope": "What the budget caps",
 }
-INVITATION_LABELS = {"expires_in_days": "Days the link is valid", "questionnaire": "Questionnaire"}
+INVITATION_LABELS = {
+    "expires_in_days": "Days the link is valid",
+    "questionnaire": "Questionnaire",
+    "email": "Email the link to",
+}
 SETTINGS_NUMBERS = ("budget", "staff_hours_per_month", "concurrent_actions", "hourly_rate")
 # Invitations whose link can still be used, and so can be revoked.
 OPEN = (InvitationStatus.PENDING, InvitationStatus.STARTED)
@@ -352,6 +358,7 @@ def organization_page(
     **context: Any,
 ) -> Response:
     """The organization's page, with forms as given in ``context`` (else as stored)."""
+    sends_email = request.app.state.settings.sends_email
     rows = [
         InvitationRow(
             invitation,
@@ -376,9 +383,10 @@ def organization_page(
         invitations=rows,
         drafts=[row for row in rows if row.progress is not None and row.status in OPEN],
         questionnaires=[(q.definition.id, q.definition.title) for q in registry.latest()],
-        # Email delivery of invitation links: invitation id -> what happened to its email.
-        # None: the console does not send email (the table then has no email column).
-        emails=None,
+        # Each invitation's emails, oldest first; None when none was ever sent and the
+        # service cannot send any (the table then has no email column).
+        emails=_emails(session, organization, sends_email),
+        sends_email=sends_email,
         history=history,
         chart=trend(history),
         benchmark=organization_benchmark(session, registry, organization),
@@ -395,7 +403,7 @@ def _defaults(context: dict[str, Any]) -> dict[str, Any]:
         "profile_problems": Problems(),
         "invitation_problems": Problems(),
         "settings_problems": Problems(),
-        "invitation_form": {"expires_in_days": "", "questionnaire": ""},
+        "invitation_form": {"expires_in_days": "", "questionnaire": "", "email": ""},
         "created_link": None,
         "preview": None,
         **context,
@@ -512,10 +520,14 @@ def create_invitation(
     data: dict[str, Any] = {"expires_in_days": _number(values["expires_in_days"])}
     if values["questionnaire"]:
         data["questionnaire"] = {"id": values["questionnaire"]}
+    if values["email"]:
+        data["email"] = values["email"]
     body = validated(InvitationCreate, data, INVITATION_LABELS)
     if isinstance(body, Problems):
         return _invitation_refused(request, console, session, registry, organization, values, body)
     try:
+        if body.email is not None:
+            mail.require_mail(settings)
         issued = invitations.create_invitation(
             session,
             registry,
@@ -532,6 +544,17 @@ def create_invitation(
             request, console, session, registry, organization, values, problems
         )
     record_of(request).acted_on(issued.invitation.id, organization.id)
+    link = invitation_link(request, settings, issued.token)
+    if body.email is not None:
+        email_invitation(
+            request,
+            session,
+            settings,
+            issued.invitation,
+            link,
+            body.email,
+            invited_by=console.user.name,
+        )
     response = organization_page(
         request,
         console,
@@ -539,8 +562,9 @@ def create_invitation(
         registry,
         organization,
         status_code=201,
-        created_link=invitation_link(request, settings, issued.token),
+        created_link=link,
         created_id=issued.invitation.id,
+        emailed_to=body.email,
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -654,3 +678,13 @@ def roadmap_preview(
         choices=choices(registry),
         preview=result,
     )
+
+
+def _emails(
+    session: Session, organization: Organization, sends_email: bool
+) -> dict[uuid.UUID, list[EmailMessage]] | None:
+    by_invitation: dict[uuid.UUID, list[EmailMessage]] = {}
+    for message in reversed(mail.messages_for(session, organization.id)):
+        if message.invitation_id is not None:
+            by_invitation.setdefault(message.invitation_id, []).append(message)
+    return by_invitation if by_invitation or sends_email else None
