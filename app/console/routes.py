@@ -268,7 +268,10 @@ def portfolio_page(request: Request, console: ConsoleDep, session: SessionDep) -
 
 def install_console(app: FastAPI) -> None:
     """Add the console's pages to ``app`` (headers and assets are the web form's)."""
+    from app.console import admin  # its pages are built with this module's page()
+
     app.include_router(router)
+    app.include_router(admin.router)
 
 
 __all__ = ["install_console"]
