@@ -19,7 +19,7 @@ from app.accounts.models import User
 from app.audit import service as audit
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, ApiKeyGrant, Role
-from app.auth.service import KEY, create_key, grants_of
+from app.auth.service import KEY, KEY_PATTERN, create_key, grants_of
 from app.organizations.models import Organization
 from tests.conftest import bearer
 from tests.console.conftest import Person, csrf_of, sign_in
@@ -555,7 +555,9 @@ def test_a_new_keys_token_is_shown_once_and_only_its_hash_is_kept(
     assert token in response.text
     db.expire_all()
     key = db.scalars(select(ApiKey).where(ApiKey.name == "Acme Analytics")).one()
-    secret = token.rsplit("_", 1)[1]
+    match = KEY_PATTERN.match(token)
+    assert match is not None
+    secret = match["secret"]
     assert key.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
     assert secret not in key.secret_hash
     assert key.role == "partner"
