@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from app.organizations.models import Organization
 from tests.conftest import bearer
 from tests.console.conftest import Person, csrf_of, sign_in
 from tests.support.cli import run_smm
+from tests.support.databases import migrated_engine, postgres_database
 
 MakeUser = Callable[..., Person]
 SignedIn = Callable[[Person], TestClient]
@@ -772,3 +774,47 @@ def test_a_bad_filter_is_422_naming_it(as_admin: TestClient, query: str, field: 
     assert list(response.context["form"].errors) == [field]  # type: ignore[attr-defined]
     assert response.context["rows"] is None  # type: ignore[attr-defined]
     assert f'id="{field}-error"' in response.text or field == "page"
+
+
+def _take_away(session: Session, user: User, how: str) -> None:
+    if how == "disable":
+        accounts.disable_user(session, user)
+    else:
+        accounts.change_access(session, user, role=Role.CONSULTANT, organization_ids=[])
+
+
+@pytest.mark.parametrize("second", ["disable", "demote"])
+@pytest.mark.parametrize("first", ["disable", "demote"])
+def test_two_admins_taking_each_other_away_at_once_leave_one_on_postgresql(
+    postgres_server: str, first: str, second: str
+) -> None:
+    """The admins' rows are locked while the rule is checked: the second change waits for
+    the first, then sees that it would leave no admin."""
+    with postgres_database(postgres_server) as url, migrated_engine(url) as engine:
+        with Session(engine) as session, session.begin():
+            ada = accounts.create_user(session, email="a@example.org", name="A", role=Role.ADMIN)
+            bo = accounts.create_user(session, email="b@example.org", name="B", role=Role.ADMIN)
+            ids = ada.id, bo.id
+        outcome: list[BaseException | None] = []
+
+        def other_admin() -> None:
+            with Session(engine) as theirs:
+                try:
+                    with theirs.begin():
+                        _take_away(theirs, theirs.get_one(User, ids[1]), second)
+                    outcome.append(None)
+                except BaseException as exc:
+                    outcome.append(exc)
+
+        with Session(engine) as mine:
+            with mine.begin():
+                _take_away(mine, mine.get_one(User, ids[0]), first)
+                thread = threading.Thread(target=other_admin)
+                thread.start()
+                thread.join(0.5)
+                assert thread.is_alive()  # waiting for this transaction's locks
+            thread.join(30)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], accounts.LastAdmin)
+        with Session(engine) as session:
+            assert accounts.active_admins(session) == [ids[1]]
