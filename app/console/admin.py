@@ -5,29 +5,23 @@ that `smm users` and `smm keys` call, and the one GET /v1/audit calls; the conso
 rule of its own. A password or token made here is shown once, on the page that answers
 the POST (a redirect would have to keep it somewhere until the next request), and is
 never stored in plain, logged, put in the audit trail or in a URL. Console pages are
-never cached (``Cache-Control: no-store``).
+never cached (``Cache-Control: no-store``). The audit trail's page is in
+``app.console.audit``.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
 from app.accounts.models import User
-from app.audit import service as audit
-from app.audit.models import AuditEvent
-from app.audit.service import EventFilter, Outcome
 from app.auth import service as keys
 from app.auth.models import ApiKey, Role
 from app.console.deps import AdminDep, Console, ConsoleFormDep, first
@@ -43,7 +37,6 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
 USER_ROLES = (Role.ADMIN, Role.CONSULTANT)
 KEY_ROLES = (Role.ADMIN, Role.CONSULTANT, Role.PARTNER)
-AUDIT_PAGE_SIZE = 50
 
 # What a page says after a change it redirected to it for (?done=...).
 DONE = {
@@ -133,13 +126,13 @@ def _organizations_refused() -> Iterator[None]:
 # -- what the pages show -------------------------------------------------------------------
 
 
-def _organizations(session: Session, console: Console) -> list[Organization]:
+def organizations_of(session: Session, console: Console) -> list[Organization]:
     """Every organization the admin sees (all of them), by name, for choosing."""
     found, _ = list_organizations(session, console.principal, limit=None, offset=0)
     return sorted(found, key=lambda o: (o.name.lower(), str(o.id)))
 
 
-def _names(organizations: Iterable[Organization]) -> dict[uuid.UUID, str]:
+def names_of(organizations: Iterable[Organization]) -> dict[uuid.UUID, str]:
     return {o.id: o.name for o in organizations}
 
 
@@ -197,7 +190,7 @@ def _shown_once(
 @router.get("/console/admin")
 def admin_page(request: Request, console: AdminDep, session: SessionDep) -> Response:
     """Console users and API keys, with what each may do."""
-    names = _names(_organizations(session, console))
+    names = names_of(organizations_of(session, console))
     return page(
         request,
         "console/admin.html",
@@ -224,7 +217,7 @@ def _new_user_form(
         title="Add a console user",
         form=form,
         roles=USER_ROLES,
-        organizations=_organizations(session, console),
+        organizations=organizations_of(session, console),
         min_password=accounts.MIN_PASSWORD_LENGTH,
     )
 
@@ -285,7 +278,7 @@ def _user_page(
     status_code: int = 200,
 ) -> Response:
     account = accounts.account(session, user)
-    organizations = _organizations(session, console)
+    organizations = organizations_of(session, console)
     if form is None:
         form = Form(
             {
@@ -305,7 +298,7 @@ def _user_page(
         form=form,
         roles=USER_ROLES,
         organizations=organizations,
-        names=_names(organizations),
+        names=names_of(organizations),
         done=DONE.get(done),
         is_self=user.id == console.user.id,
         when=when,
@@ -399,7 +392,7 @@ def _new_key_form(
         title="Create an API key",
         form=form,
         roles=KEY_ROLES,
-        organizations=_organizations(session, console),
+        organizations=organizations_of(session, console),
         max_name=keys.MAX_NAME_LENGTH,
     )
 
@@ -448,7 +441,7 @@ def _key_page(
     form: Form | None = None,
     status_code: int = 200,
 ) -> Response:
-    organizations = _organizations(session, console)
+    organizations = organizations_of(session, console)
     granted = keys.grants_of(session, key.id)
     done = request.query_params.get("done", "") if status_code == 200 else ""
     return page(
@@ -460,7 +453,7 @@ def _key_page(
         key=key,
         granted=granted,
         grantable=[o for o in organizations if o.id not in set(granted)],
-        names=_names(organizations),
+        names=names_of(organizations),
         form=form or Form(),
         done=DONE.get(done),
         when=when,
@@ -503,177 +496,3 @@ def grant_api_key(
     if len(chosen) == 1:
         record.in_organization(chosen[0])
     return see_other(f"/console/admin/keys/{key.id}?done=granted")
-
-
-# -- the audit trail -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    """One event as the trail's table shows it, the ids named where they are known."""
-
-    event: AuditEvent
-    actor: str
-    object: str
-    organization: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class Directory:
-    """Names for the ids in the trail: users, keys and organizations."""
-
-    users: dict[uuid.UUID, User]
-    keys: dict[uuid.UUID, ApiKey]
-    organizations: dict[uuid.UUID, str]
-
-    def actor(self, event: AuditEvent) -> str:
-        if event.actor_type == audit.ActorType.USER and event.user_id is not None:
-            user = self.users.get(event.user_id)
-            return user.email if user else f"User {event.user_id}"
-        if event.actor_type == audit.ActorType.API_KEY and event.api_key_id is not None:
-            key = self.keys.get(event.api_key_id)
-            return f"Key {key.prefix}" if key else f"Key {event.api_key_id}"
-        return {
-            audit.ActorType.CLI.value: "Command line",
-            audit.ActorType.INVITATION.value: "Invitation link",
-        }.get(event.actor_type, "No one signed in")
-
-    def object(self, event: AuditEvent) -> str:
-        if not event.object_type:
-            return ""
-        named = ""
-        try:
-            object_id = uuid.UUID(event.object_id or "")
-        except ValueError:
-            object_id = None
-        if object_id is not None:
-            if event.object_type == "user" and object_id in self.users:
-                named = self.users[object_id].email
-            elif event.object_type == "api_key" and object_id in self.keys:
-                named = self.keys[object_id].prefix
-            elif event.object_type == "organization":
-                named = self.organizations.get(object_id, "")
-        return f"{event.object_type} {named or event.object_id or ''}".strip()
-
-    def organization(self, event: AuditEvent) -> str:
-        if event.organization_id is None:
-            return ""
-        return self.organizations.get(event.organization_id, str(event.organization_id))
-
-    def row(self, event: AuditEvent) -> EventRow:
-        detail = ", ".join(f"{k}: {v}" for k, v in sorted((event.detail or {}).items()))
-        return EventRow(
-            event, self.actor(event), self.object(event), self.organization(event), detail
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class AuditQuery:
-    """The trail page's filters as typed, parsed into the service's filter."""
-
-    values: dict[str, str]
-    where: EventFilter
-    page: int
-
-
-def _audit_query(params: Mapping[str, str]) -> AuditQuery | Form:
-    """The filters of the address, or the filter form with what is wrong in it."""
-    values = {
-        name: params.get(name, "").strip()
-        for name in ("action", "outcome", "organization", "actor", "page")
-    }
-    errors: dict[str, str] = {}
-    action = values["action"]
-    if action and (
-        len(action) > audit.MAX_ACTION_LENGTH or not re.match(audit.ACTION_PATTERN, action)
-    ):
-        errors["action"] = "An action is dotted words, e.g. user.create."
-    outcome: Outcome | None = None
-    if values["outcome"]:
-        try:
-            outcome = Outcome(values["outcome"])
-        except ValueError:
-            errors["outcome"] = "Choose an outcome from the list."
-    organization_id = _uuid_or_none(values["organization"])
-    if values["organization"] and organization_id is None:
-        errors["organization"] = "Choose an organization from the list."
-    kind, _, actor = values["actor"].partition(":")
-    actor_id = _uuid_or_none(actor)
-    if values["actor"] and (kind not in ("user", "key") or actor_id is None):
-        errors["actor"] = "Choose who acted from the list."
-    number = 1
-    if values["page"]:
-        if values["page"].isdigit() and 1 <= int(values["page"]) <= 1_000_000:
-            number = int(values["page"])
-        else:
-            errors["page"] = "A page is a whole number from 1."
-    if errors:
-        return Form({k: [v] for k, v in values.items()}, errors)
-    where = EventFilter(
-        actor_key_id=actor_id if kind == "key" else None,
-        actor_user_id=actor_id if kind == "user" else None,
-        organization_id=organization_id,
-        action=action or None,
-        outcome=outcome,
-    )
-    return AuditQuery(values, where, number)
-
-
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-@router.get("/console/admin/audit")
-def audit_page(request: Request, console: AdminDep, session: SessionDep) -> Response:
-    """The audit trail, newest first, narrowed by action, outcome, organization or actor."""
-    organizations = _organizations(session, console)
-    everyone = accounts.list_accounts(session)
-    key_list = [key for key, _ in keys.list_keys(session)]
-    directory = Directory(
-        {a.user.id: a.user for a in everyone}, {k.id: k for k in key_list}, _names(organizations)
-    )
-    query = _audit_query(request.query_params)
-    context: dict[str, Any] = {
-        "title": "Audit trail",
-        "outcomes": list(Outcome),
-        "organizations": organizations,
-        "users": [a.user for a in everyone],
-        "keys": key_list,
-    }
-    if isinstance(query, Form):
-        return page(
-            request,
-            "console/admin_audit.html",
-            console,
-            status_code=422,
-            form=query,
-            rows=None,
-            **context,
-        )
-    offset = (query.page - 1) * AUDIT_PAGE_SIZE
-    events, total = audit.list_events(session, query.where, limit=AUDIT_PAGE_SIZE, offset=offset)
-    pages = max(1, math.ceil(total / AUDIT_PAGE_SIZE))
-    kept = {k: v for k, v in query.values.items() if v and k != "page"}
-
-    def link(number: int) -> str:
-        return "/console/admin/audit?" + urlencode({**kept, "page": number})
-
-    return page(
-        request,
-        "console/admin_audit.html",
-        console,
-        form=Form({k: [v] for k, v in query.values.items()}),
-        rows=[directory.row(e) for e in events],
-        total=total,
-        first_shown=offset + 1 if events else 0,
-        last_shown=offset + len(events),
-        newer=link(query.page - 1) if query.page > 1 else None,
-        older=link(query.page + 1) if query.page < pages else None,
-        page_number=query.page,
-        pages=pages,
-        **context,
-    )

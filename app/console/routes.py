@@ -268,10 +268,11 @@ def portfolio_page(request: Request, console: ConsoleDep, session: SessionDep) -
 
 def install_console(app: FastAPI) -> None:
     """Add the console's pages to ``app`` (headers and assets are the web form's)."""
-    from app.console import admin  # its pages are built with this module's page()
+    from app.console import admin, audit  # their pages are built with this module's page()
 
     app.include_router(router)
     app.include_router(admin.router)
+    app.include_router(audit.router)
 
 
 __all__ = ["install_console"]
