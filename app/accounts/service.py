@@ -59,6 +59,13 @@ class Account:
     def locked(self) -> bool:
         return self.user.locked_until is not None and self.user.locked_until > utcnow()
 
+    @property
+    def state(self) -> str:
+        """disabled, locked (for now, after wrong passwords) or active."""
+        if self.user.disabled_at is not None:
+            return "disabled"
+        return "locked" if self.locked else "active"
+
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:

@@ -136,13 +136,6 @@ def names_of(organizations: Iterable[Organization]) -> dict[uuid.UUID, str]:
     return {o.id: o.name for o in organizations}
 
 
-def state_of(account: accounts.Account) -> str:
-    """active, locked or disabled, as `smm users list` says it."""
-    if account.user.disabled_at is not None:
-        return "disabled"
-    return "locked" if account.locked else "active"
-
-
 def when(moment: datetime | None, never: str = "never") -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else never
 
@@ -196,7 +189,7 @@ def admin_page(request: Request, console: AdminDep, session: SessionDep) -> Resp
         "console/admin.html",
         console,
         title="Users and keys",
-        accounts=[(a, state_of(a)) for a in accounts.list_accounts(session)],
+        accounts=accounts.list_accounts(session),
         keys=keys.list_keys(session),
         names=names,
         when=when,
@@ -294,7 +287,6 @@ def _user_page(
         status_code=status_code,
         title=f"{user.name} ({user.email})",
         account=account,
-        state=state_of(account),
         form=form,
         roles=USER_ROLES,
         organizations=organizations,
