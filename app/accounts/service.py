@@ -59,6 +59,13 @@ class Account:
     def locked(self) -> bool:
         return self.user.locked_until is not None and self.user.locked_until > utcnow()
 
+    @property
+    def state(self) -> str:
+        """disabled, locked (for now, after wrong passwords) or active."""
+        if self.user.disabled_at is not None:
+            return "disabled"
+        return "locked" if self.locked else "active"
+
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
@@ -194,6 +201,8 @@ def change_access(
             errors=[{"field": "role", "message": "role: must be admin or consultant"}],
         )
     key = session.get_one(ApiKey, user.principal_id)
+    if role is not Role.ADMIN and key.role == Role.ADMIN and user.disabled_at is None:
+        _keep_an_admin(session, user, "take the admin role from")
     key.role = role.value
     try:
         set_grants(session, key, [] if role is Role.ADMIN else organization_ids)
@@ -205,13 +214,45 @@ def change_access(
 
 
 def disable_user(session: Session, user: User, now: datetime | None = None) -> User:
-    """Stop the user signing in, and end every session it has, at once."""
+    """Stop the user signing in, and end every session it has, at once (never the last
+    active admin's: see ``LastAdmin``)."""
     now = now or utcnow()
     if user.disabled_at is None:
+        if session.get_one(ApiKey, user.principal_id).role == Role.ADMIN:
+            _keep_an_admin(session, user, "disable")
         user.disabled_at = now
     end_all_sessions(session, user, now)
     session.flush()
     return user
+
+
+class LastAdmin(Conflict):
+    """The change would leave no active admin, and so no one to manage users in the console."""
+
+    code: ClassVar[str] = "last_admin"
+
+
+def active_admins(session: Session) -> list[uuid.UUID]:
+    """The ids of the admins who can sign in, their rows locked until the transaction ends
+    (so two admins demoting each other at once cannot both succeed)."""
+    return list(
+        session.scalars(
+            select(User.id)
+            .join(ApiKey, ApiKey.id == User.principal_id)
+            .where(ApiKey.role == Role.ADMIN.value, User.disabled_at.is_(None))
+            .order_by(User.id)
+            .with_for_update()
+        )
+    )
+
+
+def _keep_an_admin(session: Session, user: User, verb: str) -> None:
+    """LastAdmin when ``user`` is the only active admin."""
+    if not [other for other in active_admins(session) if other != user.id]:
+        raise LastAdmin(
+            f"You cannot {verb} {user.email}: they are the last active admin, and without "
+            "one no one could manage console users. Make another user an admin first."
+        )
 
 
 def enable_user(session: Session, user: User) -> User:

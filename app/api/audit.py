@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field
 
 from app.api.responses import errors
 from app.audit import service
-from app.audit.service import EventFilter, Outcome
+from app.audit.service import ACTION_PATTERN, MAX_EVENT_ID, EventFilter, Outcome
 from app.auth.models import Role
 from app.auth.service import require_role
 from app.http.deps import PrincipalDep, SessionDep, reject_unknown_query_parameters
@@ -27,12 +27,6 @@ def _iso_only(value: object) -> object:
 
 
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_only)]
-
-# Actions are dotted words (`assessment.create`); anything else, a NUL byte included
-# (which PostgreSQL refuses in text), cannot match one and is refused as a bad filter.
-ACTION_PATTERN = r"^[A-Za-z0-9_.\-]+$"
-# Event ids are 64-bit on every database: a larger cursor could not be bound.
-MAX_EVENT_ID = 2**63 - 1
 
 
 router = APIRouter(

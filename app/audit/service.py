@@ -161,11 +161,20 @@ def client_ip(
     return hops[0] if hops else peer
 
 
+# Actions are dotted words (`assessment.create`); anything else, a NUL byte included
+# (which PostgreSQL refuses in text), cannot match one and is refused as a bad filter.
+ACTION_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+MAX_ACTION_LENGTH = 64  # AuditEvent.action's column
+# Event ids are 64-bit on every database: a larger cursor could not be bound.
+MAX_EVENT_ID = 2**63 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class EventFilter:
-    """What GET /v1/audit narrows the trail to."""
+    """What GET /v1/audit (and the console's audit page) narrows the trail to."""
 
     actor_key_id: uuid.UUID | None = None
+    actor_user_id: uuid.UUID | None = None  # a console user's events
     organization_id: uuid.UUID | None = None
     action: str | None = None
     outcome: Outcome | None = None
@@ -181,6 +190,8 @@ def list_events(
     conditions: list[ColumnElement[bool]] = []
     if where.actor_key_id is not None:
         conditions.append(AuditEvent.api_key_id == where.actor_key_id)
+    if where.actor_user_id is not None:
+        conditions.append(AuditEvent.user_id == where.actor_user_id)
     if where.organization_id is not None:
         conditions.append(AuditEvent.organization_id == where.organization_id)
     if where.action is not None:

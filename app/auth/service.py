@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey, ApiKeyGrant, Role
 from app.db import utcnow
-from app.errors import Forbidden, NotFound, Unauthenticated
+from app.errors import Forbidden, InvalidRequest, NotFound, Unauthenticated
 from app.organizations.models import Organization
 
 KEY_PATTERN = re.compile(r"^smm_(?P<prefix>[a-z0-9]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
 _PREFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 # Recording every use would turn each read into a write; a minute's precision is plenty.
 LAST_USED_PRECISION = timedelta(minutes=1)
+MAX_NAME_LENGTH = 200  # ApiKey.name's column
 
 
 KEY = "key"  # ApiKey.kind of a bearer key
@@ -87,7 +88,12 @@ def create_key(
     """Create a key (or, ``kind=USER``, a console user's principal) for ``role`` with the
     given organization grants."""
     if role is Role.ADMIN and organization_ids:
-        raise ValueError("an admin sees every organization; it takes no --org")
+        raise ValueError("an admin sees every organization and is granted none")
+    if name is not None and len(name) > MAX_NAME_LENGTH:
+        raise InvalidRequest(
+            f"A key's name is at most {MAX_NAME_LENGTH} characters.",
+            errors=[{"field": "name", "message": f"name: at most {MAX_NAME_LENGTH} characters"}],
+        )
     for organization_id in organization_ids:
         if session.get(Organization, organization_id) is None:
             raise NotFound(f"There is no organization {organization_id}.")

@@ -80,7 +80,6 @@ def users_list() -> None:
     with database(get_settings()) as db:
         for account in list_accounts(db.session):
             user = account.user
-            state = "disabled" if user.disabled_at else "locked" if account.locked else "active"
             table.add_row(
                 user.email,
                 user.name,
@@ -89,7 +88,7 @@ def users_list() -> None:
                 if account.role is Role.ADMIN
                 else "\n".join(map(str, account.organization_ids)),
                 f"{user.last_sign_in_at:%Y-%m-%d %H:%M}" if user.last_sign_in_at else "never",
-                state,
+                account.state,
             )
     out.print(table)
 

@@ -19,7 +19,7 @@ from app.accounts.service import SignInRefused
 from app.audit.service import client_ip
 from app.auth.service import Authentication
 from app.config import Settings
-from app.console import assessments, organizations, portfolio
+from app.console import admin, assessments, audit, organizations, portfolio
 from app.console.deps import ConsoleDep, ConsoleFormDep
 from app.console.errors import CSRF_FAILED, ConsoleRoute
 from app.console.pages import page, see_other
@@ -357,6 +357,8 @@ def install_console(app: FastAPI) -> None:
     app.include_router(portfolio.router)
     app.include_router(organizations.router)
     app.include_router(assessments.router)
+    app.include_router(admin.router)
+    app.include_router(audit.router)
 
 
 __all__ = ["install_console"]
