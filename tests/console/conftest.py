@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +18,9 @@ from app.accounts.models import User
 from app.accounts.service import create_user
 from app.auth.models import Role
 from app.config import Settings
+from app.organizations.models import Organization
+from tests.support.browser import launched_chromium
+from tests.support.settings import SIGN_IN_UNLIMITED, settings_for
 
 PASSWORD = "correct horse battery staple"
 
@@ -24,13 +28,7 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def app_settings(tmp_path: Path) -> Settings:
     """Settings with a key file of the test's own and sign-in limits no test reaches."""
-    return Settings(
-        database_url="sqlite:///" + str(tmp_path / "unused.db"),
-        run_report_jobs=False,
-        secret_key_file=tmp_path / "secret_key",
-        sign_in_rate_limit=100_000,
-        sign_in_rate_burst=100_000,
-    )
+    return settings_for(tmp_path, **SIGN_IN_UNLIMITED)
 
 
 @dataclass
@@ -108,3 +106,29 @@ def signed_in_as(client: TestClient) -> Callable[[Person], TestClient]:
         return client
 
     return sign
+
+
+def post_form(
+    client: TestClient, path: str, data: dict[str, Any], *, form: str, **options: Any
+) -> Response:
+    """Post ``data`` to ``path`` with the CSRF token of the page ``form`` (as its form would)."""
+    return client.post(path, data={"csrf_token": csrf_of(client, form), **data}, **options)
+
+
+@pytest.fixture
+def consultant_of(
+    make_user: Callable[..., Person], signed_in_as: Callable[[Person], TestClient]
+) -> Callable[..., TestClient]:
+    """The test client, signed in as a new consultant of the organizations given."""
+
+    def sign(*organizations: Organization) -> TestClient:
+        return signed_in_as(make_user("consultant", [o.id for o in organizations]))
+
+    return sign
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless chromium for a browser test module (skipped where it is missing)."""
+    with launched_chromium() as chromium:
+        yield chromium

@@ -16,22 +16,17 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
 
 from app.accounts.service import create_user
 from app.auth.models import Role
 from app.auth.service import create_key
-from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, session_factory, transaction
-from app.main import create_app
-from app.migrate import upgrade
 from tests.conftest import example
-from tests.support.browser import launched_chromium
-from tests.support.servers import served_in_thread
+from tests.console.browsing import served_console, shot_and_scan, sign_in, tab_to
+from tests.console.conftest import PASSWORD
 
 # One chromium at a time, on one xdist worker (as the other browser modules).
 pytestmark = pytest.mark.xdist_group("browser")
-
-PASSWORD = "correct horse battery staple"
 
 
 @dataclass(frozen=True)
@@ -61,105 +56,58 @@ def _submit(client: httpx.Client, organization: str, name: str) -> str:
     return str(response.json()["id"])
 
 
+def _admin_key(session: Session, *_: Any) -> str:
+    return create_key(session, Role.ADMIN, []).token
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A live server rendering report jobs, two client organizations and a consultant."""
     where = tmp_path_factory.mktemp("console-served")
-    url = f"sqlite:///{where / 'smm.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(session_factory(engine)) as session:
-        token = create_key(session, Role.ADMIN, []).token
-    settings = Settings(
-        database_url=url,
-        run_report_jobs=True,
-        secret_key_file=where / "secret",
-        questionnaires_dir=PROJECT_ROOT / "questionnaires",
-    )
-    try:
-        with served_in_thread(create_app(settings)) as base:
-            headers = {"Authorization": f"Bearer {token}"}
-            with httpx.Client(base_url=base, headers=headers, timeout=30) as api:
-                lakeside = _organization(api, "Lakeside Community Hospital")
-                hillcrest = _organization(api, "Hillcrest Regional")
-                first = _submit(api, lakeside, "community-hospital")
-                second = _submit(api, lakeside, "academic-medical-center")
-                _submit(api, hillcrest, "community-hospital")
-            email = "dana@example.org"
-            with transaction(session_factory(engine)) as session:
-                create_user(
-                    session,
-                    email=email,
-                    name="Dana Whitfield",
-                    role=Role.CONSULTANT,
-                    organization_ids=[uuid.UUID(lakeside), uuid.UUID(hillcrest)],
-                    password=PASSWORD,
-                )
-            yield Live(base, email, lakeside, hillcrest, first, second)
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched_chromium() as chromium:
-        yield chromium
-
-
-SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
-
-
-def _scan(page: Any, name: str) -> None:
-    """No serious or critical accessibility violations on the page (and its screenshot)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console-{name.replace(' ', '-')}.png"), full_page=True)
-
-    results = Axe().run(page)
-    bad = [
-        f"{v['id']} ({v['impact']}): {v['help']} - {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not bad, f"{name}: " + "; ".join(bad)
+    with served_console(where, run_report_jobs=True, seed=_admin_key) as served:
+        headers = {"Authorization": f"Bearer {served.seeded}"}
+        with httpx.Client(base_url=served.url, headers=headers, timeout=30) as api:
+            lakeside = _organization(api, "Lakeside Community Hospital")
+            hillcrest = _organization(api, "Hillcrest Regional")
+            first = _submit(api, lakeside, "community-hospital")
+            second = _submit(api, lakeside, "academic-medical-center")
+            _submit(api, hillcrest, "community-hospital")
+        email = "dana@example.org"
+        with served.session() as session:
+            create_user(
+                session,
+                email=email,
+                name="Dana Whitfield",
+                role=Role.CONSULTANT,
+                organization_ids=[uuid.UUID(lakeside), uuid.UUID(hillcrest)],
+                password=PASSWORD,
+            )
+        yield Live(served.url, email, lakeside, hillcrest, first, second)
 
 
 def _signed_in(browser: Any, live: Live, next_path: str) -> Any:
+    """A new tab, signed in on the way to ``next_path``, and on it."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{live.url}{next_path}")
-    page.fill("#email", live.email)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{live.url}{next_path}")
+    sign_in(page, live.url, live.email, PASSWORD, next_path=next_path)
     return page
-
-
-def _tab_to(page: Any, element_id: str, limit: int = 60) -> None:
-    """Press Tab until the element has the focus, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"#{element_id} is not reached with the Tab key")
 
 
 def test_a_batch_queued_from_the_keyboard_finishes_and_its_pdfs_download(
     browser: Any, live: Live
 ) -> None:
     page = _signed_in(browser, live, "/console/reports")
-    _scan(page, "reports")
+    shot_and_scan(page, "reports")
 
     # Keyboard only: tick both organizations, then submit the form.
-    _tab_to(page, f"organization-{live.lakeside}")
+    tab_to(page, f"#organization-{live.lakeside}", limit=60)
     page.keyboard.press("Space")
-    _tab_to(page, f"organization-{live.hillcrest}")
+    tab_to(page, f"#organization-{live.hillcrest}", limit=60)
     page.keyboard.press("Space")
     page.keyboard.press("Enter")
     page.wait_for_url("**/console/reports?latest=2**")
     assert "2 reports queued." in page.content()
-    _scan(page, "reports with a batch in progress")
+    shot_and_scan(page, "reports with a batch in progress")
 
     # console-progress.js polls, and reloads once both are done.
     links = page.locator("a:has-text('Download PDF')")
@@ -172,13 +120,13 @@ def test_a_batch_queued_from_the_keyboard_finishes_and_its_pdfs_download(
     assert download.suggested_filename.startswith("roadmap-")
     with open(download.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
-    _scan(page, "reports, batch done")
+    shot_and_scan(page, "reports, batch done")
 
 
 def test_the_assessment_page_downloads_its_pdf_and_compares(browser: Any, live: Live) -> None:
     page = _signed_in(browser, live, f"/console/assessments/{live.second}")
     assert "Lakeside Community Hospital" in page.content()
-    _scan(page, "assessment")
+    shot_and_scan(page, "assessment")
 
     with page.expect_download() as download_info:
         page.click("text=Download the roadmap report (PDF)")
@@ -189,9 +137,9 @@ def test_the_assessment_page_downloads_its_pdf_and_compares(browser: Any, live: 
 
     page.click("button:has-text('Compare')")  # nothing chosen: the form comes back
     assert page.locator("#error-summary").is_visible()
-    _scan(page, "assessment, compare refused")
+    shot_and_scan(page, "assessment, compare refused")
     page.select_option("#compare-other", live.first)
     page.click("button:has-text('Compare')")
     page.wait_for_url(f"**/compare?other={live.first}")
     assert "Change per dimension" in page.content()
-    _scan(page, "compare")
+    shot_and_scan(page, "compare")

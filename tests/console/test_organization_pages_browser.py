@@ -14,24 +14,19 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
 
 from app.accounts.service import create_user
 from app.auth.models import Role
 from app.auth.service import create_key
-from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, session_factory, transaction
-from app.main import create_app
-from app.migrate import upgrade
 from tests.conftest import example
+from tests.console.browsing import scan, served_console, shot, sign_in, tab_to
 from tests.console.conftest import PASSWORD
-from tests.support.browser import launched_chromium
-from tests.support.servers import served_in_thread
 
 # One chromium at a time, with the other browser tests (see XDIST_GROUPS in tests/conftest.py).
 pytestmark = pytest.mark.xdist_group("browser")
 
 EMAIL = "dana@example.org"
-SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 
 @dataclass
@@ -54,62 +49,18 @@ class Live:
         response.raise_for_status()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched_chromium() as chromium:
-        yield chromium
+def _seed(session: Session, *_: Any) -> str:
+    """A consultant of no organization yet; the token of an admin key."""
+    create_user(
+        session, email=EMAIL, name="Dana Whitfield", role=Role.CONSULTANT, password=PASSWORD
+    )
+    return create_key(session, Role.ADMIN, []).token
 
 
 @pytest.fixture(scope="module")
 def live(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    where = tmp_path_factory.mktemp("console")
-    url = f"sqlite:///{where / 'smm.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with transaction(session_factory(engine)) as session:
-        token = create_key(session, Role.ADMIN, []).token
-        create_user(
-            session, email=EMAIL, name="Dana Whitfield", role=Role.CONSULTANT, password=PASSWORD
-        )
-    settings = Settings(
-        database_url=url,
-        run_report_jobs=False,
-        secret_key_file=where / "secret",
-        questionnaires_dir=PROJECT_ROOT / "questionnaires",
-        sign_in_rate_limit=10_000,
-        sign_in_rate_burst=10_000,
-    )
-    try:
-        with served_in_thread(create_app(settings)) as base:
-            yield Live(base, token)
-    finally:
-        engine.dispose()
-
-
-def _scan(page: Any, name: str) -> None:
-    """No serious or critical accessibility violations on the page."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    bad = [
-        f"{v['id']} ({v['impact']}): {v['help']} - {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not bad, f"{name}: " + "; ".join(bad)
-
-
-def _shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"console-{name}.png"), full_page=True)
-
-
-def _sign_in(page: Any, live: Live) -> None:
-    page.goto(f"{live.url}/console/sign-in")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]:has-text('Sign in')")
-    page.wait_for_url(f"{live.url}/console")
+    with served_console(tmp_path_factory.mktemp("console"), seed=_seed) as served:
+        yield Live(served.url, served.seeded)
 
 
 def _create(page: Any, live: Live, name: str) -> str:
@@ -124,51 +75,42 @@ def _create(page: Any, live: Live, name: str) -> str:
     return str(page.url.rsplit("/", 1)[1])
 
 
-def _tab_to(page: Any, element_id: str, limit: int = 300) -> None:
-    """Press Tab until the element has the focus (keyboard only, no clicks)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"Tab never reached #{element_id}")
-
-
 def test_the_pages_pass_axe_and_the_settings_work_by_keyboard(browser: Any, live: Live) -> None:
     context = browser.new_context()
     page = context.new_page()
     try:
-        _sign_in(page, live)
+        sign_in(page, live.url, EMAIL, PASSWORD)
         page.goto(f"{live.url}/console/organizations/new")
-        _scan(page, "new organization")
+        scan(page, "new organization")
         page.click("text=Create organization")  # nothing filled in: every field is named
         assert page.locator("#error-summary").is_visible()
-        _scan(page, "new organization, refused")
+        scan(page, "new organization, refused")
 
         organization = _create(page, live, "Lakeside Community Hospital")
         live.submit(organization)
         live.submit(organization)
         page.reload()
-        _scan(page, "organization")
+        scan(page, "organization")
 
         # Keyboard only: from the top of the page to the budget, type, and watch the preview.
         page.locator("body").focus()
-        _tab_to(page, "settings-budget")
+        tab_to(page, "#settings-budget")
         page.keyboard.type("40000")
         preview = page.locator("#roadmap-preview")
         preview.get_by_text("$40,000").wait_for()
         assert "Total cost" in preview.inner_text()
-        _tab_to(page, "settings-concurrent-actions")
+        tab_to(page, "#settings-concurrent-actions")
         page.keyboard.type("99")
         preview.get_by_text("Actions at once").wait_for()  # the problem, named
         page.keyboard.press("Backspace")
         page.keyboard.press("Backspace")
         page.keyboard.type("2")
         preview.get_by_text("Levels now and at the end of the plan").wait_for()
-        _scan(page, "organization, live preview")
-        _shot(page, "organization")
+        scan(page, "organization, live preview")
+        shot(page, "organization")
 
         # Then Preview by keyboard: the preview page, with the form as typed.
-        _tab_to(page, "settings-notes")
+        tab_to(page, "#settings-notes")
         page.keyboard.press("Tab")
         page.keyboard.press("Tab")  # past Save settings, to Preview
         assert page.evaluate("document.activeElement.textContent.trim()") == "Preview"
@@ -176,11 +118,11 @@ def test_the_pages_pass_axe_and_the_settings_work_by_keyboard(browser: Any, live
         page.wait_for_url(re.compile(r".*/roadmap-preview\?.*"))
         assert "csrf_token" in page.url  # sent along, and ignored by the preview
         assert page.input_value("#settings-budget") == "40000"
-        _scan(page, "roadmap preview")
-        _shot(page, "roadmap-preview")
+        scan(page, "roadmap preview")
+        shot(page, "roadmap-preview")
 
         # Save by keyboard.
-        _tab_to(page, "settings-notes")
+        tab_to(page, "#settings-notes")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent.trim()") == "Save settings"
         page.keyboard.press("Enter")
@@ -194,7 +136,7 @@ def test_without_javascript_create_invite_edit_and_preview(browser: Any, live: L
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
-        _sign_in(page, live)
+        sign_in(page, live.url, EMAIL, PASSWORD)
         organization = _create(page, live, "Pine Ridge Hospital")
         live.submit(organization)
 
@@ -203,7 +145,7 @@ def test_without_javascript_create_invite_edit_and_preview(browser: Any, live: L
         link = page.input_value("#created-link-url")
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/i/[\w.-]+", link)
         assert "/i/" not in page.url
-        _shot(page, "invitation-created")
+        shot(page, "invitation-created")
         page.goto(f"{live.url}/console/organizations/{organization}")
         assert link not in page.content()  # shown once
         assert page.get_by_text("Pending").count() == 1

@@ -13,24 +13,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from app.accounts.service import create_user, principal_of
 from app.auth.models import Role
-from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, session_factory, transaction
+from app.config import Settings
 from app.intake.schemas import AnswerIn
 from app.intake.service import create_assessment
 from app.invitations.service import create_invitation
-from app.main import create_app
-from app.migrate import upgrade
 from app.organizations.schemas import OrganizationCreate
 from app.organizations.service import create_organization
-from app.questionnaire.registry import load_published
+from app.questionnaire.registry import QuestionnaireRegistry
 from tests.conftest import example
-from tests.console.browsing import scan, shot, sign_in, tab_to
+from tests.console.browsing import scan, served_console, shot, sign_in, tab_to
 from tests.console.conftest import PASSWORD
-from tests.support.browser import launched_chromium
-from tests.support.servers import served_in_thread
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -75,65 +71,47 @@ class Live:
     lakeside_id: str
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched_chromium() as chromium:
-        yield chromium
+def _seed(session: Session, settings: Settings, registry: QuestionnaireRegistry) -> str:
+    """The consultant's clients, their assessments and invitations; Lakeside's id."""
+    user = create_user(
+        session, email=EMAIL, name="Dana Whitfield", role=Role.CONSULTANT, password=PASSWORD
+    )
+    dana = principal_of(session, user)
+    ids = {}
+    for name, kind, beds, last_year, this_year in CLIENTS:
+        organization = create_organization(
+            session,
+            dana,
+            OrganizationCreate(name=name, type=kind, licensed_beds=beds, state="MN"),
+        )
+        ids[name] = str(organization.id)
+        for answers, when in (
+            (last_year, datetime(2025, 11, 4, tzinfo=UTC)),
+            (this_year, datetime(2026, 11, 18, tzinfo=UTC)),
+        ):
+            if answers is None:
+                continue
+            body = example(answers)
+            made = create_assessment(
+                session,
+                registry,
+                dana,
+                organization_id=organization.id,
+                questionnaire_id=body["questionnaire"]["id"],
+                version=body["questionnaire"].get("version"),
+                status="submitted",
+                items=[AnswerIn.model_validate(a) for a in body["answers"]],
+            )
+            made.submitted_at = when
+        if this_year is None:
+            create_invitation(session, registry, dana, organization, key=settings.signing_key())
+    return ids["Lakeside Community Hospital"]
 
 
 @pytest.fixture(scope="module")
 def live(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    where = tmp_path_factory.mktemp("portfolio")
-    url = f"sqlite:///{where / 'smm.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    registry = load_published(engine, PROJECT_ROOT / "questionnaires")
-    settings = Settings(
-        database_url=url,
-        run_report_jobs=False,
-        secret_key_file=where / "secret",
-        questionnaires_dir=PROJECT_ROOT / "questionnaires",
-        sign_in_rate_limit=10_000,
-        sign_in_rate_burst=10_000,
-    )
-    with transaction(session_factory(engine)) as session:
-        user = create_user(
-            session, email=EMAIL, name="Dana Whitfield", role=Role.CONSULTANT, password=PASSWORD
-        )
-        dana = principal_of(session, user)
-        ids = {}
-        for name, kind, beds, last_year, this_year in CLIENTS:
-            organization = create_organization(
-                session,
-                dana,
-                OrganizationCreate(name=name, type=kind, licensed_beds=beds, state="MN"),
-            )
-            ids[name] = str(organization.id)
-            for answers, when in (
-                (last_year, datetime(2025, 11, 4, tzinfo=UTC)),
-                (this_year, datetime(2026, 11, 18, tzinfo=UTC)),
-            ):
-                if answers is None:
-                    continue
-                body = example(answers)
-                made = create_assessment(
-                    session,
-                    registry,
-                    dana,
-                    organization_id=organization.id,
-                    questionnaire_id=body["questionnaire"]["id"],
-                    version=body["questionnaire"].get("version"),
-                    status="submitted",
-                    items=[AnswerIn.model_validate(a) for a in body["answers"]],
-                )
-                made.submitted_at = when
-            if this_year is None:
-                create_invitation(session, registry, dana, organization, key=settings.signing_key())
-    try:
-        with served_in_thread(create_app(settings, engine=engine, registry=registry)) as base:
-            yield Live(base, ids["Lakeside Community Hospital"])
-    finally:
-        engine.dispose()
+    with served_console(tmp_path_factory.mktemp("portfolio"), seed=_seed) as served:
+        yield Live(served.url, served.seeded)
 
 
 def test_signing_in_and_using_the_portfolio_by_keyboard_alone(browser: Any, live: Live) -> None:

@@ -24,6 +24,7 @@ from app.questionnaire.schemas import (
 )
 from tests.conftest import example
 from tests.support.questionnaires import definition_of
+from tests.support.settings import settings_for
 
 DEFINITION: QuestionnaireDefinition = definition_of(1)
 QUESTIONNAIRE_V1 = {"id": "hospital-social-media", "version": 1}
@@ -36,13 +37,7 @@ EXAMPLE_ANSWERS: dict[str, Any] = {
 @pytest.fixture
 def app_settings(tmp_path: Path) -> Settings:
     """Settings with a key file of the test's own and a rate limit no test reaches."""
-    return Settings(
-        database_url="sqlite:///" + str(tmp_path / "unused.db"),
-        run_report_jobs=False,
-        secret_key_file=tmp_path / "secret_key",
-        web_rate_limit=100_000,
-        web_rate_burst=100_000,
-    )
+    return settings_for(tmp_path, web_rate_limit=100_000, web_rate_burst=100_000)
 
 
 @dataclass
