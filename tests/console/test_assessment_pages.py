@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from markupsafe import escape
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -23,25 +24,19 @@ from app.jobs.models import ReportJob
 from app.organizations.models import Organization
 from app.questionnaire.models import QuestionnaireVersion
 from tests.conftest import example
-from tests.console.conftest import Person, csrf_of
+from tests.console.conftest import Person, csrf_of, post_form
+from tests.support.settings import SIGN_IN_UNLIMITED, settings_for
 
 MakeOrg = Callable[..., Organization]
 MakeUser = Callable[..., Person]
 SignIn = Callable[[Person], TestClient]
+ConsultantOf = Callable[..., TestClient]
 
 
 @pytest.fixture
 def app_settings(tmp_path: Path) -> Settings:
     """The console's settings, with a report budget of two at once (a test spends it)."""
-    return Settings(
-        database_url="sqlite:///" + str(tmp_path / "unused.db"),
-        run_report_jobs=False,
-        secret_key_file=tmp_path / "secret_key",
-        sign_in_rate_limit=100_000,
-        sign_in_rate_burst=100_000,
-        report_rate_limit=1,
-        report_rate_burst=2,
-    )
+    return settings_for(tmp_path, **SIGN_IN_UNLIMITED, report_rate_limit=1, report_rate_burst=2)
 
 
 @pytest.fixture
@@ -72,6 +67,22 @@ def post_assessment(client: TestClient, admin_headers: dict[str, str]) -> Callab
     return post
 
 
+def _post_batch(browser: TestClient, organization_id: str | list[str]) -> Response:
+    """Post the reports page's batch form, not following its redirect."""
+    return post_form(
+        browser,
+        "/console/reports",
+        {"organization_id": organization_id},
+        form="/console/reports",
+        follow_redirects=False,
+    )
+
+
+def _jobs(db: Session) -> int:
+    """How many report jobs are stored."""
+    return db.scalars(select(func.count()).select_from(ReportJob)).one()
+
+
 def _context(response: Any) -> dict[str, Any]:
     context: dict[str, Any] = response.context
     return context
@@ -82,13 +93,12 @@ def _context(response: Any) -> dict[str, Any]:
 
 def test_a_submitted_assessment_shows_levels_why_gates_answers_and_roadmap(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
 ) -> None:
     org = make_organization("Lakeside Community Hospital", beds=60)
     assessment_id = post_assessment(org)
-    browser = signed_in_as(make_user("consultant", [org.id]))
+    browser = consultant_of(org)
 
     response = browser.get(f"/console/assessments/{assessment_id}")
 
@@ -120,13 +130,12 @@ def test_a_submitted_assessment_shows_levels_why_gates_answers_and_roadmap(
 
 def test_a_draft_shows_its_answers_so_far_and_which_sections_are_incomplete(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
 ) -> None:
     org = make_organization()
     assessment_id = post_assessment(org, status="draft", answers=3)
-    browser = signed_in_as(make_user("consultant", [org.id]))
+    browser = consultant_of(org)
 
     response = browser.get(f"/console/assessments/{assessment_id}")
 
@@ -144,14 +153,13 @@ def test_a_draft_shows_its_answers_so_far_and_which_sections_are_incomplete(
 
 def test_an_assessment_outside_the_users_organizations_is_not_found(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
     db: Session,
 ) -> None:
     mine, theirs = make_organization("Mine"), make_organization("Theirs")
     other_id = post_assessment(theirs)
-    browser = signed_in_as(make_user("consultant", [mine.id]))
+    browser = consultant_of(mine)
 
     for path in ("", "/report.pdf", f"/compare?other={other_id}"):
         response = browser.get(f"/console/assessments/{other_id}{path}")
@@ -170,14 +178,13 @@ def test_a_stranger_is_sent_to_sign_in(client: TestClient) -> None:
 
 def test_the_pdf_is_the_api_report_and_its_render_spends_the_users_budget(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
     admin_headers: dict[str, str],
 ) -> None:
     org = make_organization()
     first, second = post_assessment(org), post_assessment(org, "academic-medical-center")
-    browser = signed_in_as(make_user("consultant", [org.id]))
+    browser = consultant_of(org)
 
     response = browser.get(f"/console/assessments/{first}/report.pdf")
 
@@ -192,12 +199,7 @@ def test_the_pdf_is_the_api_report_and_its_render_spends_the_users_budget(
     api = browser.get(f"/v1/assessments/{first}/report.pdf", headers=admin_headers)
     assert api.content == response.content
     # A batch spends the second of the user's two; the next render is refused, unrendered.
-    token = csrf_of(browser, "/console/reports")
-    queued = browser.post(
-        "/console/reports",
-        data={"csrf_token": token, "organization_id": [str(org.id)]},
-        follow_redirects=False,
-    )
+    queued = _post_batch(browser, [str(org.id)])
     assert queued.status_code == 303, queued.text
     refused = browser.get(f"/console/assessments/{second}/report.pdf")
     assert refused.status_code == 429
@@ -209,14 +211,13 @@ def test_the_pdf_is_the_api_report_and_its_render_spends_the_users_budget(
 
 def test_two_assessments_compare_per_dimension_and_question(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
 ) -> None:
     org = make_organization()
     before = post_assessment(org)
     after = post_assessment(org, "academic-medical-center")
-    browser = signed_in_as(make_user("consultant", [org.id]))
+    browser = consultant_of(org)
 
     picker = browser.get(f"/console/assessments/{before}")
     assert [str(e.assessment_id) for e in _context(picker)["others"]] == [after]
@@ -235,8 +236,7 @@ def test_two_assessments_compare_per_dimension_and_question(
 
 def test_assessments_of_different_questionnaires_do_not_compare(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
     db: Session,
 ) -> None:
@@ -257,7 +257,7 @@ def test_assessments_of_different_questionnaires_do_not_compare(
     db.flush()
     db.get_one(Assessment, uuid.UUID(second)).questionnaire_id = "another-questionnaire"
     db.commit()
-    browser = signed_in_as(make_user("consultant", [org.id]))
+    browser = consultant_of(org)
 
     response = browser.get(f"/console/assessments/{first}/compare", params={"other": second})
 
@@ -268,14 +268,13 @@ def test_assessments_of_different_questionnaires_do_not_compare(
 
 def test_comparing_without_choosing_shows_the_form_again_with_the_error(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
 ) -> None:
     org = make_organization()
     first = post_assessment(org)
     post_assessment(org)
-    browser = signed_in_as(make_user("consultant", [org.id]))
+    browser = consultant_of(org)
 
     for other in ("", "nonsense", first):
         response = browser.get(f"/console/assessments/{first}/compare", params={"other": other})
@@ -288,11 +287,11 @@ def test_comparing_without_choosing_shows_the_form_again_with_the_error(
 
 
 def test_the_reports_page_offers_only_the_users_organizations(
-    make_organization: MakeOrg, make_user: MakeUser, signed_in_as: SignIn
+    make_organization: MakeOrg, consultant_of: ConsultantOf
 ) -> None:
     mine = make_organization("Mine")
     make_organization("Theirs")
-    browser = signed_in_as(make_user("consultant", [mine.id]))
+    browser = consultant_of(mine)
 
     response = browser.get("/console/reports")
 
@@ -318,16 +317,8 @@ def test_a_batch_queues_a_job_per_organization_and_the_trail_names_the_user(
     post_assessment(second)
     person = make_user("consultant", [first.id, second.id, empty.id])
     browser = signed_in_as(person)
-    token = csrf_of(browser, "/console/reports")
 
-    response = browser.post(
-        "/console/reports",
-        data={
-            "csrf_token": token,
-            "organization_id": [str(first.id), str(second.id), str(empty.id)],
-        },
-        follow_redirects=False,
-    )
+    response = _post_batch(browser, [str(first.id), str(second.id), str(empty.id)])
 
     assert response.status_code == 303, response.text
     assert response.headers["location"].startswith("/console/reports?latest=2&queued=2&skipped=1")
@@ -357,10 +348,10 @@ def test_a_batch_queues_a_job_per_organization_and_the_trail_names_the_user(
 
 
 def test_a_batch_without_organizations_is_refused_and_nothing_is_queued(
-    make_organization: MakeOrg, make_user: MakeUser, signed_in_as: SignIn, db: Session
+    make_organization: MakeOrg, consultant_of: ConsultantOf, db: Session
 ) -> None:
     org = make_organization()
-    browser = signed_in_as(make_user("consultant", [org.id]))
+    browser = consultant_of(org)
     token = csrf_of(browser, "/console/reports")
 
     for data in ({"csrf_token": token}, {"csrf_token": token, "organization_id": "bogus"}):
@@ -368,55 +359,47 @@ def test_a_batch_without_organizations_is_refused_and_nothing_is_queued(
         assert response.status_code == 422
         assert 'class="error-summary"' in response.text
         assert 'id="organization-error"' in response.text
-    assert db.scalar(select(func.count()).select_from(ReportJob)) == 0
+    assert _jobs(db) == 0
 
 
 def test_a_batch_without_the_forms_token_is_refused(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
     db: Session,
 ) -> None:
     org = make_organization()
     post_assessment(org)
-    browser = signed_in_as(make_user("consultant", [org.id]))
+    browser = consultant_of(org)
 
     response = browser.post("/console/reports", data={"organization_id": str(org.id)})
 
     assert response.status_code == 403
-    assert db.scalar(select(func.count()).select_from(ReportJob)) == 0
+    assert _jobs(db) == 0
 
 
 def test_a_batch_naming_another_consultants_organization_queues_nothing_for_it(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
     db: Session,
 ) -> None:
     mine, theirs = make_organization("Mine"), make_organization("Theirs")
     post_assessment(theirs)
-    browser = signed_in_as(make_user("consultant", [mine.id]))
-    token = csrf_of(browser, "/console/reports")
+    browser = consultant_of(mine)
 
-    response = browser.post(
-        "/console/reports",
-        data={"csrf_token": token, "organization_id": str(theirs.id)},
-        follow_redirects=False,
-    )
+    response = _post_batch(browser, str(theirs.id))
 
     assert response.status_code == 303
     assert response.headers["location"] == "/console/reports?queued=0&skipped=0&missing=1#progress"
     page = browser.get(response.headers["location"])
     assert "0 reports queued. 1 organization is not among yours." in page.text
-    assert db.scalar(select(func.count()).select_from(ReportJob)) == 0
+    assert _jobs(db) == 0
 
 
 def test_a_job_of_another_organization_is_not_found(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     client: TestClient,
     admin_headers: dict[str, str],
     post_assessment: Callable[..., str],
@@ -424,7 +407,7 @@ def test_a_job_of_another_organization_is_not_found(
     mine, theirs = make_organization("Mine"), make_organization("Theirs")
     assessment_id = post_assessment(theirs)
     job = client.post(f"/v1/assessments/{assessment_id}/reports", headers=admin_headers).json()
-    browser = signed_in_as(make_user("consultant", [mine.id]))
+    browser = consultant_of(mine)
 
     assert browser.get(f"/console/reports/{job['id']}/report.pdf").status_code == 404
     assert "Theirs" not in browser.get("/console/reports").text
@@ -435,8 +418,7 @@ def test_a_job_of_another_organization_is_not_found(
 
 def test_the_export_holds_only_the_users_assessments_with_the_apis_filters(
     make_organization: MakeOrg,
-    make_user: MakeUser,
-    signed_in_as: SignIn,
+    consultant_of: ConsultantOf,
     post_assessment: Callable[..., str],
     admin_headers: dict[str, str],
 ) -> None:
@@ -444,7 +426,7 @@ def test_the_export_holds_only_the_users_assessments_with_the_apis_filters(
     submitted = post_assessment(mine)
     draft = post_assessment(mine, status="draft", answers=2)
     post_assessment(theirs)
-    browser = signed_in_as(make_user("consultant", [mine.id]))
+    browser = consultant_of(mine)
 
     response = browser.get("/console/exports/assessments.csv")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from app.audit.models import AuditEvent
 from app.invitations.models import Invitation
 from app.organizations.models import Organization
 from tests.conftest import example
-from tests.console.conftest import Person, csrf_of
+from tests.console.conftest import Person, csrf_of, post_form
 
 SignIn = Callable[[Person], TestClient]
 
@@ -41,6 +42,18 @@ def page_of(org: Organization) -> str:
     return f"/console/organizations/{org.id}"
 
 
+def post_to(
+    browser: TestClient,
+    org: Organization,
+    action: str,
+    data: dict[str, Any] | None = None,
+    **options: Any,
+) -> Response:
+    """Post a form of the organization's page (``action`` below its path), with the CSRF
+    token the page carries."""
+    return post_form(browser, f"{page_of(org)}/{action}", data or {}, form=page_of(org), **options)
+
+
 def submit(client: TestClient, headers: dict[str, str], org: Organization) -> dict[str, Any]:
     """A submitted assessment of the community-hospital example, through the API."""
     body = {**example("community-hospital"), "status": "submitted", "organization_id": str(org.id)}
@@ -54,6 +67,14 @@ def events(db: Session, action: str) -> list[AuditEvent]:
     """The successful events of an action."""
     query = select(AuditEvent).where(AuditEvent.action == action, AuditEvent.outcome == "success")
     return list(db.scalars(query))
+
+
+def audited(db: Session, action: str, person: Person, org: Organization) -> AuditEvent:
+    """The one successful event of ``action``, which names the person and the organization."""
+    (event,) = events(db, action)
+    assert event.user_id == person.user.id
+    assert event.organization_id == org.id
+    return event
 
 
 SETTINGS = {
@@ -77,15 +98,16 @@ def test_a_consultant_creates_an_organization_and_lands_on_its_page(
     assert form.status_code == 200
     assert 'for="new-name"' in form.text
     assert 'for="new-licensed-beds"' in form.text
-    response = browser.post(
+    response = post_form(
+        browser,
         "/console/organizations/new",
-        data={
-            "csrf_token": csrf_of(browser, "/console/organizations/new"),
+        {
             "name": "  Pine Ridge Clinic ",
             "type": "clinic",
             "licensed_beds": "12",
             "state": "wi",
         },
+        form="/console/organizations/new",
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -109,15 +131,16 @@ def test_bad_fields_are_named_next_to_each_field_and_nothing_is_stored(
     browser: TestClient, db: Session
 ) -> None:
     before = db.scalar(select(func.count()).select_from(Organization))
-    response = browser.post(
+    response = post_form(
+        browser,
         "/console/organizations/new",
-        data={
-            "csrf_token": csrf_of(browser, "/console/organizations/new"),
+        {
             "name": "Harbor View",
             "type": "castle",
             "licensed_beds": "lots",
             "state": "ZZ",
         },
+        form="/console/organizations/new",
     )
     assert response.status_code == 422
     text = response.text
@@ -185,10 +208,11 @@ def test_the_profile_is_shown_and_changed(
     shown = browser.get(page_of(org))
     assert "Lakeside Community Hospital" in shown.text
     assert "Community hospital" in shown.text
-    response = browser.post(
-        f"{page_of(org)}/profile",
-        data={
-            "csrf_token": csrf_of(browser, page_of(org)),
+    response = post_to(
+        browser,
+        org,
+        "profile",
+        {
             "name": "Lakeside Regional",
             "type": "health_system",
             "licensed_beds": "340",
@@ -208,10 +232,11 @@ def test_the_profile_is_shown_and_changed(
 def test_a_bad_profile_is_refused_with_the_field_named(
     browser: TestClient, org: Organization, db: Session
 ) -> None:
-    response = browser.post(
-        f"{page_of(org)}/profile",
-        data={
-            "csrf_token": csrf_of(browser, page_of(org)),
+    response = post_to(
+        browser,
+        org,
+        "profile",
+        {
             "name": "",
             "type": "community_hospital",
             "licensed_beds": "-4",
@@ -232,10 +257,8 @@ def test_a_bad_profile_is_refused_with_the_field_named(
 def test_an_invitation_link_is_shown_once_and_listed_with_its_status(
     browser: TestClient, org: Organization, db: Session, consultant: Person
 ) -> None:
-    response = browser.post(
-        f"{page_of(org)}/invitations",
-        data={"csrf_token": csrf_of(browser, page_of(org)), "expires_in_days": "10"},
-        follow_redirects=False,
+    response = post_to(
+        browser, org, "invitations", {"expires_in_days": "10"}, follow_redirects=False
     )
     assert response.status_code == 201
     assert response.headers["cache-control"] == "no-store"
@@ -244,10 +267,8 @@ def test_an_invitation_link_is_shown_once_and_listed_with_its_status(
     link = match.group(1)
     (invitation,) = db.scalars(select(Invitation).where(Invitation.organization_id == org.id))
     assert (invitation.expires_at - invitation.created_at).days == 10
-    (event,) = events(db, "invitation.create")
-    assert event.user_id == consultant.user.id
+    event = audited(db, "invitation.create", consultant, org)
     assert event.object_id == str(invitation.id)
-    assert event.organization_id == org.id
     assert link.rsplit("/", 1)[1] not in str(event.detail)
 
     later = browser.get(page_of(org))
@@ -267,9 +288,7 @@ def test_a_link_is_built_as_the_api_builds_it(
 ) -> None:
     api = client.post(f"/v1/organizations/{org.id}/invitations", json={}, headers=admin_headers)
     browser = signed_in_as(consultant)
-    page = browser.post(
-        f"{page_of(org)}/invitations", data={"csrf_token": csrf_of(browser, page_of(org))}
-    )
+    page = post_to(browser, org, "invitations")
     url = api.json()["url"]
     assert url.startswith("http://testserver/i/")
     assert re.search(r'value="http://testserver/i/[^"]+"', page.text)
@@ -278,10 +297,7 @@ def test_a_link_is_built_as_the_api_builds_it(
 def test_a_bad_lifetime_is_refused_and_nothing_is_stored(
     browser: TestClient, org: Organization, db: Session
 ) -> None:
-    response = browser.post(
-        f"{page_of(org)}/invitations",
-        data={"csrf_token": csrf_of(browser, page_of(org)), "expires_in_days": "1000"},
-    )
+    response = post_to(browser, org, "invitations", {"expires_in_days": "1000"})
     assert response.status_code == 422
     assert 'id="invite-expires-in-days-error"' in response.text
     assert 'value="1000"' in response.text
@@ -291,7 +307,7 @@ def test_a_bad_lifetime_is_refused_and_nothing_is_stored(
 def test_an_invitation_is_revoked(
     browser: TestClient, org: Organization, db: Session, consultant: Person
 ) -> None:
-    browser.post(f"{page_of(org)}/invitations", data={"csrf_token": csrf_of(browser, page_of(org))})
+    post_to(browser, org, "invitations")
     invitation = db.scalars(select(Invitation)).one()
     token = csrf_of(browser, page_of(org))
     assert browser.post(f"/console/invitations/{invitation.id}/revoke", data={}).status_code == 403
@@ -306,9 +322,7 @@ def test_an_invitation_is_revoked(
     shown = browser.get(response.headers["location"])
     assert "Revoked" in shown.text
     assert "is revoked" in shown.text
-    (event,) = events(db, "invitation.revoke")
-    assert event.user_id == consultant.user.id
-    assert event.organization_id == org.id
+    audited(db, "invitation.revoke", consultant, org)
 
 
 def test_another_organizations_invitation_cannot_be_revoked(
@@ -331,9 +345,7 @@ def test_another_organizations_invitation_cannot_be_revoked(
 def test_a_draft_in_progress_shows_its_progress_per_section(
     browser: TestClient, org: Organization, db: Session
 ) -> None:
-    created = browser.post(
-        f"{page_of(org)}/invitations", data={"csrf_token": csrf_of(browser, page_of(org))}
-    )
+    created = post_to(browser, org, "invitations")
     link = re.search(r'value="http://testserver(/i/[^"]+)"', created.text)
     assert link
     browser.get(link.group(1))  # opens the form: a session of the web form
@@ -381,11 +393,7 @@ def test_settings_are_saved_as_the_api_saves_them(
     db: Session,
     consultant: Person,
 ) -> None:
-    response = browser.post(
-        f"{page_of(org)}/roadmap-settings",
-        data={"csrf_token": csrf_of(browser, page_of(org)), **SETTINGS},
-        follow_redirects=False,
-    )
+    response = post_to(browser, org, "roadmap-settings", SETTINGS, follow_redirects=False)
     assert response.status_code == 303
     api = client.get(f"/v1/organizations/{org.id}/roadmap-settings", headers=admin_headers)
     assert api.json() == {
@@ -401,22 +409,17 @@ def test_settings_are_saved_as_the_api_saves_them(
     shown = browser.get(response.headers["location"])
     assert "The roadmap settings are saved" in shown.text
     assert 'value="50000"' in shown.text
-    (event,) = events(db, "roadmap_settings.put")
-    assert event.user_id == consultant.user.id
-    assert event.organization_id == org.id
+    audited(db, "roadmap_settings.put", consultant, org)
 
 
 def test_bad_settings_are_refused_naming_the_field(
     browser: TestClient, org: Organization, db: Session
 ) -> None:
-    response = browser.post(
-        f"{page_of(org)}/roadmap-settings",
-        data={
-            "csrf_token": csrf_of(browser, page_of(org)),
-            **SETTINGS,
-            "concurrent_actions": "99",
-            "exclude": "no-such-service",
-        },
+    response = post_to(
+        browser,
+        org,
+        "roadmap-settings",
+        {**SETTINGS, "concurrent_actions": "99", "exclude": "no-such-service"},
     )
     assert response.status_code == 422
     assert 'id="settings-concurrent-actions-error"' in response.text
@@ -429,10 +432,7 @@ def test_bad_settings_are_refused_naming_the_field(
 def test_an_unknown_service_is_refused_by_the_service(
     browser: TestClient, org: Organization, db: Session
 ) -> None:
-    response = browser.post(
-        f"{page_of(org)}/roadmap-settings",
-        data={"csrf_token": csrf_of(browser, page_of(org)), **SETTINGS, "exclude": "nope"},
-    )
+    response = post_to(browser, org, "roadmap-settings", {**SETTINGS, "exclude": "nope"})
     assert response.status_code == 422
     assert "is not a service of any catalogue" in response.text
     db.refresh(org)
