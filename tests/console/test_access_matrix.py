@@ -41,11 +41,20 @@ from tests.conftest import example
 
 ROLES = ("admin", "consultant-owner", "consultant-granted", "consultant-foreign", "anonymous")
 
+Statuses = tuple[int, int, int, int, int]
+
+
+def scoped(status: int) -> dict[str, Statuses]:
+    """A route of one organization's objects: the admin, and the consultants of the
+    organization named, get ``status``; any other consultant a 404; anonymous a 303."""
+    return {"home": (status, status, status, 404, 303), "other": (status, 404, 404, 404, 303)}
+
+
 # The specification: the status each role gets, by route and target. "home" or "other" is the
 # organization the request names (or whose assessment, invitation or job it names); "-" when
 # it names none. A 303 for "anonymous" is the redirect to the sign-in page.
 # fmt: off
-SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int]]] = {
+SPECIFICATION: dict[str, dict[str, Statuses]] = {
     # route / target                                 admin  owner  granted foreign anon
     "GET /console": {"-":                            (200,  200,   200,    200,    303)},
     "GET /console/account": {"-":                    (200,  200,   200,    200,    303)},
@@ -53,42 +62,15 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int]]] = {
     "POST /console/sign-out": {"-":                  (303,  303,   303,    303,    303)},
     "GET /console/organizations/new": {"-":          (200,  200,   200,    200,    303)},
     "POST /console/organizations/new": {"-":         (303,  303,   303,    303,    303)},
-    "GET /console/organizations/{organization_id}": {
-        "home":                                      (200,  200,   200,    404,    303),
-        "other":                                     (200,  404,   404,    404,    303),
-    },
-    "POST /console/organizations/{organization_id}/profile": {
-        "home":                                      (303,  303,   303,    404,    303),
-        "other":                                     (303,  404,   404,    404,    303),
-    },
-    "POST /console/organizations/{organization_id}/invitations": {
-        "home":                                      (201,  201,   201,    404,    303),
-        "other":                                     (201,  404,   404,    404,    303),
-    },
-    "POST /console/invitations/{invitation_id}/revoke": {
-        "home":                                      (303,  303,   303,    404,    303),
-        "other":                                     (303,  404,   404,    404,    303),
-    },
-    "POST /console/organizations/{organization_id}/roadmap-settings": {
-        "home":                                      (303,  303,   303,    404,    303),
-        "other":                                     (303,  404,   404,    404,    303),
-    },
-    "GET /console/organizations/{organization_id}/roadmap-preview": {
-        "home":                                      (200,  200,   200,    404,    303),
-        "other":                                     (200,  404,   404,    404,    303),
-    },
-    "GET /console/assessments/{assessment_id}": {
-        "home":                                      (200,  200,   200,    404,    303),
-        "other":                                     (200,  404,   404,    404,    303),
-    },
-    "GET /console/assessments/{assessment_id}/report.pdf": {
-        "home":                                      (200,  200,   200,    404,    303),
-        "other":                                     (200,  404,   404,    404,    303),
-    },
-    "GET /console/assessments/{assessment_id}/compare": {
-        "home":                                      (200,  200,   200,    404,    303),
-        "other":                                     (200,  404,   404,    404,    303),
-    },
+    "GET /console/organizations/{organization_id}": scoped(200),
+    "POST /console/organizations/{organization_id}/profile": scoped(303),
+    "POST /console/organizations/{organization_id}/invitations": scoped(201),
+    "POST /console/invitations/{invitation_id}/revoke": scoped(303),
+    "POST /console/organizations/{organization_id}/roadmap-settings": scoped(303),
+    "GET /console/organizations/{organization_id}/roadmap-preview": scoped(200),
+    "GET /console/assessments/{assessment_id}": scoped(200),
+    "GET /console/assessments/{assessment_id}/report.pdf": scoped(200),
+    "GET /console/assessments/{assessment_id}/compare": scoped(200),
     "GET /console/reports": {"-":                    (200,  200,   200,    200,    303)},
     "GET /console/reports/progress.json": {"-":      (200,  200,   200,    200,    303)},
     # As POST /v1/reports/batch: an organization outside the scope is reported missing
@@ -97,18 +79,9 @@ SPECIFICATION: dict[str, dict[str, tuple[int, int, int, int, int]]] = {
         "home":                                      (303,  303,   303,    303,    303),
         "other":                                     (303,  303,   303,    303,    303),
     },
-    "GET /console/reports/{job_id}/report.pdf": {
-        "home":                                      (409,  409,   409,    404,    303),
-        "other":                                     (409,  404,   404,    404,    303),
-    },
-    "GET /console/exports/assessments.csv": {
-        "home":                                      (200,  200,   200,    404,    303),
-        "other":                                     (200,  404,   404,    404,    303),
-    },
-    "GET /console/exports/assessments.xlsx": {
-        "home":                                      (200,  200,   200,    404,    303),
-        "other":                                     (200,  404,   404,    404,    303),
-    },
+    "GET /console/reports/{job_id}/report.pdf": scoped(409),
+    "GET /console/exports/assessments.csv": scoped(200),
+    "GET /console/exports/assessments.xlsx": scoped(200),
     "GET /console/admin": {"-":                      (200,  403,   403,    403,    303)},
     "GET /console/admin/audit": {"-":                (200,  403,   403,    403,    303)},
     "GET /console/admin/users/new": {"-":            (200,  403,   403,    403,    303)},
