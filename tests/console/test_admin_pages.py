@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -43,6 +44,29 @@ def as_admin(signed_in_as: SignedIn, admin: Person) -> TestClient:
 
 def _token(client: TestClient) -> str:
     return csrf_of(client, "/console/admin")
+
+
+def _form(
+    client: TestClient, organization: Organization, typed: dict[str, str], changes: dict[str, str]
+) -> dict[str, str]:
+    """A form as typed, with the test's changes ("{org}" in one: the organization's id,
+    "{missing}": an id of no organization) and the CSRF token."""
+    ids = {"org": str(organization.id), "missing": str(uuid.uuid4())}
+    return {
+        "csrf_token": _token(client),
+        **typed,
+        **{k: v.format(**ids) for k, v in changes.items()},
+    }
+
+
+def _assert_refused_naming(response: Response, field: str, message: str) -> None:
+    """The form came back with one error, on ``field``, saying ``message``; the summary
+    links to the field and the message stands next to it."""
+    errors = response.context["form"].errors  # type: ignore[attr-defined]
+    assert list(errors) == [field]
+    assert message in errors[field]
+    assert f'href="#{field}"' in response.text  # the summary links to the field
+    assert f'id="{field}-error"' in response.text
 
 
 def _events(db: Session, action: str, outcome: str = "success") -> list[AuditEvent]:
@@ -322,27 +346,15 @@ def test_a_bad_new_user_is_refused_naming_the_field_keeping_the_input_storing_no
     status: int,
     message: str,
 ) -> None:
-    organization = make_organization()
-    ids = {"org": str(organization.id), "missing": str(uuid.uuid4())}
-    data = {
-        "csrf_token": _token(as_admin),
-        "email": "lee@example.org",
-        "name": "Lee Typed-Name",
-        "role": "consultant",
-        "password": "",
-        **{k: v.format(**ids) for k, v in changes.items()},
-    }
+    typed = {"email": "lee@example.org", "name": "Lee Typed-Name", "role": "consultant"}
+    data = _form(as_admin, make_organization(), {**typed, "password": ""}, changes)
     users, keys = _count(db, User), _count(db, ApiKey)
 
     response = as_admin.post("/console/admin/users", data=data)
 
     assert response.status_code == status
     assert response.template.name == "console/admin_user_new.html"  # type: ignore[attr-defined]
-    errors = response.context["form"].errors  # type: ignore[attr-defined]
-    assert list(errors) == [field]
-    assert message in errors[field]
-    assert f'href="#{field}"' in response.text  # the summary links to the field
-    assert f'id="{field}-error"' in response.text
+    _assert_refused_naming(response, field, message)
     if field not in ("role", "organizations"):
         assert f'id="{field}" name="{field}"' in response.text
         assert 'aria-invalid="true"' in response.text
@@ -597,22 +609,11 @@ def test_a_bad_new_key_is_refused_naming_the_field_and_nothing_is_stored(
     field: str,
     message: str,
 ) -> None:
-    organization = make_organization()
-    ids = {"org": str(organization.id), "missing": str(uuid.uuid4())}
-    data = {
-        "csrf_token": _token(as_admin),
-        "role": "partner",
-        "name": "Typed Label",
-        **{k: v.format(**ids) for k, v in changes.items()},
-    }
+    data = _form(as_admin, make_organization(), {"role": "partner", "name": "Typed Label"}, changes)
     keys = _count(db, ApiKey)
     response = as_admin.post("/console/admin/keys", data=data)
     assert response.status_code == 422
-    errors = response.context["form"].errors  # type: ignore[attr-defined]
-    assert list(errors) == [field]
-    assert message in errors[field]
-    assert f'href="#{field}"' in response.text
-    assert f'id="{field}-error"' in response.text
+    _assert_refused_naming(response, field, message)
     if field != "name":
         assert 'value="Typed Label"' in response.text
     assert _count(db, ApiKey) == keys
