@@ -179,3 +179,26 @@ class RateLimiter:
         ]
         for key in idle or list(self._memory)[: MEMORY_KEYS // 10]:
             del self._memory[key]
+
+
+_APP_LIMITERS_LOCK = threading.Lock()
+
+
+def app_limiter(
+    app_state: Any, namespace: str, *, per_minute: int, burst: int, shared: bool
+) -> RateLimiter:
+    """The application's one limiter for ``namespace``, made on first use.
+
+    Kept in ``app_state`` (the app's ``state``), so that every request of the app spends
+    from the same budgets and a test's new app starts with fresh ones.
+    """
+    with _APP_LIMITERS_LOCK:
+        limiters: dict[str, RateLimiter] | None = getattr(app_state, "rate_limiters", None)
+        if limiters is None:
+            limiters = app_state.rate_limiters = {}
+        limiter = limiters.get(namespace)
+        if limiter is None:
+            limiter = limiters[namespace] = RateLimiter(
+                namespace, per_minute=per_minute, burst=burst, shared=shared
+            )
+        return limiter

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,9 +13,27 @@ from app.cli.console import fail, out
 from app.cli.database import database
 from app.cli.options import organization_ids
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.accounts.models import User
+
 cli = typer.Typer(help="Create, list, disable and reset console users.", no_args_is_help=True)
 
 _STDIN_HELP = "Read the password from standard input (one line) instead of making a random one."
+
+
+def _changed(user: str, change: Callable[[Session, User], User], action: str) -> str:
+    """Apply ``change`` to the user named by email or id, audited as ``action``; their
+    address."""
+    from app.accounts.service import find_user
+    from app.config import get_settings
+
+    with database(get_settings()) as db:
+        found = change(db.session, find_user(db.session, user))
+        address = found.email
+        db.audit(action, "user", found.id)
+    return address
 
 
 def _password(from_stdin: bool) -> tuple[str, bool]:
@@ -98,13 +117,9 @@ def users_disable(
     user: Annotated[str, typer.Argument(help="The user's email or id.")],
 ) -> None:
     """Stop a user signing in and sign them out everywhere, at once."""
-    from app.accounts.service import disable_user, find_user
-    from app.config import get_settings
+    from app.accounts.service import disable_user
 
-    with database(get_settings()) as db:
-        found = disable_user(db.session, find_user(db.session, user))
-        address = found.email
-        db.audit("user.disable", "user", found.id)
+    address = _changed(user, disable_user, "user.disable")
     out.print(f"Disabled {address}; every session they had is ended.")
 
 
@@ -113,13 +128,9 @@ def users_enable(
     user: Annotated[str, typer.Argument(help="The user's email or id.")],
 ) -> None:
     """Let a disabled user sign in again."""
-    from app.accounts.service import enable_user, find_user
-    from app.config import get_settings
+    from app.accounts.service import enable_user
 
-    with database(get_settings()) as db:
-        found = enable_user(db.session, find_user(db.session, user))
-        address = found.email
-        db.audit("user.enable", "user", found.id)
+    address = _changed(user, enable_user, "user.enable")
     out.print(f"Enabled {address}.")
 
 
@@ -130,14 +141,12 @@ def users_reset(
 ) -> None:
     """Set a new password, clear a lock-out and end the user's sessions; a password made
     here is printed once, alone on the last line."""
-    from app.accounts.service import find_user, reset_password
-    from app.config import get_settings
+    from app.accounts.service import reset_password
 
     password, made = _password(password_stdin)
-    with database(get_settings()) as db:
-        found = reset_password(db.session, find_user(db.session, user), password)
-        address = found.email
-        db.audit("user.reset", "user", found.id)
+    address = _changed(
+        user, lambda session, found: reset_password(session, found, password), "user.reset"
+    )
     out.print(f"Reset the password of {address}; their sessions are ended.")
     if made:
         sys.stdout.flush()

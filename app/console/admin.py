@@ -12,7 +12,7 @@ never cached (``Cache-Control: no-store``). The audit trail's page is in
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -161,20 +161,109 @@ def _key(session: Session, request: Request, key_id: str) -> ApiKey:
     return key
 
 
-def _shown_once(
-    request: Request, console: Console, *, title: str, lead: str, label: str, secret: str, back: str
-) -> Response:
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A new password or token, with the words of the one page that shows it."""
+
+    title: str
+    lead: str
+    label: str
+    value: str
+
+
+def _shown_once(request: Request, console: Console, secret: Secret, back: str) -> Response:
     """The one page that shows a new password or token."""
     return page(
         request,
         "console/admin_secret.html",
         console,
-        title=title,
-        lead=lead,
-        label=label,
-        secret=secret,
+        title=secret.title,
+        lead=secret.lead,
+        label=secret.label,
+        secret=secret.value,
         back=back,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewForm:
+    """One of the admin's forms that add something: its page, title and roles offered."""
+
+    template: str
+    title: str
+    roles: tuple[Role, ...]
+    limits: Mapping[str, int]  # the lengths the form tells about, by template name
+
+
+NEW_USER = NewForm(
+    "console/admin_user_new.html",
+    "Add a console user",
+    USER_ROLES,
+    {"min_password": accounts.MIN_PASSWORD_LENGTH},
+)
+NEW_KEY = NewForm(
+    "console/admin_key_new.html",
+    "Create an API key",
+    KEY_ROLES,
+    {"max_name": keys.MAX_NAME_LENGTH},
+)
+
+
+def _new_form(
+    request: Request,
+    console: Console,
+    session: Session,
+    new: NewForm,
+    form: Form,
+    status_code: int = 200,
+) -> Response:
+    return page(
+        request,
+        new.template,
+        console,
+        status_code=status_code,
+        title=new.title,
+        form=form,
+        roles=new.roles,
+        organizations=organizations_of(session, console),
+        **new.limits,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What an add form made: its id and audit detail, its page, and the secret to show
+    once (None: nothing to show, the page says it is done)."""
+
+    object_id: uuid.UUID
+    detail: Mapping[str, object]
+    back: str
+    secret: Secret | None
+
+
+def _create(
+    request: Request,
+    console: Console,
+    session: Session,
+    fields: Mapping[str, list[str]],
+    new: NewForm,
+    make: Callable[[], Created],
+    *,
+    conflict_field: str = "organizations",
+) -> Response:
+    """Validate and create through ``make`` (a service call); a refusal shows the form
+    again with its problems (nothing stored), else the new secret is shown, once."""
+    try:
+        created = make()
+    except AppError as exc:
+        form = refused(fields, exc, conflict_field if exc.status_code == 409 else "organizations")
+        return _new_form(request, console, session, new, form, _status(exc))
+    record = record_of(request)
+    record.acted_on(created.object_id, None)
+    record.detail.update(created.detail)
+    if created.secret is None:
+        return see_other(created.back + "?done=created")
+    return _shown_once(request, console, created.secret, created.back)
 
 
 # -- the overview --------------------------------------------------------------------------
@@ -199,26 +288,11 @@ def admin_page(request: Request, console: AdminDep, session: SessionDep) -> Resp
 # -- users ---------------------------------------------------------------------------------
 
 
-def _new_user_form(
-    request: Request, console: Console, session: Session, form: Form, status_code: int = 200
-) -> Response:
-    return page(
-        request,
-        "console/admin_user_new.html",
-        console,
-        status_code=status_code,
-        title="Add a console user",
-        form=form,
-        roles=USER_ROLES,
-        organizations=organizations_of(session, console),
-        min_password=accounts.MIN_PASSWORD_LENGTH,
-    )
-
-
 @router.get("/console/admin/users/new")
 def new_user_page(request: Request, console: AdminDep, session: SessionDep) -> Response:
     """The form to add a console user."""
-    return _new_user_form(request, console, session, Form({"role": [Role.CONSULTANT.value]}))
+    form = Form({"role": [Role.CONSULTANT.value]})
+    return _new_form(request, console, session, NEW_USER, form)
 
 
 @router.post("/console/admin/users")
@@ -228,7 +302,8 @@ def create_user(
     """Add a console user; a password made for them is shown on the page that answers, once."""
     typed = (fields.get("password") or [""])[0]  # as typed: spaces may be part of it
     password = typed or accounts.new_password()
-    try:
+
+    def make() -> Created:
         user = accounts.create_user(
             session,
             email=first(fields, "email"),
@@ -237,28 +312,24 @@ def create_user(
             organization_ids=_organization_ids(fields),
             password=password,
         )
-    except AppError as exc:
-        # A duplicate address (409) is the email field's problem too.
-        form = refused(fields, exc, "email" if exc.status_code == 409 else "organizations")
-        return _new_user_form(request, console, session, form, _status(exc))
-    account = accounts.account(session, user)
-    record = record_of(request)
-    record.acted_on(user.id, None)
-    record.detail.update(role=account.role.value, organizations=len(account.organization_ids))
-    back = f"/console/admin/users/{user.id}"
-    if typed:
-        return see_other(back + "?done=created")
-    return _shown_once(
-        request,
-        console,
-        title="User added",
-        lead=f"{user.name} ({user.email}) can sign in as a {account.role.value} with this "
-        "password. Give it to them in a safe way: it is shown only this once, and no one "
-        "can see it again. They can be given a new one by a reset.",
-        label=f"Password for {user.email}",
-        secret=password,
-        back=back,
-    )
+        account = accounts.account(session, user)
+        secret = Secret(
+            title="User added",
+            lead=f"{user.name} ({user.email}) can sign in as a {account.role.value} with this "
+            "password. Give it to them in a safe way: it is shown only this once, and no one "
+            "can see it again. They can be given a new one by a reset.",
+            label=f"Password for {user.email}",
+            value=password,
+        )
+        return Created(
+            user.id,
+            {"role": account.role.value, "organizations": len(account.organization_ids)},
+            f"/console/admin/users/{user.id}",
+            None if typed else secret,
+        )
+
+    # A duplicate address (409) is the email field's problem too.
+    return _create(request, console, session, fields, NEW_USER, make, conflict_field="email")
 
 
 def _user_page(
@@ -358,41 +429,23 @@ def reset_user(
     user = _user(session, request, user_id)
     password = accounts.new_password()
     accounts.reset_password(session, user, password)
-    return _shown_once(
-        request,
-        console,
+    secret = Secret(
         title="Password reset",
         lead=f"{user.name} ({user.email}) is signed out everywhere and can sign in with this "
         "new password. Give it to them in a safe way: it is shown only this once.",
         label=f"New password for {user.email}",
-        secret=password,
-        back=f"/console/admin/users/{user.id}",
+        value=password,
     )
+    return _shown_once(request, console, secret, f"/console/admin/users/{user.id}")
 
 
 # -- API keys ------------------------------------------------------------------------------
 
 
-def _new_key_form(
-    request: Request, console: Console, session: Session, form: Form, status_code: int = 200
-) -> Response:
-    return page(
-        request,
-        "console/admin_key_new.html",
-        console,
-        status_code=status_code,
-        title="Create an API key",
-        form=form,
-        roles=KEY_ROLES,
-        organizations=organizations_of(session, console),
-        max_name=keys.MAX_NAME_LENGTH,
-    )
-
-
 @router.get("/console/admin/keys/new")
 def new_key_page(request: Request, console: AdminDep, session: SessionDep) -> Response:
     """The form to create an API key."""
-    return _new_key_form(request, console, session, Form({"role": [Role.PARTNER.value]}))
+    return _new_form(request, console, session, NEW_KEY, Form({"role": [Role.PARTNER.value]}))
 
 
 @router.post("/console/admin/keys")
@@ -400,28 +453,25 @@ def create_api_key(
     request: Request, console: AdminDep, fields: ConsoleFormDep, session: SessionDep
 ) -> Response:
     """Create an API key; its token is shown on the page that answers, once."""
-    try:
+
+    def make() -> Created:
         role = _role(fields)
         chosen = _organization_ids(fields)
         with _organizations_refused():
             issued = keys.create_key(session, role, chosen, first(fields, "name") or None)
-    except AppError as exc:
-        form = refused(fields, exc, "organizations")
-        return _new_key_form(request, console, session, form, _status(exc))
-    record = record_of(request)
-    record.acted_on(issued.key.id, None)
-    record.detail["role"] = role.value
-    return _shown_once(
-        request,
-        console,
-        title="API key created",
-        lead=f"The {role.value} key {issued.key.prefix} is ready. Copy it now and give it "
-        "to its holder in a safe way: it is shown only this once, and only a hash of it "
-        "is kept.",
-        label=f"API key {issued.key.prefix}",
-        secret=issued.token,
-        back=f"/console/admin/keys/{issued.key.id}",
-    )
+        secret = Secret(
+            title="API key created",
+            lead=f"The {role.value} key {issued.key.prefix} is ready. Copy it now and give it "
+            "to its holder in a safe way: it is shown only this once, and only a hash of it "
+            "is kept.",
+            label=f"API key {issued.key.prefix}",
+            value=issued.token,
+        )
+        return Created(
+            issued.key.id, {"role": role.value}, f"/console/admin/keys/{issued.key.id}", secret
+        )
+
+    return _create(request, console, session, fields, NEW_KEY, make)
 
 
 def _key_page(

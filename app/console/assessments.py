@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -63,21 +63,28 @@ def _id(value: str, what: str) -> uuid.UUID:
         raise NotFound(f"There is no {what} {value[:40]!r}.") from None
 
 
+def assessment_in_path(assessment_id: str, lookup: ConsoleLookupDep) -> Assessment:
+    """The assessment in the path, if the user may see it (404 otherwise, as in the API)."""
+    return lookup.assessment(_id(assessment_id, "assessment"))
+
+
+AssessmentDep = Annotated[Assessment, Depends(assessment_in_path)]
+
+
 # -- one assessment -----------------------------------------------------------------------
 
 
 @router.get("/console/assessments/{assessment_id}")
 def assessment_page(
     request: Request,
-    assessment_id: str,
     console: ConsoleDep,
+    assessment: AssessmentDep,
     lookup: ConsoleLookupDep,
     session: SessionDep,
     registry: RegistryDep,
 ) -> Response:
     """A submitted assessment's levels, reasons, gates, answers and roadmap; a draft's
     answers so far and its incomplete sections."""
-    assessment = lookup.assessment(_id(assessment_id, "assessment"))
     return _assessment_page(request, console, lookup, session, registry, assessment)
 
 
@@ -137,16 +144,14 @@ def _assessment_page(
 @router.get("/console/assessments/{assessment_id}/report.pdf")
 def get_report_pdf(
     request: Request,
-    assessment_id: str,
     console: ConsoleDep,
-    lookup: ConsoleLookupDep,
+    assessment: AssessmentDep,
     session: SessionDep,
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
     """The roadmap report PDF, as GET /v1/assessments/{id}/report.pdf gives it; a render
     (not a cache hit) spends the user's report budget, the one its API door spends."""
-    assessment = lookup.assessment(_id(assessment_id, "assessment"))
     pdf = reports.report_pdf(
         session,
         registry,
@@ -161,15 +166,14 @@ def get_report_pdf(
 @router.get("/console/assessments/{assessment_id}/compare")
 def compare_page(
     request: Request,
-    assessment_id: str,
     console: ConsoleDep,
+    assessment: AssessmentDep,
     lookup: ConsoleLookupDep,
     session: SessionDep,
     registry: RegistryDep,
     other: str = "",
 ) -> Response:
     """The change from this assessment to another, per dimension and per question."""
-    assessment = lookup.assessment(_id(assessment_id, "assessment"))
     chosen = other.strip()
     problem = _other_problem(chosen, assessment)
     if problem is not None:

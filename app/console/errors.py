@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
-from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.console.templating import templates
 from app.errors import AppError, NotFound
-from app.web.errors import WebPageError
+from app.web.errors import WebPageError, WebRoute
 
 log = logging.getLogger("smm.console")
 
@@ -66,33 +62,28 @@ def _page_error(exc: Exception) -> WebPageError | None:
     return None
 
 
-class ConsoleRoute(APIRoute):
+class ConsoleRoute(WebRoute):
     """A console route: a failure is a page in the console's layout, never a stack trace;
     a browser that is not signed in is sent to the sign-in page (and back afterwards)."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        template = self.path
+    LOG = log
+    DOOR = "console"
+    UNEXPECTED = WebPageError(
+        500,
+        "Something went wrong on our side",
+        "Nothing was changed by the request that failed.",
+        "Please try again in a few minutes.",
+    )
 
-        async def guarded(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except StarletteHTTPException:
-                raise
-            except SignInRequired as exc:
-                return RedirectResponse(
-                    f"/console/sign-in?next={quote(exc.target, safe='/')}", status_code=303
-                )
-            except Exception as exc:
-                page = _page_error(exc)
-                if page is None:
-                    log.exception("console page %s %s failed", request.method, template)
-                    page = WebPageError(
-                        500,
-                        "Something went wrong on our side",
-                        "Nothing was changed by the request that failed.",
-                        "Please try again in a few minutes.",
-                    )
-                return console_error_page(request, page)
+    def page_error(self, exc: Exception) -> WebPageError | None:
+        return _page_error(exc)
 
-        return guarded
+    def error_response(self, request: Request, error: WebPageError) -> Response:
+        return console_error_page(request, error)
+
+    def answer(self, exc: Exception) -> Response | None:
+        if isinstance(exc, SignInRequired):
+            return RedirectResponse(
+                f"/console/sign-in?next={quote(exc.target, safe='/')}", status_code=303
+            )
+        return None

@@ -43,13 +43,17 @@ from app.organizations.roadmap_settings import (
     read_settings,
     replace_settings,
 )
-from app.organizations.schemas import OrganizationCreate, OrganizationType, OrganizationUpdate
+from app.organizations.schemas import (
+    ORGANIZATION_TYPE_LABELS,
+    OrganizationCreate,
+    OrganizationType,
+    OrganizationUpdate,
+)
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.reports.charts import TrendSeries, trend_chart
 from app.reports.inputs import PlanRequest, gather_inputs, plan, with_settings
 from app.reports.view import DIMENSION_COLORS, EN_DASH, format_money, format_score
 from app.roadmap.results import Roadmap
-from app.web.routes import ORGANIZATION_TYPES
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -378,8 +382,10 @@ def organization_page(
         title=organization.name,
         section="portfolio",
         organization=organization,
-        type_label=ORGANIZATION_TYPES.get(OrganizationType(organization.type), organization.type),
-        types=ORGANIZATION_TYPES,
+        type_label=ORGANIZATION_TYPE_LABELS.get(
+            OrganizationType(organization.type), organization.type
+        ),
+        types=ORGANIZATION_TYPE_LABELS,
         invitations=rows,
         drafts=[row for row in rows if row.progress is not None and row.status in OPEN],
         questionnaires=[(q.definition.id, q.definition.title) for q in registry.latest()],
@@ -439,7 +445,7 @@ def _new_form(
         title="New client organization",
         section="portfolio",
         values=values,
-        types=ORGANIZATION_TYPES,
+        types=ORGANIZATION_TYPE_LABELS,
         problems=problems or Problems(),
     )
 
@@ -487,15 +493,8 @@ def update_organization(
     }
     body = validated(OrganizationUpdate, data, PROFILE_LABELS)
     if isinstance(body, Problems):
-        return organization_page(
-            request,
-            console,
-            session,
-            registry,
-            organization,
-            status_code=422,
-            profile=values,
-            profile_problems=body,
+        return _refused(
+            request, console, session, registry, organization, profile=values, profile_problems=body
         )
     organizations.update_organization(session, console.principal, organization, body)
     return see_other(f"/console/organizations/{organization.id}?saved=profile#profile")
@@ -524,7 +523,15 @@ def create_invitation(
         data["email"] = values["email"]
     body = validated(InvitationCreate, data, INVITATION_LABELS)
     if isinstance(body, Problems):
-        return _invitation_refused(request, console, session, registry, organization, values, body)
+        return _refused(
+            request,
+            console,
+            session,
+            registry,
+            organization,
+            invitation_form=values,
+            invitation_problems=body,
+        )
     try:
         if body.email is not None:
             mail.require_mail(settings)
@@ -539,9 +546,14 @@ def create_invitation(
             days=body.expires_in_days or settings.invitation_days,
         )
     except InvalidRequest as exc:
-        problems = problems_of(exc, INVITATION_LABELS)
-        return _invitation_refused(
-            request, console, session, registry, organization, values, problems
+        return _refused(
+            request,
+            console,
+            session,
+            registry,
+            organization,
+            invitation_form=values,
+            invitation_problems=problems_of(exc, INVITATION_LABELS),
         )
     record_of(request).acted_on(issued.invitation.id, organization.id)
     link = invitation_link(request, settings, issued.token)
@@ -570,24 +582,17 @@ def create_invitation(
     return response
 
 
-def _invitation_refused(
+def _refused(
     request: Request,
     console: Console,
     session: Session,
     registry: QuestionnaireRegistry,
     organization: Organization,
-    values: dict[str, str],
-    problems: Problems,
+    **forms: Any,
 ) -> Response:
+    """The organization's page again (422), with a refused form as typed and its problems."""
     return organization_page(
-        request,
-        console,
-        session,
-        registry,
-        organization,
-        status_code=422,
-        invitation_form=values,
-        invitation_problems=problems,
+        request, console, session, registry, organization, status_code=422, **forms
     )
 
 
@@ -627,13 +632,12 @@ def put_roadmap_settings(
         except InvalidRequest as exc:
             body = problems_of(exc, SETTINGS_LABELS)
     if isinstance(body, Problems):
-        return organization_page(
+        return _refused(
             request,
             console,
             session,
             registry,
             organization,
-            status_code=422,
             settings_values=form,
             settings_problems=body,
         )

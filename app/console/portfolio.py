@@ -16,22 +16,12 @@ from app.console.errors import ConsoleRoute
 from app.console.pages import page
 from app.errors import InvalidRequest
 from app.http.deps import RegistryDep, SessionDep
-from app.organizations.schemas import OrganizationType
+from app.organizations.schemas import ORGANIZATION_TYPE_LABELS, OrganizationType
 from app.portfolio.schemas import DEFAULT_LIMIT, PortfolioQuery
 from app.portfolio.service import portfolio, sort_keys
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
-TYPE_LABELS = {
-    OrganizationType.COMMUNITY_HOSPITAL: "Community hospital",
-    OrganizationType.CRITICAL_ACCESS_HOSPITAL: "Critical access hospital",
-    OrganizationType.ACADEMIC_MEDICAL_CENTER: "Academic medical center",
-    OrganizationType.CHILDRENS_HOSPITAL: "Children's hospital",
-    OrganizationType.SPECIALTY_HOSPITAL: "Specialty hospital",
-    OrganizationType.HEALTH_SYSTEM: "Health system",
-    OrganizationType.CLINIC: "Clinic",
-    OrganizationType.OTHER: "Other",
-}
 ATTENTION_LABELS = {
     "never_assessed": "Never assessed",
     "level_down": "A level went down",
@@ -138,7 +128,7 @@ def portfolio_page(
         filters=filters,
         problem_links=[("filters", problem) for problem in problems],
         sort_keys=sort_keys(registry),
-        type_labels=TYPE_LABELS,
+        type_labels=ORGANIZATION_TYPE_LABELS,
         attention_labels=ATTENTION_LABELS,
         current_page=result.offset // result.limit + 1,
         pages=pages,

@@ -20,7 +20,7 @@ from app.audit.service import client_ip
 from app.auth.service import Authentication
 from app.config import Settings
 from app.console import admin, assessments, audit, organizations, portfolio
-from app.console.deps import ConsoleDep, ConsoleFormDep
+from app.console.deps import Console, ConsoleDep, ConsoleFormDep
 from app.console.errors import CSRF_FAILED, ConsoleRoute
 from app.console.pages import page, see_other
 from app.console.security import (
@@ -40,7 +40,7 @@ from app.console.security import (
 from app.http.context import record_of
 from app.http.deps import SessionDep, SettingsDep
 from app.oidc import OidcClient, OidcRefused, open_start, seal_start
-from app.ratelimit import RateLimiter
+from app.ratelimit import app_limiter
 from app.web.deps import KeyDep
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -93,27 +93,27 @@ async def authenticate_user(
     survives it) and go where the user was going."""
     record = record_of(request)
     record.action = "auth.sign_in"  # recorded whatever the outcome
-    form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = await _pre_session_form(request, key)
     email = fields.get("email", "").strip()
     password = fields.get("password", "")
     next_url = safe_next(fields.get("next"))
-    nonce = request.cookies.get(PRE_SESSION_COOKIE) or ""
-    if not nonce or not token_ok(pre_session_token(key, nonce), fields.get("csrf_token")):
-        raise CSRF_FAILED
-    wait = _sign_in_wait(request, settings, email)
-    if wait > 0:
-        seconds = max(1, math.ceil(wait))
-        record.denial_reason = "rate limited"
+
+    def again(error: str, status_code: int) -> Response:
         return _sign_in_form(
             request,
             key,
             settings,
             next_url=next_url,
             email=email,
-            error=f"Too many sign-in attempts. Wait {seconds} seconds, then try again.",
-            status_code=429,
+            error=error,
+            status_code=status_code,
         )
+
+    wait = _sign_in_wait(request, settings, email)
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
+        record.denial_reason = "rate limited"
+        return again(f"Too many sign-in attempts. Wait {seconds} seconds, then try again.", 429)
     try:
         user = accounts.check_password(session, email, password)
     except SignInRefused as exc:
@@ -121,16 +121,19 @@ async def authenticate_user(
         session.commit()  # end the read: the failure is counted in a transaction of its own
         if accounts.record_failure(request.app.state.session_factory, email):
             record.detail["locked"] = True
-        return _sign_in_form(
-            request,
-            key,
-            settings,
-            next_url=next_url,
-            email=email,
-            error=exc.detail,
-            status_code=401,
-        )
+        return again(exc.detail, 401)
     return _signed_in(request, session, settings, user, next_url)
+
+
+async def _pre_session_form(request: Request, key: bytes) -> dict[str, str]:
+    """The fields of a form posted before sign-in, once its token matches the nonce cookie
+    (403 page otherwise)."""
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    nonce = request.cookies.get(PRE_SESSION_COOKIE) or ""
+    if not nonce or not token_ok(pre_session_token(key, nonce), fields.get("csrf_token")):
+        raise CSRF_FAILED
+    return fields
 
 
 def _signed_in(
@@ -152,21 +155,15 @@ def _signed_in(
     return response
 
 
-_LIMITER_LOCK = threading.Lock()
-
-
 def _sign_in_wait(request: Request, settings: Settings, email: str) -> float:
     """Seconds to wait before another attempt from this client or on this account (0: go)."""
-    with _LIMITER_LOCK:
-        limiter: RateLimiter | None = getattr(request.app.state, "sign_in_limiter", None)
-        if limiter is None:
-            limiter = RateLimiter(
-                "sign-in",
-                per_minute=settings.sign_in_rate_limit,
-                burst=settings.sign_in_rate_burst,
-                shared=not settings.is_sqlite,
-            )
-            request.app.state.sign_in_limiter = limiter
+    limiter = app_limiter(
+        request.app.state,
+        "sign-in",
+        per_minute=settings.sign_in_rate_limit,
+        burst=settings.sign_in_rate_burst,
+        shared=not settings.is_sqlite,
+    )
     client = client_ip(
         request.client.host if request.client else None,
         request.headers.get("x-forwarded-for"),
@@ -207,11 +204,7 @@ async def start_oidc_sign_in(request: Request, key: KeyDep, settings: SettingsDe
         return _sign_in_form(
             request, key, settings, next_url="/console", error=_NO_OIDC, status_code=404
         )
-    form = await request.form()
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
-    nonce = request.cookies.get(PRE_SESSION_COOKIE) or ""
-    if not nonce or not token_ok(pre_session_token(key, nonce), fields.get("csrf_token")):
-        raise CSRF_FAILED
+    fields = await _pre_session_form(request, key)
     client = _oidc_client(request, settings)
     try:
         start = await run_in_threadpool(client.begin, _callback_url(request, settings))
@@ -309,11 +302,8 @@ def sign_out(
     settings: SettingsDep,
 ) -> Response:
     """End this browser's session."""
-    record_of(request).action = "auth.sign_out"
-    record_of(request).object_id = str(console.user.id)
+    response = _signed_out(request, console, settings, "auth.sign_out")
     accounts.end_session(session, console.session_id)
-    response = see_other("/console/sign-in?signed_out=1")
-    clear_cookie(response, settings, request, SESSION_COOKIE)
     return response
 
 
@@ -326,10 +316,17 @@ def sign_out_everywhere(
     settings: SettingsDep,
 ) -> Response:
     """End every session the user has, on every browser."""
+    response = _signed_out(request, console, settings, "auth.sign_out_everywhere")
+    record_of(request).detail["sessions"] = accounts.end_all_sessions(session, console.user)
+    return response
+
+
+def _signed_out(request: Request, console: Console, settings: Settings, action: str) -> Response:
+    """A sign-out's answer: recorded as ``action`` on the user, the session cookie
+    cleared, back to the sign-in page (the caller ends the sessions)."""
     record = record_of(request)
-    record.action = "auth.sign_out_everywhere"
+    record.action = action
     record.object_id = str(console.user.id)
-    record.detail["sessions"] = accounts.end_all_sessions(session, console.user)
     response = see_other("/console/sign-in?signed_out=1")
     clear_cookie(response, settings, request, SESSION_COOKIE)
     return response

@@ -8,7 +8,6 @@ the other's limits.
 from __future__ import annotations
 
 import math
-import threading
 
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
@@ -18,23 +17,7 @@ from app.config import Settings
 from app.errors import RateLimited
 from app.jobs import queue
 from app.jobs.models import JobStatus, ReportJob
-from app.ratelimit import RateLimiter
-
-_LIMITER_LOCK = threading.Lock()
-
-
-def _report_limiter(request: Request, settings: Settings) -> RateLimiter:
-    with _LIMITER_LOCK:
-        limiter: RateLimiter | None = getattr(request.app.state, "report_limiter", None)
-        if limiter is None:
-            limiter = RateLimiter(
-                "reports",
-                per_minute=settings.report_rate_limit,
-                burst=settings.report_rate_burst,
-                shared=not settings.is_sqlite,
-            )
-            request.app.state.report_limiter = limiter
-        return limiter
+from app.ratelimit import app_limiter
 
 
 def spend_report_budget(request: Request, principal: Principal, settings: Settings) -> None:
@@ -42,7 +25,13 @@ def spend_report_budget(request: Request, principal: Principal, settings: Settin
 
     On PostgreSQL the budget is kept in the database, so every API process shares it.
     """
-    limiter = _report_limiter(request, settings)
+    limiter = app_limiter(
+        request.app.state,
+        "reports",
+        per_minute=settings.report_rate_limit,
+        burst=settings.report_rate_burst,
+        shared=not settings.is_sqlite,
+    )
     wait = limiter.wait(str(principal.key_id), lambda: request.app.state.session_factory)
     if wait > 0:
         seconds = max(1, math.ceil(wait))

@@ -91,6 +91,19 @@ class OrganizationType(StrEnum):
     OTHER = "other"
 
 
+# What the pages (the form's and the console's) call each type, in the order they offer them.
+ORGANIZATION_TYPE_LABELS: dict[OrganizationType, str] = {
+    OrganizationType.COMMUNITY_HOSPITAL: "Community hospital",
+    OrganizationType.CRITICAL_ACCESS_HOSPITAL: "Critical access hospital",
+    OrganizationType.ACADEMIC_MEDICAL_CENTER: "Academic medical center",
+    OrganizationType.CHILDRENS_HOSPITAL: "Children's hospital",
+    OrganizationType.SPECIALTY_HOSPITAL: "Specialty hospital",
+    OrganizationType.HEALTH_SYSTEM: "Health system",
+    OrganizationType.CLINIC: "Clinic",
+    OrganizationType.OTHER: "Other",
+}
+
+
 class OrganizationCreate(RequestModel):
     name: Name
     type: OrganizationType

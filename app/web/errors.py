@@ -115,7 +115,31 @@ def _unavailable_message(exc: InvitationUnavailable) -> str:
 
 
 class WebRoute(APIRoute):
-    """A route whose failures are friendly HTML pages, logged without the request path."""
+    """A route whose failures are friendly HTML pages, logged without the request path.
+
+    A failure nobody meant (a bug) is logged and answered with ``UNEXPECTED``. Another
+    door's pages (the console's) subclass it, saying which page an exception is
+    (``page_error``), how a page is shown (``error_response``) and the answer to an
+    exception that is not a failure (``answer``).
+    """
+
+    LOG = log
+    DOOR = "web"
+    UNEXPECTED = WebPageError(
+        500,
+        "Something went wrong on our side",
+        "Your answers up to the last page you saved are safe.",
+        "Please try again in a few minutes.",
+    )
+
+    def page_error(self, exc: Exception) -> WebPageError | None:
+        return as_page_error(exc)
+
+    def error_response(self, request: Request, error: WebPageError) -> Response:
+        return error_page(request, error)
+
+    def answer(self, exc: Exception) -> Response | None:
+        return None
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -127,16 +151,14 @@ class WebRoute(APIRoute):
             except StarletteHTTPException:
                 raise
             except Exception as exc:
-                page = as_page_error(exc)
+                answer = self.answer(exc)
+                if answer is not None:
+                    return answer
+                page = self.page_error(exc)
                 if page is None:
-                    log.exception("web page %s %s failed", request.method, template)
-                    page = WebPageError(
-                        500,
-                        "Something went wrong on our side",
-                        "Your answers up to the last page you saved are safe.",
-                        "Please try again in a few minutes.",
-                    )
-                return error_page(request, page)
+                    self.LOG.exception("%s page %s %s failed", self.DOOR, request.method, template)
+                    page = self.UNEXPECTED
+                return self.error_response(request, page)
 
         return guarded
 

@@ -25,7 +25,7 @@ from app.forms.service import FormAnswers, SectionOutcome
 from app.http.context import record_of
 from app.http.deps import RegistryDep, SessionDep, SettingsDep
 from app.invitations import service
-from app.organizations.schemas import OrganizationType
+from app.organizations.schemas import ORGANIZATION_TYPE_LABELS, OrganizationType
 from app.questionnaire.schemas import Dimension
 from app.ratelimit import RateLimiter
 from app.reports.inputs import PlanRequest
@@ -51,17 +51,6 @@ from app.web.security import (
 )
 from app.web.templating import STATIC, templates
 from app.web.views import progress, results_page
-
-ORGANIZATION_TYPES = {
-    OrganizationType.COMMUNITY_HOSPITAL: "Community hospital",
-    OrganizationType.CRITICAL_ACCESS_HOSPITAL: "Critical access hospital",
-    OrganizationType.ACADEMIC_MEDICAL_CENTER: "Academic medical center",
-    OrganizationType.CHILDRENS_HOSPITAL: "Children's hospital",
-    OrganizationType.SPECIALTY_HOSPITAL: "Specialty hospital",
-    OrganizationType.HEALTH_SYSTEM: "Health system",
-    OrganizationType.CLINIC: "Clinic",
-    OrganizationType.OTHER: "Other",
-}
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -218,7 +207,7 @@ def _profile_page(
         _answers(session, visit),
         "profile",
         status_code=422 if errors else 200,
-        types=[(t.value, label) for t, label in ORGANIZATION_TYPES.items()],
+        types=[(t.value, label) for t, label in ORGANIZATION_TYPE_LABELS.items()],
         values=values,
         errors=errors or {},
         error_links=[(PROFILE_INPUTS[field], message) for field, message in (errors or {}).items()],
@@ -453,7 +442,7 @@ def _review_page(
         missing_count=len(answers.missing()),
         sections=sections,
         errors=errors or [],
-        organization_type=ORGANIZATION_TYPES.get(
+        organization_type=ORGANIZATION_TYPE_LABELS.get(
             OrganizationType(visit.organization.type)
             if visit.organization.type in {t.value for t in OrganizationType}
             else OrganizationType.OTHER,
