@@ -13,6 +13,7 @@ from app.addresses import email_address
 from app.intake.schemas import QuestionnaireRef
 from app.mail.schemas import EmailDeliveryRead
 from app.schemas import WHOLE_NUMBER, ReadModel, RequestModel
+from app.text import Text
 
 
 class InvitationStatus(StrEnum):
@@ -33,7 +34,7 @@ class InvitationCreate(RequestModel):
     expires_in_days: Annotated[int, Field(strict=True, ge=1, le=365), WHOLE_NUMBER] | None = Field(
         default=None, description="How long the link stays valid (default SMM_INVITATION_DAYS)."
     )
-    email: str | None = Field(
+    email: Text | None = Field(
         default=None,
         max_length=254,
         description=(
