@@ -59,6 +59,13 @@ class Server:
 
 
 @pytest.fixture(scope="module")
+
+def _expect(locator: Any) -> Any:
+    """Playwright's retrying assertions (imported late: the module is skipped without it)."""
+    from playwright.sync_api import expect
+
+    return expect(locator)
+
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`smm serve` on a temporary SQLite database and a free port."""
     if missing_browser() and not REQUIRED:
@@ -148,9 +155,9 @@ def _walk(server: Server, browser: Any, *, javascript: bool, tag: str) -> None:
     assert page.url.endswith("/form/profile")
     page.fill("#licensed-beds", "sixty")
     page.click("text=Save and continue")
-    assert page.locator("#error-summary").is_visible()
+    _expect(page.locator("#error-summary")).to_be_visible()
     if javascript:
-        assert page.evaluate("document.activeElement.id") == "error-summary"
+        _expect(page.locator("#error-summary")).to_be_focused()
     _axe(page, "profile with an error")
     _shot(page, f"{tag}-02-profile-error")
     page.fill("#licensed-beds", "60")
@@ -253,11 +260,11 @@ def test_unanswered_questions_are_flagged_then_reviewed_and_changed(
     page.fill("#q-pr_official_accounts-comment", "Two more accounts are run by the foundation.")
     page.click("text=Save and continue")
 
-    assert "unanswered=true" in page.url
+    page.wait_for_url("**unanswered=true**")
     summary = page.locator("#error-summary")
-    assert summary.is_visible()
-    assert "not answered yet" in summary.inner_text()
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    _expect(summary).to_be_visible()  # waits for the page the redirect lands on
+    _expect(summary).to_contain_text("not answered yet")
+    _expect(summary).to_be_focused()
     assert page.is_checked(f"#{input_id('pr_official_accounts', official)}")  # saved, shown
     _scan(page, "section with unanswered questions", every=True)
     _shot(page, "unanswered-01-flagged")
