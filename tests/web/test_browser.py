@@ -58,14 +58,14 @@ class Server:
         return organization, invited.json()["url"]
 
 
-@pytest.fixture(scope="module")
-
 def _expect(locator: Any) -> Any:
     """Playwright's retrying assertions (imported late: the module is skipped without it)."""
     from playwright.sync_api import expect
 
     return expect(locator)
 
+
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`smm serve` on a temporary SQLite database and a free port."""
     if missing_browser() and not REQUIRED:
