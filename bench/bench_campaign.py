@@ -918,6 +918,7 @@ async def run_burst(
     window = args.minutes * 60
     rng = random.Random(args.seed)
     begin = time.monotonic()
+    stats.origin = begin  # the burst's errors are timed from its start
     window_end, deadline = begin + window, begin + window + args.grace * 60
     sampler = asyncio.create_task(sample_load(load, 15))
     arrivals = poisson_arrivals(len(seeded.respondents), window * ARRIVAL_SHARE, rng)
@@ -1017,7 +1018,7 @@ def print_failures(stats: Stats, phase: str) -> None:
     for (route, outcome), group in sorted(grouped.items(), key=lambda kv: -len(kv[1])):
         first = group[0]
         print(f"  {len(group):5d} x {route}: {outcome}")
-        print(f"          first at +{first.at_s:.0f} s: {first.request[:140]}")
+        print(f"          first at +{first.at_s:.0f} s into the {phase}: {first.request[:130]}")
 
 
 def print_ready(stats: Stats, phase: str) -> bool:
