@@ -93,7 +93,6 @@ bench_submit.READY_TIMEOUT_S = 240.0
 ROUTE_GOAL_MS = 300.0
 READY_GOAL_S = 60.0
 ARRIVAL_SHARE = 0.7  # every respondent starts in the first 70 % of the window
-BASELINE_RESPONDENTS = 3
 BASELINE_LIMIT_S = 300.0  # a baseline respondent or batch, PDFs included
 POLL_S = 1.0
 STATES = ("AK", "AZ", "CA", "CO", "IA", "MN", "MT", "ND", "NM", "NY", "OR", "TX", "WA", "WI")
@@ -745,7 +744,7 @@ def seed(database_url: str, secret_key: str, args: argparse.Namespace) -> Seeded
                     ids.append(create_organization(session, Principal.system(), data).id)
         steps["organizations"] = time.perf_counter() - started - sum(steps.values())
         invited_count = respondents_of(args)
-        invited = ids[: invited_count + BASELINE_RESPONDENTS]
+        invited = ids[: invited_count + args.baseline]
         links, version = [], 0
         with transaction(factory) as session:
             from app.organizations.models import Organization
@@ -784,8 +783,8 @@ def seed(database_url: str, secret_key: str, args: argparse.Namespace) -> Seeded
         for i, link in enumerate(links)
     ]
     return Seeded(
-        respondents=people[BASELINE_RESPONDENTS:],
-        baseline=people[:BASELINE_RESPONDENTS],
+        respondents=people[args.baseline :],
+        baseline=people[: args.baseline],
         partners=partners,
         organizations=len(ids),
         seconds=time.perf_counter() - started,
@@ -1221,6 +1220,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--api-processes", type=int, default=2, help="smm serve --workers N")
     parser.add_argument("--workers", type=int, default=2, help="smm worker processes")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument("--baseline", type=int, default=3, help="respondents in the baseline")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a page may take")
     parser.add_argument("--pdf-timeout", type=float, default=180.0, help="seconds for a PDF")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap on requests")
@@ -1250,7 +1250,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             args.fraction = 20 / args.orgs
     if not is_loopback_url(args.database_url):
         parser.error("--database-url must be on 127.0.0.1 (or localhost): loopback only")
-    if args.orgs < respondents_of(args) + BASELINE_RESPONDENTS + args.partners:
+    if args.orgs < respondents_of(args) + args.baseline + args.partners:
         parser.error("--orgs is too small for the respondents and the partners")
     return args
 
