@@ -150,3 +150,78 @@ def machine_busy_seconds() -> float:
         values = [int(v) for v in stat.readline().split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySummary:
+    """Nearest-rank percentiles of a set of latencies (NaN when there are none)."""
+
+    count: int
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+
+def latency_summary(values: Sequence[float]) -> LatencySummary:
+    """Count, p50, p95, p99 and maximum of ``values``."""
+    if not values:
+        nan = float("nan")
+        return LatencySummary(0, nan, nan, nan, nan)
+    return LatencySummary(
+        len(values),
+        percentile(values, 0.50),
+        percentile(values, 0.95),
+        percentile(values, 0.99),
+        max(values),
+    )
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether a URL's host is this machine's loopback (benchmarks never go further)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return host in LOOPBACK_HOSTS
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and its live descendants."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(children.get(current, []))
+    return found
+
+
+def process_tree_cpu_seconds_with_reaped(pid: int) -> float:
+    """CPU time of a process tree, with the children each member has already waited for.
+
+    ``process_tree_cpu_seconds`` counts live processes only, so a render done in a short-lived
+    child (the forkserver's children, which it reaps) is missing there; the kernel adds a
+    reaped child's time, its own reaped children included, to its parent's cutime and cstime.
+    """
+    total = 0.0
+    for member in _tree(pid):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text(encoding="ascii")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # fields from the third (state) on
+        utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+        total += (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+    return total
