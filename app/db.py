@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import anyio
 from anyio.lowlevel import RunVar
+from pydantic_core import to_json
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
@@ -87,6 +88,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("json_serializer", json_text)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -105,6 +107,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as text: pydantic-core's serializer, several times faster than
+    ``json.dumps`` on a score snapshot (the largest document every submit stores)."""
+    return to_json(value).decode()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -5,7 +5,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, ApiKeyGrant
 from app.db import Base
 from app.idempotency.models import IdempotencyRecord
-from app.intake.models import Answer, Assessment
+from app.intake.models import Assessment
 from app.invitations.models import Invitation
 from app.jobs.models import ReportJob
 from app.mail.models import EmailMessage
@@ -15,7 +15,6 @@ from app.ratelimit import RateLimitState
 from app.reports.cache import ReportFile
 
 __all__ = [
-    "Answer",
     "ApiKey",
     "ApiKeyGrant",
     "Assessment",

@@ -93,8 +93,13 @@ def assessment_json(
         "updated_at": assessment.updated_at,
         "submitted_at": assessment.submitted_at,
         "answers": [
-            {"question_id": a.question_id, "value": a.value, "na": a.na, "comment": a.comment}
-            for a in assessment.answers
+            {
+                "question_id": a["question_id"],
+                "value": a["value"],
+                "na": a["na"],
+                "comment": a["comment"],
+            }
+            for a in assessment.answer_document
         ],
         "scores": assessment.scores,
         "warnings": [w.to_dict() for w in warnings or []],
@@ -134,7 +139,6 @@ def create_assessment(
     lookup: LookupDep,
 ) -> Response:
     """Store answers for an organization and return their scores; submitted must be complete."""
-    lookup.organization(body.organization_id)
     assessment = service.create_assessment(
         session,
         registry,
@@ -144,6 +148,7 @@ def create_assessment(
         version=body.questionnaire.version,
         status=body.status,
         items=body.answers,
+        organization=lookup.organization(body.organization_id),
     )
     record_of(request).acted_on(assessment.id, assessment.organization_id)
     return assessment_json(

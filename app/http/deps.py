@@ -53,7 +53,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         except BaseException as exc:
             await to_thread.run_sync(_throw, sessions, exc)
             raise
-        await to_thread.run_sync(_close, sessions)
+        if bookkeeping(request.scope).managed:
+            _close(sessions)  # leaves the session open for the unit of work: no I/O, no thread
+        else:
+            await to_thread.run_sync(_close, sessions)
     finally:
         if not bookkeeping(request.scope).managed:
             leave_database(request.scope)  # no middleware will: hand the turn on now
@@ -165,17 +168,20 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def claim_idempotency_key(request: Request, session: SessionDep, principal: PrincipalDep) -> None:
+async def claim_idempotency_key(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> None:
     """For a request with an Idempotency-Key: wait for its turn, or answer a retry (Replay).
 
     422 when the header is malformed. The lookup opens the transaction that the
-    operation's writes and its stored response share.
+    operation's writes and its stored response share. A request without the header costs
+    nothing here (it runs on the event loop; only the lookup goes to a worker thread).
     """
     book = bookkeeping(request.scope)
     if book.idempotency is None or book.idempotent is not None:
         return
     idempotent = book.idempotency.for_key(principal.key_id)
-    idempotency.begin(session, idempotent, utcnow())
+    await to_thread.run_sync(idempotency.begin, session, idempotent, utcnow())
     book.idempotent = idempotent
 
 
@@ -254,8 +260,10 @@ def _organization_of(found: Organization | Assessment | ReportJob | Invitation) 
     return found.id if isinstance(found, Organization) else found.organization_id
 
 
-def get_lookup(request: Request, session: SessionDep, principal: PrincipalDep) -> ScopedLookup:
-    """The scoped lookup for this request's caller."""
+async def get_lookup(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> ScopedLookup:
+    """The scoped lookup for this request's caller (no I/O until it is used: no thread)."""
     return ScopedLookup(request, session, principal)
 
 
@@ -280,7 +288,9 @@ def assessment_by_id(assessment_id: uuid.UUID, lookup: LookupDep) -> Assessment:
 AssessmentDep = Annotated[Assessment, Depends(assessment_by_id)]
 
 
-def reject_unknown_query_parameters(request: Request, _: PrincipalDep, __: IdempotencyDep) -> None:
+async def reject_unknown_query_parameters(
+    request: Request, _: PrincipalDep, __: IdempotencyDep
+) -> None:
     """422 for a query parameter the operation does not take (after authentication, and
     after an Idempotency-Key is claimed).
 

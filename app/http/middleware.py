@@ -107,9 +107,10 @@ def _header(scope: Message, name: bytes) -> str | None:
 class BodySizeLimit:
     """Refuse request bodies over ``max_bytes`` with 413, before anything parses them.
 
-    The body is read here, chunk by chunk, and handed on whole: a body sent without a
-    Content-Length (chunked) is cut off as soon as it passes the limit, as one with an
-    honest Content-Length is refused before a byte of it is read.
+    A body with a Content-Length over the limit is refused before a byte of it is read;
+    one within it passes straight through (the server delivers no more than it declares).
+    A body sent without one (chunked) is read here, chunk by chunk, cut off as soon as it
+    passes the limit, and handed on whole.
     """
 
     def __init__(self, app: Callable[..., Awaitable[None]], max_bytes: int) -> None:
@@ -120,10 +121,21 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared: int | None = None
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._too_large(send)
-                return
+            if name == b"content-length" and value.isdigit():
+                declared = int(value)
+            elif name == b"transfer-encoding":
+                declared = None
+                break
+        if declared is not None and declared > self.max_bytes:
+            await self._too_large(send)
+            return
+        if declared is not None:
+            # The server hands the application exactly Content-Length bytes and no more:
+            # nothing to count, so nothing is buffered or wrapped.
+            await self.app(scope, receive, send)
+            return
         chunks: list[bytes] = []
         received = 0
         while True:

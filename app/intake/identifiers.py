@@ -68,12 +68,26 @@ _RECORD_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _LONG_NUMBER = re.compile(r"(?<![\d,.])\d{7,12}(?![\d,.])")
+# Every shape but an email address needs a digit, so text without one is checked for an
+# email address alone. A valid phone number needs at least PHONE_MIN_DIGITS: ten in the
+# US's national form; in international form, the country code's digits and the shortest
+# national number of that country (Austria's 43 and four digits; a test derives the bound
+# from libphonenumber's metadata). Below that, libphonenumber, the costly check, is skipped.
+_DIGIT = re.compile(r"\d")
+PHONE_MIN_DIGITS = 6
 
 
 def find_identifiers(text: str) -> tuple[IdentifierKind, ...]:
     """The kinds of identifier ``text`` seems to hold, in a fixed order; () for none."""
+    digits = len(_DIGIT.findall(text))
+    if not digits:
+        return (IdentifierKind.EMAIL,) if _EMAIL.search(text) else ()
+    return _every_kind(text, phones=digits >= PHONE_MIN_DIGITS)
+
+
+def _every_kind(text: str, *, phones: bool = True) -> tuple[IdentifierKind, ...]:
     found: list[IdentifierKind] = []
-    phone_spans = _phone_spans(text)
+    phone_spans = _phone_spans(text) if phones else []
     if phone_spans:
         found.append(IdentifierKind.PHONE)
     if _EMAIL.search(text):
@@ -138,8 +152,10 @@ def identifier_warnings(
     request order (their index names the field).
     """
     warnings = []
+    questions = definition.question_index()
     for index, item in enumerate(answers):
-        question = definition.question(item.question_id)
+        entry = questions.get(item.question_id)
+        question = entry[1] if entry is not None else None
         texts = []
         if isinstance(question, TextQuestion) and isinstance(item.value, str):
             texts.append(("value", item.value))

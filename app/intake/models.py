@@ -1,19 +1,15 @@
-"""Assessments and their answers."""
+"""Assessments, with their answers as one JSON document."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (
-    ForeignKey,
-    ForeignKeyConstraint,
-    Index,
-    String,
-    Text,
-)
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, JSONDocument, new_id, utcnow
@@ -61,28 +57,44 @@ class Assessment(Base):
     engine_version: Mapped[str] = mapped_column(String(32))
     scores: Mapped[dict[str, Any]]
 
+    # The answers, in questionnaire order: one JSON document (a list of objects with the
+    # fields of ``Answer``) rather than a row each, so that storing or reading an
+    # assessment is one row. Read and set through ``answers``.
+    answer_document: Mapped[list[dict[str, Any]]] = mapped_column(
+        "answers", JSONDocument, default=list, server_default=text("'[]'")
+    )
+
     organization: Mapped[Organization] = relationship(lazy="raise")
-    answers: Mapped[list[Answer]] = relationship(
-        back_populates="assessment",
-        cascade="all, delete-orphan",
-        order_by="Answer.position",
-        lazy="selectin",
-    )
+
+    @property
+    def answers(self) -> list[Answer]:
+        """The stored answers, in questionnaire order."""
+        return [Answer(**item) for item in self.answer_document or ()]
+
+    @answers.setter
+    def answers(self, answers: Iterable[Answer]) -> None:
+        self.answer_document = [
+            answer.to_document() for answer in sorted(answers, key=lambda a: a.position)
+        ]
 
 
-class Answer(Base):
-    """One answer: a value (JSON), or "not applicable", and an optional comment."""
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One stored answer: a value (JSON), or "not applicable", and an optional comment."""
 
-    __tablename__ = "answers"
-
-    assessment_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True
-    )
-    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    question_id: str
     # The question's place in the definition, so answers read back in questionnaire order.
-    position: Mapped[int]
-    value: Mapped[Any | None] = mapped_column(JSONDocument)
-    na: Mapped[bool] = mapped_column(default=False)
-    comment: Mapped[str | None] = mapped_column(Text)
+    position: int
+    value: Any | None = None
+    na: bool = False
+    comment: str | None = None
 
-    assessment: Mapped[Assessment] = relationship(back_populates="answers")
+    def to_document(self) -> dict[str, Any]:
+        """The answer as the assessment's JSON document holds it."""
+        return {
+            "question_id": self.question_id,
+            "position": self.position,
+            "value": self.value,
+            "na": self.na,
+            "comment": self.comment,
+        }

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.auth.service import Principal, visible_organizations
 from app.db import utcnow
 from app.errors import AppError, Conflict, FieldError, InvalidRequest, NotFound, field_path
-from app.intake.models import Answer as AnswerRow
 from app.intake.models import Assessment, AssessmentSource, AssessmentStatus
 from app.intake.schemas import AssessmentCreate
 from app.intake.validation import Answer, AnswerItem, check_answers
@@ -27,6 +25,8 @@ from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import QuestionnaireDefinition
 from app.scoring.engine import score_answers
 from app.text import printable
+
+ASSESSMENTS: Table = Assessment.__table__  # type: ignore[assignment]
 
 
 def create_assessment(
@@ -40,34 +40,40 @@ def create_assessment(
     status: str,
     items: Sequence[AnswerItem],
     source: AssessmentSource = AssessmentSource.API,
+    organization: Organization | None = None,
 ) -> Assessment:
-    """Check, score and store a new assessment; a submitted one must be complete."""
-    get_organization(session, principal, organization_id)
+    """Check, score and store a new assessment; a submitted one must be complete.
+
+    ``organization``: the one ``organization_id`` names, when the caller has just found it
+    within ``principal``'s scope (it is not looked up again).
+    """
+    if organization is None or organization.id != organization_id:
+        get_organization(session, principal, organization_id)
     definition = registry.get(questionnaire_id, version).definition
     submitting = status == AssessmentStatus.SUBMITTED
     answers = check_answers(definition, items, submitting=submitting)
     now = utcnow()
-    assessment = Assessment(
-        id=uuid.uuid4(),
-        organization_id=organization_id,
-        questionnaire_id=definition.id,
-        questionnaire_version=definition.version,
-        status=status,
-        source=source.value,
-        created_by_key_id=principal.key_id,
-        created_at=now,
-        updated_at=now,
-        submitted_at=now if submitting else None,
+    document = _answer_document(definition, answers)
+    values = {
+        "id": uuid.uuid4(),
+        "organization_id": organization_id,
+        "questionnaire_id": definition.id,
+        "questionnaire_version": definition.version,
+        "status": status,
+        "source": source.value,
+        "created_by_key_id": principal.key_id,
+        "created_at": now,
+        "updated_at": now,
+        "submitted_at": now if submitting else None,
         **_score_fields(definition, answers),
-    )
+    }
+    # One INSERT of one row (the answers are a column of it): the ORM's unit of work would
+    # add nothing here but its cost. The object is then attached as if loaded, so callers
+    # read it, and may change it, without a query.
+    session.execute(insert(ASSESSMENTS), {**values, "answers": document})
+    assessment = Assessment(**values, answer_document=document)
+    make_transient_to_detached(assessment)
     session.add(assessment)
-    session.flush()
-    # One executemany for the answers, not an ORM flush of each: the submit path's largest
-    # cost. The collection is then set as loaded, so reading it costs no query.
-    rows = _answer_rows(definition, answers)
-    if rows:
-        session.execute(insert(AnswerRow), [_row_values(assessment.id, row) for row in rows])
-    set_committed_value(assessment, "answers", rows)
     record_assessment("created", source.value)
     if submitting:
         record_assessment("submitted", source.value)
@@ -98,8 +104,7 @@ def update_assessment(
     if submit:
         assessment.status = AssessmentStatus.SUBMITTED.value
         assessment.submitted_at = now
-    # Replacing the collection deletes the old rows (delete-orphan) and inserts the new.
-    assessment.answers = _answer_rows(definition, answers)
+    assessment.answer_document = _answer_document(definition, answers)
     session.flush()
     if submit:
         record_assessment("submitted", assessment.source)
@@ -168,8 +173,8 @@ def stored_answers(assessment: Assessment | None) -> dict[str, Answer]:
     if assessment is None:
         return {}
     return {
-        row.question_id: Answer(NA if row.na else row.value, row.comment)
-        for row in assessment.answers
+        item["question_id"]: Answer(NA if item["na"] else item["value"], item["comment"])
+        for item in assessment.answer_document
     }
 
 
@@ -178,7 +183,10 @@ def stored_values(assessment: Assessment | None) -> dict[str, AnswerValue]:
     them: ``stored_answers`` without the comments, for callers that read many assessments."""
     if assessment is None:
         return {}
-    return {row.question_id: NA if row.na else row.value for row in assessment.answers}
+    return {
+        item["question_id"]: NA if item["na"] else item["value"]
+        for item in assessment.answer_document
+    }
 
 
 def _score_fields(
@@ -188,29 +196,19 @@ def _score_fields(
     return {"scores": result.to_dict(), "engine_version": result.engine_version}
 
 
-def _row_values(assessment_id: uuid.UUID, row: AnswerRow) -> dict[str, Any]:
-    return {
-        "assessment_id": assessment_id,
-        "question_id": row.question_id,
-        "position": row.position,
-        "value": row.value,
-        "na": row.na,
-        "comment": row.comment,
-    }
-
-
-def _answer_rows(
+def _answer_document(
     definition: QuestionnaireDefinition, answers: dict[str, Answer]
-) -> list[AnswerRow]:
+) -> list[dict[str, Any]]:
+    """The answers (in questionnaire order) as ``Assessment.answer_document`` holds them."""
     index = definition.question_index()
     return [
-        AnswerRow(
-            question_id=qid,
-            position=index[qid][0],
-            value=None if answer.value is NA else answer.value,
-            na=answer.value is NA,
-            comment=answer.comment,
-        )
+        {
+            "question_id": qid,
+            "position": index[qid][0],
+            "value": None if answer.value is NA else answer.value,
+            "na": answer.value is NA,
+            "comment": answer.comment,
+        }
         for qid, answer in answers.items()
     ]
 

@@ -211,7 +211,7 @@ def _next_steps(
     organizations: dict[uuid.UUID, Organization],
     page: Sequence[PortfolioRow],
 ) -> dict[uuid.UUID, NextStep]:
-    """The next step of each row of the page: two queries (assessments, their answers)."""
+    """The next step of each row of the page: one query (the assessments, answers included)."""
     wanted = [r.latest_assessment_id for r in page if r.latest_assessment_id is not None]
     if not wanted:
         return {}

@@ -5,8 +5,17 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
 
-from app.intake.identifiers import IdentifierKind, find_identifiers, identifier_warnings
+from app.intake.identifiers import (
+    PHONE_MIN_DIGITS,
+    IdentifierKind,
+    _every_kind,
+    find_identifiers,
+    identifier_warnings,
+)
 from tests.strategies import DEFINITION
 
 PHONE = IdentifierKind.PHONE
@@ -105,3 +114,54 @@ def test_an_option_value_is_never_read_as_free_text():
     items = [SimpleNamespace(question_id="pr_official_accounts", value="6125550147", comment=None)]
 
     assert identifier_warnings(DEFINITION, items) == []
+
+
+_FEW_DIGITS = st.text(
+    alphabet=st.characters(blacklist_categories=("Nd", "Cs")) | st.sampled_from("+-()./ x#"),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_FEW_DIGITS, min_size=1, max_size=PHONE_MIN_DIGITS).flatmap(
+        lambda parts: st.lists(
+            st.sampled_from("0123456789\uff10\u0665"),  # ASCII, fullwidth, Arabic-Indic
+            min_size=len(parts) - 1,
+            max_size=len(parts) - 1,
+        ).map(lambda digits: "".join(p + d for p, d in zip(parts, [*digits, ""], strict=True)))
+    )
+    | st.sampled_from(
+        [
+            "Call 1-800-FLOWERS",
+            "Call ONE-EIGHT-HUNDRED FLOWERS today",
+            "+ CALL-NOW (ext.) x# -- / ~",
+            "Email dana@example.org, DOB April, MRN ABCDE, SSN on file",
+            "+43 1 23",  # five digits: too few for any country's valid number
+            "Phone: +() -.- \uff0f \uff3b\uff3d \uff5e \uff0b",
+        ]
+    )
+)
+def test_text_with_too_few_digits_is_judged_as_the_full_check_judges_it(text: str):
+    # The shortcuts for text with no digit, or too few for a phone number, never change
+    # an answer: the full check (libphonenumber included) finds the same.
+    assert sum(c.isdecimal() for c in text) < PHONE_MIN_DIGITS
+    assert find_identifiers(text) == _every_kind(text)
+
+
+def test_no_valid_phone_number_has_fewer_digits_than_the_shortcut_assumes():
+    # Derived from libphonenumber's metadata: the country code's digits plus the shortest
+    # possible national number of any region (and the US's own national form).
+    shortest = PhoneMetadata.metadata_for_region("US").general_desc.possible_length
+    fewest = min(shortest)
+    for code, regions in COUNTRY_CODE_TO_REGION_CODE.items():
+        for region in regions:
+            metadata = (
+                PhoneMetadata.metadata_for_nongeo_region(code)
+                if region == "001"
+                else PhoneMetadata.metadata_for_region(region)
+            )
+            lengths = metadata.general_desc.possible_length if metadata else ()
+            assert lengths, (code, region)
+            fewest = min(fewest, len(str(code)) + min(lengths))
+    assert fewest >= PHONE_MIN_DIGITS
