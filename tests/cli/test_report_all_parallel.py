@@ -185,12 +185,21 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def test_ctrl_c_stops_at_once_leaving_no_file_and_no_process(env, tmp_path):
+@pytest.mark.parametrize(
+    "stop",
+    [
+        # A terminal's Ctrl-C: SIGINT to the whole foreground process group.
+        pytest.param(lambda process: os.killpg(process.pid, signal.SIGINT), id="ctrl-c"),
+        # A supervisor's stop: SIGTERM to the command alone.
+        pytest.param(lambda process: process.terminate(), id="sigterm"),
+    ],
+)
+def test_stopping_the_run_ends_it_at_once_leaving_no_file_and_no_process(env, tmp_path, stop):
     arrange(env["SMM_DATABASE_URL"], [f"Member hospital {n}" for n in range(6)])
     out = tmp_path / "reports"
     env = {**env, "STANDIN_RENDER_SECONDS": "60"}
     marks = Path(env["STANDIN_MARKS"])
-    # Its own process group, as a terminal's foreground job: Ctrl-C reaches every member.
+    # Its own process group, as a terminal's foreground job.
     process = subprocess.Popen(
         [*STANDIN, "report", "--all", "-o", str(out), "--workers", "2"],
         env=env,
@@ -209,7 +218,7 @@ def test_ctrl_c_stops_at_once_leaving_no_file_and_no_process(env, tmp_path):
         assert len(family) >= 3  # the fork server and two render processes
 
         started = time.monotonic()
-        os.killpg(process.pid, signal.SIGINT)
+        stop(process)
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
