@@ -18,6 +18,37 @@ from app.addresses import email_address_problem
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def memory_mb() -> int | None:
+    """The memory this process may use, in MiB: the machine's, or its cgroup's if lower."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text(encoding="ascii").strip()
+    except OSError:
+        limit = "max"
+    if limit.isdigit():
+        total = min(total, int(limit))
+    return total // 2**20
+
+
+def default_render_workers(render_memory_mb: int) -> int:
+    """Renders at once by default: one per usable CPU, while memory holds them all at
+    their limit (a render fails past ``render_memory_mb``; this many never exhaust it)."""
+    available = memory_mb()
+    by_memory = available // render_memory_mb if available else usable_cpus()
+    return max(1, min(usable_cpus(), by_memory, 64))
+
+
 class Settings(BaseSettings):
     """Everything the service reads from its environment."""
 
@@ -76,7 +107,15 @@ class Settings(BaseSettings):
         default=True, description="Run the embedded report-job runner in each API process."
     )
     render_workers: int = Field(
-        default=2, ge=1, le=64, description="Reports rendered at once by the embedded runner."
+        default_factory=lambda data: default_render_workers(data["render_memory_mb"]),
+        ge=1,
+        le=64,
+        description=(
+            "Reports one process renders at once, each in a render process of its own: the "
+            "embedded runner of each API process, `smm worker` (unless `--concurrency`) and "
+            "`smm report --all` (unless `--workers`). Default: one per CPU this process may "
+            "use, as many as the memory holds at `SMM_RENDER_MEMORY_MB` each."
+        ),
     )
     job_backend: Literal["auto", "local", "procrastinate"] = Field(
         default="auto",

@@ -3,6 +3,8 @@ organization's report from the database into a directory."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -59,7 +61,13 @@ def report(
         ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, max=16, help="With --all: reports rendered at once (1).")
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="With --all: reports rendered at once (default SMM_RENDER_WORKERS: one per "
+            "CPU); 1 renders one after another.",
+        ),
     ] = None,
     beds: Annotated[
         int | None,
@@ -118,7 +126,7 @@ def report(
                 f"{', '.join(given)}: only for one answers file; with --all each "
                 "organization's details and roadmap settings come from the database"
             )
-        _report_all(output, key, workers or 1)
+        _report_all(output, key, workers)
         return
     if answers_file is None:
         raise fail(
@@ -184,12 +192,14 @@ def _report_file(output: Path, inputs: ReportInputs, request: PlanRequest) -> No
     out.print(f"Wrote {output} ({len(pdf) // 1024} KiB).")
 
 
-def _report_all(directory: Path, key: str | None, workers: int) -> None:
+def _report_all(directory: Path, key: str | None, workers: int | None) -> None:
     """Render every organization's (or one key's organizations') latest report into a
-    directory with a progress bar, then a summary; exit code 1 if any failed."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    directory, ``workers`` at once, with their progress, then a summary; exit code 1 if
+    any failed, 130 if stopped (Ctrl-C, SIGTERM) before the end."""
+    from contextlib import closing
 
     from app.auth.service import Principal
+    from app.cli.progress import report_progress
     from app.config import get_settings
     from app.db import transaction
     from app.exports.bulk import Result, render_all
@@ -209,23 +219,48 @@ def _report_all(directory: Path, key: str | None, workers: int) -> None:
             selection = latest_submitted(session, principal)
         outcomes: list[FileOutcome] = []
         renders = sum(item.assessment_id is not None for item in selection)
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as progress:
-            task = progress.add_task("Rendering roadmaps", total=renders)
-            for outcome in render_all(
-                db.sessions, db.registry, settings, selection, directory, workers
-            ):
-                outcomes.append(outcome)
-                if outcome.result is not Result.SKIPPED:
-                    progress.advance(task)
+        progress = report_progress(err, renders)
+        results = render_all(
+            db.sessions,
+            db.registry,
+            settings,
+            selection,
+            directory,
+            workers or settings.render_workers,
+            started=lambda item: progress.started(item.organization_name),
+        )
+        try:
+            # Closing the generator (on Ctrl-C too) stops the renders still running.
+            with _stopped_by_sigterm(), progress, closing(results):
+                for outcome in results:
+                    outcomes.append(outcome)
+                    if outcome.result is not Result.SKIPPED:
+                        progress.finished(outcome)
+        except KeyboardInterrupt:
+            written = sum(o.result in (Result.RENDERED, Result.CACHED) for o in outcomes)
+            err.print(
+                f"Stopped: {written} of {renders} reports written to {directory}; "
+                "nothing half-written is left."
+            )
+            raise typer.Exit(130) from None
     _print_summary(outcomes)
     if any(o.result is Result.FAILED for o in outcomes):
         raise typer.Exit(1)
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM stops the run as Ctrl-C does (renders killed, nothing half-written)."""
+    import signal
+
+    def interrupt(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _principal(session: Session, reference: str) -> Principal:

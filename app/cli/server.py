@@ -58,8 +58,14 @@ def serve(
 
 def worker(
     concurrency: Annotated[
-        int, typer.Option(min=1, max=32, help="Reports rendered at once by this worker.")
-    ] = 1,
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Jobs this worker runs at once, each report in a render process of its own "
+            "(default SMM_RENDER_WORKERS: one per CPU).",
+        ),
+    ] = None,
     metrics_port: Annotated[
         int | None,
         typer.Option(min=1, max=65535, help="Serve Prometheus metrics on this port."),
@@ -82,7 +88,7 @@ def worker(
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port, addr=settings.host)
-    render_worker.run(settings, registry, concurrency)
+    render_worker.run(settings, registry, concurrency or settings.render_workers)
 
 
 def migrate() -> None:

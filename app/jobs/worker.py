@@ -1,8 +1,13 @@
 """`smm worker`: render report jobs from the procrastinate queue.
 
-Each worker runs ``concurrency`` jobs at once, each in its own long-lived render process
-(replaced every ``SMM_RENDER_RECYCLE_JOBS`` documents, with the per-job time and memory
-limits). A sweeper thread, at start and then every heartbeat, queues job rows that are
+Each worker runs ``concurrency`` jobs at once (``SMM_RENDER_WORKERS`` unless
+`--concurrency` says otherwise: by default one per CPU), each in its own long-lived render
+process (replaced every ``SMM_RENDER_RECYCLE_JOBS`` documents, with the per-job time and
+memory limits), so one worker process keeps every core of its machine busy and its memory
+stays within ``concurrency`` times ``SMM_RENDER_MEMORY_MB``. Claims stay exactly-once
+whatever the concurrency: each delivery claims its job row in the database first.
+
+A sweeper thread, at start and then every heartbeat, queues job rows that are
 not on the queue and retries jobs held by workers that stopped sending heartbeats
 (killed, or their machine gone), so another worker finishes them.
 

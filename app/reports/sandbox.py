@@ -4,9 +4,13 @@ A pathological document (enormous, or one that makes the layout engine spin) cos
 child process, never the service: the child is killed when its time is up, and its
 address space is capped so it fails with MemoryError instead of exhausting the machine.
 Children fork from a server process that has already imported the renderer, so each
-render starts in milliseconds. ``run_isolated`` starts a child per render (the API, the
-embedded runner, `smm report --all`); a ``RenderPool`` keeps long-lived children for a
-worker process.
+render starts in milliseconds. ``run_isolated`` starts a child per render (the API and
+the embedded runner); a ``RenderPool`` keeps long-lived children for a worker process and
+`smm report --all`, and can be stopped at once (Ctrl-C) with its renders in progress.
+
+Children ignore SIGINT: a terminal's Ctrl-C reaches the whole process group, and it is
+the parent's to decide what stops (a worker finishes its running jobs; `smm report --all`
+stops its pool).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import resource
+import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
@@ -40,6 +46,10 @@ class RenderTimedOut(RenderFailed):
 
 class RenderProcessDied(RenderFailed):
     """The child ended without an answer (killed, crashed): worth another attempt."""
+
+
+class RenderCancelled(RenderFailed):
+    """The pool was stopped (``RenderPool.stop``) before or while this render ran."""
 
 
 def run_isolated(
@@ -75,6 +85,7 @@ def run_isolated(
 def _child(
     sender: Connection, function: Callable[[Any], bytes], argument: Any, memory_bytes: int
 ) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         sender.send(_outcome(function, argument, memory_bytes))
@@ -110,6 +121,9 @@ class RenderProcess:
         self.generation = 0
         self._child: multiprocessing.process.BaseProcess | None = None
         self._connection: Connection | None = None
+        # Guards starting a child against ``kill`` from another thread.
+        self._lock = threading.Lock()
+        self._killed = False
 
     def run(self, function: Callable[[Any], bytes], argument: Any, *, timeout: float) -> bytes:
         """``function(argument)`` in the child; RenderFailed if it fails or runs over."""
@@ -122,6 +136,8 @@ class RenderProcess:
             ok, payload = connection.recv()
         except (EOFError, OSError) as exc:
             self.close()
+            if self._killed:
+                raise RenderCancelled("the render was stopped") from exc
             raise RenderProcessDied("the render process died while rendering") from exc
         except RenderFailed:
             self.close()
@@ -136,16 +152,28 @@ class RenderProcess:
         alive = self._child is not None and self._child.is_alive()
         if not alive or self.rendered >= self.recycle_after or self._connection is None:
             self.close()
-            parent_end, child_end = _CONTEXT.Pipe(duplex=True)
-            self._child = _CONTEXT.Process(
-                target=_serve, args=(child_end, self.memory_bytes), daemon=True
-            )
-            self._child.start()
+            with self._lock:
+                if self._killed:
+                    raise RenderCancelled("the render was stopped")
+                parent_end, child_end = _CONTEXT.Pipe(duplex=True)
+                self._child = _CONTEXT.Process(
+                    target=_serve, args=(child_end, self.memory_bytes), daemon=True
+                )
+                self._child.start()
             child_end.close()
             self._connection = parent_end
             self.rendered = 0
             self.generation += 1
         return self._connection
+
+    def kill(self) -> None:
+        """Kill the child now, from any thread, and start no other: a render in progress
+        ends with RenderCancelled, as does every later one."""
+        with self._lock:
+            self._killed = True
+            child = self._child
+            if child is not None and child.is_alive():
+                child.kill()
 
     def close(self) -> None:
         """Stop the child (if any); the next render starts a fresh one."""
@@ -161,6 +189,7 @@ class RenderProcess:
 
 def _serve(connection: Connection, memory_bytes: int) -> None:
     """The child's loop: render what the parent sends until it hangs up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     while True:
         try:
@@ -176,8 +205,12 @@ class RenderPool:
     def __init__(self, size: int, *, memory_bytes: int, recycle_after: int) -> None:
         self.size = size
         self._idle: queue.SimpleQueue[RenderProcess] = queue.SimpleQueue()
-        for _ in range(size):
-            self._idle.put(RenderProcess(memory_bytes=memory_bytes, recycle_after=recycle_after))
+        self._all = [
+            RenderProcess(memory_bytes=memory_bytes, recycle_after=recycle_after)
+            for _ in range(size)
+        ]
+        for process in self._all:
+            self._idle.put(process)
 
     @contextmanager
     def borrow(self) -> Iterator[RenderProcess]:
@@ -187,6 +220,12 @@ class RenderPool:
             yield process
         finally:
             self._idle.put(process)
+
+    def stop(self) -> None:
+        """Kill every render process now, busy ones too (from any thread): renders in
+        progress and any borrowed later fail with RenderCancelled. ``close`` still follows."""
+        for process in self._all:
+            process.kill()
 
     def close(self) -> None:
         """Stop every render process (waits for the busy ones to be handed back)."""

@@ -134,9 +134,10 @@ class Fleet:
     workers: list[WorkerProcess] = field(default_factory=list)
 
     def start(
-        self, concurrency: int = 1, *, quick: bool = False, metrics_port: int | None = None
+        self, concurrency: int | None = 1, *, quick: bool = False, metrics_port: int | None = None
     ) -> WorkerProcess:
-        """A worker; ``quick`` swaps WeasyPrint for a stand-in (tests of the queue only)."""
+        """A worker; ``quick`` swaps WeasyPrint for a stand-in (tests of the queue only);
+        ``concurrency`` None leaves `--concurrency` out (the default: one per CPU)."""
         log = self.folder / f"worker-{len(self.workers)}.log"
         command = [SMM] if not quick else [sys.executable, "-m", "tests.jobs.quick_worker"]
         with log.open("wb") as handle:
@@ -144,8 +145,7 @@ class Fleet:
                 [
                     *command,
                     "worker",
-                    "--concurrency",
-                    str(concurrency),
+                    *(["--concurrency", str(concurrency)] if concurrency else []),
                     *(["--metrics-port", str(metrics_port)] if metrics_port else []),
                 ],
                 cwd=PROJECT_ROOT,

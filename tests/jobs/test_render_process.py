@@ -1,13 +1,23 @@
 """A worker's long-lived render process: reused, recycled every N jobs, never trusted
-after a failure, and held to the same time and memory limits as a one-off render."""
+after a failure, held to the same time and memory limits as a one-off render, and
+stopped at once with its pool (Ctrl-C in `smm report --all`)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
 
 import pytest
 
-from app.reports.sandbox import RenderFailed, RenderProcess, RenderTimedOut
+from app.reports.sandbox import (
+    RenderCancelled,
+    RenderFailed,
+    RenderPool,
+    RenderProcess,
+    RenderTimedOut,
+)
 from tests.jobs import hostile
 
 MEMORY = 512 * 2**20
@@ -56,3 +66,45 @@ def test_a_failing_render_reports_why_and_the_worker_carries_on(process):
         process.run(hostile.crash, "", timeout=30)
 
     assert process.run(hostile.echo, "%PDF-ok", timeout=30) == b"%PDF-ok"
+
+
+def test_stopping_a_pool_ends_its_busy_renders_at_once_and_refuses_new_ones():
+    pool = RenderPool(2, memory_bytes=MEMORY, recycle_after=50)
+    outcomes: list[BaseException | bytes] = []
+
+    def render() -> None:
+        try:
+            with pool.borrow() as process:
+                outcomes.append(process.run(hostile.spin, "", timeout=120))
+        except RenderFailed as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=render) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while not all(p._child is not None and p._child.is_alive() for p in pool._all):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    children = [p._child for p in pool._all]
+    started = time.monotonic()
+
+    pool.stop()
+    for thread in threads:
+        thread.join(30)
+
+    assert time.monotonic() - started < 10  # not the two minutes the renders were allowed
+    assert len(outcomes) == 2
+    assert all(isinstance(o, RenderCancelled) for o in outcomes), outcomes
+    assert not any(child is not None and child.is_alive() for child in children)
+    with pytest.raises(RenderCancelled), pool.borrow() as process:
+        process.run(hostile.echo, "%PDF-ok", timeout=30)
+    pool.close()
+
+
+def test_a_render_process_ignores_ctrl_c_which_is_its_parents_to_act_on(process):
+    pid = int(process.run(hostile.whoami, "", timeout=30))
+
+    os.kill(pid, signal.SIGINT)  # what a terminal's Ctrl-C sends the whole process group
+
+    assert process.run(hostile.whoami, "", timeout=30) == str(pid).encode()

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
-from app.config import Settings
+from app.config import Settings, usable_cpus
 from app.db import session_factory, transaction
 from app.jobs.models import JobStatus, ReportJob
 from app.main import create_app
@@ -120,6 +120,29 @@ def test_two_workers_render_a_burst_of_reports_each_exactly_once(engine, postgre
     with transaction(session_factory(engine)) as session:
         attempts = set(session.scalars(select(ReportJob.attempts)))
     assert attempts == {1}
+
+
+@pytest.mark.skipif(usable_cpus() < 2, reason="needs two CPUs for two render slots")
+def test_one_worker_renders_a_job_per_cpu_at_once_by_default_each_exactly_once(
+    engine, postgres_url, fleet
+):
+    seeded = seed(engine, 12)
+    worker = fleet.start(concurrency=None, quick=True)
+    job_ids = request_reports(postgres_url, seeded)
+
+    assert_each_rendered_once(engine, fleet, job_ids)
+    assert len(worker.rendered()) == len(job_ids)
+    assert f"with {usable_cpus()} slot(s)" in worker.log.read_text()
+    with transaction(session_factory(engine)) as session:
+        spans = session.execute(select(ReportJob.started_at, ReportJob.finished_at)).all()
+        attempts = set(session.scalars(select(ReportJob.attempts)))
+    assert attempts == {1}
+    # Some two jobs were running at the same time: the slots render in parallel.
+    assert any(
+        a_start < b_end and b_start < a_end
+        for number, (a_start, a_end) in enumerate(spans)
+        for b_start, b_end in spans[number + 1 :]
+    )
 
 
 def test_a_job_whose_worker_is_killed_mid_render_is_finished_by_the_other(
