@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `smm serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `smm serve` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    worker_healthcheck_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description=(
+            "How long uvicorn's supervisor waits for a worker process to answer its health "
+            "check before replacing it (with SMM_WORKERS above 1). Its own default, 5 s, "
+            "replaces processes that are merely short of CPU, and their replacements, still "
+            "importing the service, in a loop."
+        ),
+    )
     max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (bytes)."
     )

@@ -47,6 +47,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         log_level=settings.log_level,
         log_config=logging_config(settings),
         # X-Forwarded-For/-Proto only from the proxies listed: uvicorn would otherwise
