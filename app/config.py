@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     render_workers: int = Field(
         default=2, ge=1, le=64, description="Reports rendered at once by the embedded runner."
     )
+    prerender_reports: bool = Field(
+        default=True,
+        description=(
+            "Queue each submitted assessment's default roadmap report for rendering the moment "
+            "it is submitted, so its first download is served from the cache."
+        ),
+    )
     job_backend: Literal["auto", "local", "procrastinate"] = Field(
         default="auto",
         description=(
