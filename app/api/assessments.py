@@ -36,7 +36,6 @@ from app.intake.schemas import (
     AssessmentUpdate,
     QuestionnaireVersionRef,
 )
-from app.jobs.models import ReportJob
 from app.questionnaire.registry import QuestionnaireRegistry
 
 router = APIRouter(
@@ -215,13 +214,13 @@ def create_assessment_batch(
     )
 
 
-def _batch_item(outcome: service.BatchOutcome, report_job: ReportJob | None) -> AssessmentBatchItem:
+def _batch_item(outcome: service.BatchOutcome, report_job: uuid.UUID | None) -> AssessmentBatchItem:
     if isinstance(outcome.result, Assessment):
         return AssessmentBatchItem(
             index=outcome.index,
             status="created",
             assessment=_summary(outcome.result),
-            report_job_id=report_job.id if report_job is not None else None,
+            report_job_id=report_job,
         )
     body = outcome.result.body()
     return AssessmentBatchItem(

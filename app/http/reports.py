@@ -77,7 +77,7 @@ def dispatch_queued(request: Request, session: Session, queued: list[ReportJob])
 
 def queue_prerender(
     request: Request, session: Session, assessment: Assessment, requested_by: uuid.UUID | None
-) -> ReportJob | None:
+) -> uuid.UUID | None:
     """Queue the default report of an assessment the request has just stored, if submitted.
 
     One row (and, on PostgreSQL, the queue's message) in the request's transaction: the job
@@ -88,16 +88,18 @@ def queue_prerender(
     settings: Settings = request.app.state.settings
     if not settings.prerender_reports or assessment.status != AssessmentStatus.SUBMITTED:
         return None
-    job = jobs.queue_default_report(session, assessment, requested_by=requested_by)
-    dispatch_queued(request, session, [job])
-    return job
+    job_id = jobs.queue_default_report(session, assessment, requested_by=requested_by)
+    report_queue = getattr(request.app.state, "report_queue", None)
+    if report_queue is not None:
+        queue.dispatch(report_queue, session, job_id)
+    return job_id
 
 
-def report_link(job: ReportJob | None) -> dict[str, str]:
+def report_link(job_id: uuid.UUID | None) -> dict[str, str]:
     """The ``Link`` header that points an API client at a pre-render's job (none for a draft)."""
-    if job is None:
+    if job_id is None:
         return {}
-    return {"Link": f'</v1/reports/{job.id}>; rel="report"'}
+    return {"Link": f'</v1/reports/{job_id}>; rel="report"'}
 
 
 def wait_for_prerender(
