@@ -18,10 +18,14 @@
    answers) and submitted through the form (``POST /form/submit``, its CSRF token from the
    review page). Timed from the moment the submit is sent: the results page (after the
    redirect); the moment the results page says the PDF is ready (``#report-status`` with
-   ``data-state="ready"``; a page without that element counts as ready at once), polled
-   every 250 ms; and the PDF in hand when the user clicks the moment the link is offered.
-   A round counts a PDF rendered while the user waited when the download took over a
-   second. One untimed round first, so the server's fork server and caches are warm.
+   ``data-state="ready"``; a page without that element counts as ready at once), asked of
+   ``/form/roadmap-status`` every 250 ms as the page's script does (the script waits 2 s),
+   then the page again; and the PDF in hand when the user clicks the moment the link is
+   offered.
+   With ``--baseline`` a second server with ``SMM_PRERENDER_REPORTS=false`` (the
+   behaviour before submits queued the PDF: the download renders it) runs alternate
+   rounds, so both are measured under the same load. One untimed round on each first, so
+   the servers' fork servers and caches are warm.
 
 Subprocesses and the temporary directory are removed on any exit; every wait is bounded.
 """
@@ -249,7 +253,9 @@ def one_round(base_url: str, key: str, answers: list[dict[str, Any]]) -> Round:
             if time.perf_counter() > deadline:
                 raise BenchError("the results page never said the PDF was ready")
             time.sleep(POLL_S)
-            page = browser.get("/form/results")
+            # What the page's script asks (a reload would plan the roadmap again each time).
+            asked = browser.get("/form/roadmap-status").json()["state"]
+            page = browser.get("/form/results") if asked != "preparing" else page
         ready_ms = (time.perf_counter() - t0) * 1000
         d0 = time.perf_counter()
         pdf = browser.get("/form/roadmap.pdf")
@@ -260,22 +266,38 @@ def one_round(base_url: str, key: str, answers: list[dict[str, Any]]) -> Round:
     return Round(submit_ms, ready_ms, pdf_ms, download_ms, tuple(states))
 
 
-def measure_http(rounds: int, stack: ExitStack) -> list[Round]:
-    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smm-prerender-")))
+def _served(stack: ExitStack, name: str, **settings: str) -> tuple[str, str]:
+    """`smm serve` on a SQLite database of its own; its URL and an admin key."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"smm-{name}-")))
     env = server_env(f"sqlite:///{folder / 'smm.db'}", "warning")
     env.update(
         SMM_SECRET_KEY_FILE=str(folder / "secret_key"),
         SMM_WEB_RATE_LIMIT="100000",
         SMM_WEB_RATE_BURST="100000",
+        **settings,
     )
     env.pop("SMM_SECRET_KEY", None)
     key = create_admin_key(env)
     server = stack.enter_context(
-        running_server("smm", smm_command("serve"), env, folder / "serve.log", pin=False)
+        running_server(name, smm_command("serve"), env, folder / "serve.log", pin=False)
     )
+    return server.base_url, key
+
+
+def measure_http(rounds: int, stack: ExitStack, *, baseline: bool) -> dict[str, list[Round]]:
+    """Rounds on a server as it is; with ``baseline``, alternated with rounds on a second
+    server with SMM_PRERENDER_REPORTS=false (nothing rendered before the download)."""
+    servers = {"pre-render on": _served(stack, "prerender")}
+    if baseline:
+        servers["pre-render off"] = _served(stack, "baseline", SMM_PRERENDER_REPORTS="false")
     answers = example_document("community-hospital")["answers"]
-    one_round(server.base_url, key, answers)  # warm-up, untimed
-    return [one_round(server.base_url, key, answers) for _ in range(rounds)]
+    for url, key in servers.values():
+        one_round(url, key, answers)  # warm-up, untimed
+    runs: dict[str, list[Round]] = {name: [] for name in servers}
+    for _ in range(rounds):
+        for name, (url, key) in servers.items():
+            runs[name].append(one_round(url, key, answers))
+    return runs
 
 
 def print_http(runs: list[Round]) -> None:
@@ -314,6 +336,11 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="door requests per variant")
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-door", action="store_true")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="alternate with a server that has SMM_PRERENDER_REPORTS=false",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _on_sigterm)
     print(f"# bench_prerender: {machine_note()}; {code_note()}")
@@ -328,9 +355,10 @@ def main() -> int:
             print(f"queueing adds {door[0].median_ms - door[1].median_ms:+.2f} ms (median)")
     if not args.skip_http:
         with ExitStack() as stack:
-            runs = measure_http(args.rounds, stack)
-        print(f"\n## Submit to PDF, SQLite, embedded runner ({len(runs)} rounds after 1 warm-up)")
-        print_http(runs)
+            measured = measure_http(args.rounds, stack, baseline=args.baseline)
+        for name, runs in measured.items():
+            print(f"\n## Submit to PDF, SQLite, embedded runner, {name} ({len(runs)} rounds)")
+            print_http(runs)
     print(f"# done: {machine_note()}")
     return 0
 
