@@ -128,6 +128,13 @@ class Settings(BaseSettings):
             "use, as many as the memory holds at `SMM_RENDER_MEMORY_MB` each."
         ),
     )
+    prerender_reports: bool = Field(
+        default=True,
+        description=(
+            "Queue each submitted assessment's default roadmap report for rendering the moment "
+            "it is submitted, so its first download is served from the cache."
+        ),
+    )
     job_backend: Literal["auto", "local", "procrastinate"] = Field(
         default="auto",
         description=(

@@ -20,6 +20,7 @@ from app.http.deps import (
     SessionDep,
     reject_unknown_query_parameters,
 )
+from app.http.reports import queue_prerender, report_link
 from app.intake import service
 from app.intake.identifiers import IdentifierWarning, identifier_warnings
 from app.intake.models import Assessment
@@ -74,6 +75,7 @@ def assessment_json(
     assessment: Assessment,
     status_code: int = 200,
     warnings: list[IdentifierWarning] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """The API view of a stored assessment (AssessmentRead), with its score snapshot.
 
@@ -104,7 +106,9 @@ def assessment_json(
         "scores": assessment.scores,
         "warnings": [w.to_dict() for w in warnings or []],
     }
-    return Response(to_json(body), status_code=status_code, media_type="application/json")
+    return Response(
+        to_json(body), status_code=status_code, media_type="application/json", headers=headers
+    )
 
 
 def _summary(assessment: Assessment) -> AssessmentSummary:
@@ -124,11 +128,25 @@ def _summary(assessment: Assessment) -> AssessmentSummary:
     )
 
 
+# The pre-render of a submitted assessment (app.http.reports.queue_prerender), for clients.
+REPORT_LINK = {
+    "Link": {
+        "description": 'For a submitted assessment: `</v1/reports/{job_id}>; rel="report"`, '
+        "the job that renders its default report (the PDF `report.pdf` gives without "
+        "options) at once; poll it, or simply fetch `report.pdf` once it is done.",
+        "schema": {"type": "string"},
+    }
+}
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=AssessmentRead,
-    responses=errors(400, 404, 413, 422),
+    responses={
+        201: {"description": "The stored assessment, with its scores.", "headers": REPORT_LINK},
+        **errors(400, 404, 413, 422),
+    },
 )
 def create_assessment(
     body: Annotated[AssessmentCreate, Body(openapi_examples=_EXAMPLES)],
@@ -150,9 +168,13 @@ def create_assessment(
         items=body.answers,
         organization=lookup.organization(body.organization_id),
     )
+    job = queue_prerender(request, session, assessment, principal.key_id)
     record_of(request).acted_on(assessment.id, assessment.organization_id)
     return assessment_json(
-        assessment, status.HTTP_201_CREATED, _warnings(registry, assessment, body.answers)
+        assessment,
+        status.HTTP_201_CREATED,
+        _warnings(registry, assessment, body.answers),
+        headers=report_link(job),
     )
 
 
@@ -177,7 +199,15 @@ def create_assessment_batch(
     an organization this key cannot see) is reported in its place, and the others are stored.
     """
     outcomes = service.create_assessment_batch(session, registry, principal, body.assessments)
-    items = [_batch_item(outcome) for outcome in outcomes]
+    items = [
+        _batch_item(
+            outcome,
+            queue_prerender(request, session, outcome.result, principal.key_id)
+            if isinstance(outcome.result, Assessment)
+            else None,
+        )
+        for outcome in outcomes
+    ]
     created = [o.result.id for o in outcomes if isinstance(o.result, Assessment)]
     record_of(request).detail = {
         "created": len(created),
@@ -189,10 +219,13 @@ def create_assessment_batch(
     )
 
 
-def _batch_item(outcome: service.BatchOutcome) -> AssessmentBatchItem:
+def _batch_item(outcome: service.BatchOutcome, report_job: uuid.UUID | None) -> AssessmentBatchItem:
     if isinstance(outcome.result, Assessment):
         return AssessmentBatchItem(
-            index=outcome.index, status="created", assessment=_summary(outcome.result)
+            index=outcome.index,
+            status="created",
+            assessment=_summary(outcome.result),
+            report_job_id=report_job,
         )
     body = outcome.result.body()
     return AssessmentBatchItem(
@@ -238,11 +271,17 @@ def get_assessment(assessment: AssessmentDep) -> Response:
 
 
 @router.patch(
-    "/{assessment_id}", response_model=AssessmentRead, responses=errors(400, 404, 409, 413, 422)
+    "/{assessment_id}",
+    response_model=AssessmentRead,
+    responses={
+        200: {"description": "The assessment as it now is.", "headers": REPORT_LINK},
+        **errors(400, 404, 409, 413, 422),
+    },
 )
 def update_assessment(
     assessment_id: uuid.UUID,
     body: AssessmentUpdate,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     registry: RegistryDep,
@@ -250,17 +289,27 @@ def update_assessment(
 ) -> Response:
     """Change a draft's answers (the given questions only); `status: submitted` submits it."""
     assessment = lookup.assessment(assessment_id, for_update=True)
+    submit = body.status == "submitted"
     updated = service.update_assessment(
-        session, registry, assessment, items=body.answers, submit=body.status == "submitted"
+        session, registry, assessment, items=body.answers, submit=submit
     )
-    return assessment_json(updated, warnings=_warnings(registry, updated, body.answers))
+    job = queue_prerender(request, session, updated, principal.key_id) if submit else None
+    return assessment_json(
+        updated, warnings=_warnings(registry, updated, body.answers), headers=report_link(job)
+    )
 
 
 @router.post(
-    "/{assessment_id}/submit", response_model=AssessmentRead, responses=errors(404, 409, 422)
+    "/{assessment_id}/submit",
+    response_model=AssessmentRead,
+    responses={
+        200: {"description": "The submitted assessment.", "headers": REPORT_LINK},
+        **errors(404, 409, 422),
+    },
 )
 def submit_assessment(
     assessment_id: uuid.UUID,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     registry: RegistryDep,
@@ -268,6 +317,6 @@ def submit_assessment(
 ) -> Response:
     """Submit a draft: every required question must be answered; it is then immutable."""
     assessment = lookup.assessment(assessment_id, for_update=True)
-    return assessment_json(
-        service.update_assessment(session, registry, assessment, items=[], submit=True)
-    )
+    submitted = service.update_assessment(session, registry, assessment, items=[], submit=True)
+    job = queue_prerender(request, session, submitted, principal.key_id)
+    return assessment_json(submitted, headers=report_link(job))

@@ -134,16 +134,26 @@ def list_report_jobs(
     organization_id: Annotated[
         uuid.UUID | None, Query(description="Only this organization's jobs.")
     ] = None,
+    assessment_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Only this assessment's jobs (404 when the key cannot see it), e.g. "
+            "the one rendering its default report since it was submitted."
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")] = 0,
 ) -> ReportJobPage:
     """Report jobs of the key's organizations, newest first: follow a batch to the end."""
+    if assessment_id is not None:
+        lookup.assessment(assessment_id)  # the same 404 as reading the assessment
     with lookup.filtering(organization_id):
         rows, total = batches.list_jobs(
             session,
             principal,
             status=status.value if status is not None else None,
             organization_id=organization_id,
+            assessment_id=assessment_id,
             limit=limit,
             offset=offset,
         )

@@ -54,6 +54,7 @@ from app.http.deps import (
     SessionDep,
     organization_by_id,
 )
+from app.http.reports import queue_prerender, report_link
 from app.intake.models import Assessment
 from app.intake.service import definition_of
 from app.questionnaire.loader import LoadedDefinition
@@ -426,11 +427,24 @@ _QUESTIONNAIRE_RESPONSE_BODY = {
 }
 
 
+def _created_responses() -> dict[int | str, Any]:
+    responses = _responses(201, "QuestionnaireResponse", 400, 401, 404, 413, 415, 422)
+    responses[201]["headers"] = {
+        "Location": {"description": "Where the response is read.", "schema": {"type": "string"}},
+        "Link": {
+            "description": 'For a `completed` response: `</v1/reports/{job_id}>; rel="report"`, '
+            "the job that renders the assessment's default roadmap report at once.",
+            "schema": {"type": "string"},
+        },
+    }
+    return responses
+
+
 @router.post(
     "/QuestionnaireResponse",
     summary="Create an assessment from a QuestionnaireResponse",
     status_code=status.HTTP_201_CREATED,
-    responses=_responses(201, "QuestionnaireResponse", 400, 401, 404, 413, 415, 422),
+    responses=_created_responses(),
     response_class=Response,
     openapi_extra={"requestBody": _QUESTIONNAIRE_RESPONSE_BODY},
 )
@@ -446,7 +460,8 @@ def create_questionnaire_response(
 
     201 with the stored response, whose `id` is the assessment's id; `Location` is where it
     can be read again, and its `assessment` extension links the assessment (with its scores)
-    in the native API.
+    in the native API. A `completed` response's default roadmap report is rendered at once:
+    `Link: </v1/reports/{job_id}>; rel="report"` names the job.
     """
     assessment = create_from_response(
         session,
@@ -457,10 +472,16 @@ def create_questionnaire_response(
             request, organization_id, session, principal
         ),
     )
+    job = queue_prerender(request, session, assessment, principal.key_id)
     location = str(request.url_for("read_questionnaire_response", assessment_id=assessment.id))
     resource = _stored_response(request, registry, assessment)
     return _versioned(
-        request, resource, response_version(assessment), status.HTTP_201_CREATED, Location=location
+        request,
+        resource,
+        response_version(assessment),
+        status.HTTP_201_CREATED,
+        Location=location,
+        **report_link(job),
     )
 
 

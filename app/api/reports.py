@@ -21,7 +21,12 @@ from app.http.deps import (
     SettingsDep,
     reject_unknown_query_parameters,
 )
-from app.http.reports import dispatch_queued, pdf_response, spend_report_budget
+from app.http.reports import (
+    dispatch_queued,
+    pdf_response,
+    spend_report_budget,
+    wait_for_prerender,
+)
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
 from app.reports import service
@@ -183,9 +188,12 @@ def get_report_pdf(
 ) -> Response:
     """The roadmap report as PDF: rendered on first request, then served from the cache.
 
-    A render (not a cache hit) counts against the key's report budget.
+    A render (not a cache hit) counts against the key's report budget. Without options this
+    is the default report, rendered as soon as the assessment was submitted: while that
+    render is still going, the request waits for it rather than rendering it again.
     """
     request = PlanRequest.parse(target, budget, exclude, include_narratives)
+    wait_for_prerender(session, registry, assessment, request, settings)
     pdf = service.report_pdf(
         session,
         registry,

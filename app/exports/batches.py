@@ -109,6 +109,7 @@ def list_jobs(
     *,
     status: str | None,
     organization_id: uuid.UUID | None,
+    assessment_id: uuid.UUID | None = None,
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[ReportJob, str]], int]:
@@ -125,6 +126,8 @@ def list_jobs(
     )
     if status is not None:
         query = query.where(ReportJob.status == status)
+    if assessment_id is not None:
+        query = query.where(ReportJob.assessment_id == assessment_id)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = session.execute(
         query.order_by(ReportJob.created_at.desc(), ReportJob.id).limit(limit).offset(offset)

@@ -8,6 +8,7 @@ door words them its own way.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -38,7 +39,7 @@ from app.questionnaire.answers import AnswerValue, describe_answer
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.questionnaire.schemas import Question, QuestionnaireDefinition
 from app.questionnaire.visibility import missing_required, visible_questions
-from app.reports.inputs import PlanRequest, gather_inputs, plan
+from app.reports.inputs import PlanRequest, cache_key, gather_inputs, plan
 from app.roadmap.results import Roadmap
 
 MAX_BEDS = 20_000
@@ -339,6 +340,8 @@ class FormResults:
     answers: FormAnswers
     scores: Mapping[str, Any]  # the snapshot stored at submission (AssessmentScore.to_dict())
     roadmap: Roadmap
+    assessment_id: uuid.UUID
+    report_key: str  # the report cache key of its roadmap PDF, with the default options
 
 
 def submitted(session: Session, invitation: Invitation) -> Assessment | None:
@@ -363,5 +366,12 @@ def results(
     assessment = submitted(session, invitation)
     if assessment is None:
         return None
-    roadmap = plan(gather_inputs(session, registry, assessment), PlanRequest())
-    return FormResults(_answers_of(definition, assessment), assessment.scores, roadmap)
+    inputs = gather_inputs(session, registry, assessment)
+    roadmap = plan(inputs, PlanRequest())
+    return FormResults(
+        _answers_of(definition, assessment),
+        assessment.scores,
+        roadmap,
+        assessment.id,
+        cache_key(inputs, PlanRequest()),
+    )

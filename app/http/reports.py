@@ -1,23 +1,41 @@
-"""Report plumbing both doors share: the caller's report budget, and the worker queue.
+"""Report plumbing the doors share: the caller's report budget, the worker queue, the
+pre-render of a submitted assessment, and waiting for it.
 
 The REST API and the console spend one budget per principal (a console user acts through
 its own principal) and dispatch queued jobs the same way, so neither door is a way round
-the other's limits.
+the other's limits. Every door that stores a submitted assessment (REST, batch, FHIR, the
+web form) queues its default report with ``queue_prerender``, in the submit's transaction;
+the downloads of that report (``wait_for_prerender``) then find it in the cache.
 """
 
 from __future__ import annotations
 
 import math
+import time
+import uuid
+from datetime import timedelta
 
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
 from app.config import Settings
+from app.db import utcnow
 from app.errors import RateLimited
+from app.intake.models import Assessment, AssessmentStatus
 from app.jobs import queue
+from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
+from app.questionnaire.registry import QuestionnaireRegistry
 from app.ratelimit import app_limiter
+from app.reports.cache import cached_report
+from app.reports.inputs import PlanRequest
+from app.reports.service import order_report
+
+# How long a download waits for a pre-render that no runner has taken yet (they poll
+# every quarter second when one is free) before it renders the report itself.
+QUEUED_GRACE_SECONDS = 2.0
+POLL_SECONDS = 0.1
 
 
 def spend_report_budget(request: Request, principal: Principal, settings: Settings) -> None:
@@ -55,6 +73,76 @@ def dispatch_queued(request: Request, session: Session, queued: list[ReportJob])
     for job in queued:
         if job.status == JobStatus.QUEUED:
             queue.dispatch(report_queue, session, job.id)
+
+
+def queue_prerender(
+    request: Request, session: Session, assessment: Assessment, requested_by: uuid.UUID | None
+) -> uuid.UUID | None:
+    """Queue the default report of an assessment the request has just stored, if submitted.
+
+    One row (and, on PostgreSQL, the queue's message) in the request's transaction: the job
+    exists exactly when the submit does, and a process that stops after the commit leaves
+    it queued for the runner or the workers' sweep. None for a draft, or when the
+    ``prerender_reports`` setting is off.
+    """
+    settings: Settings = request.app.state.settings
+    if not settings.prerender_reports or assessment.status != AssessmentStatus.SUBMITTED:
+        return None
+    job_id = jobs.queue_default_report(session, assessment, requested_by=requested_by)
+    report_queue = getattr(request.app.state, "report_queue", None)
+    if report_queue is not None:
+        queue.dispatch(report_queue, session, job_id)
+    return job_id
+
+
+def report_link(job_id: uuid.UUID | None) -> dict[str, str]:
+    """The ``Link`` header that points an API client at a pre-render's job (none for a draft)."""
+    if job_id is None:
+        return {}
+    return {"Link": f'</v1/reports/{job_id}>; rel="report"'}
+
+
+def wait_for_prerender(
+    session: Session,
+    registry: QuestionnaireRegistry,
+    assessment: Assessment,
+    request: PlanRequest,
+    settings: Settings,
+) -> None:
+    """Wait, bounded, for a job that is rendering this very report, so the download that
+    follows is served from the cache instead of rendering the report a second time.
+
+    Costs one indexed look-up when no job of the assessment is under way. While waiting,
+    the request's read is ended (as before a render) so that the runner can store the
+    PDF. A running job is waited for until the render timeout from its start; a queued
+    one for QUEUED_GRACE_SECONDS to start. Never longer than the render timeout.
+    """
+    if not jobs.has_in_flight(session, assessment.id):
+        return
+    key = order_report(session, registry, assessment, request).key
+    job = jobs.in_flight(session, assessment.id, key, request)
+    if job is None or cached_report(session, key) is not None:
+        return
+    job_id = job.id
+    session.commit()  # end the read: SQLite's one connection and write lock go to the runner
+    limit = time.monotonic() + settings.render_timeout_seconds
+    queued_until = time.monotonic() + QUEUED_GRACE_SECONDS
+    while True:
+        status, job_key, started_at = jobs.job_outcome(session, job_id)
+        session.commit()
+        if status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return
+        if job_key not in (key, jobs.PENDING_KEY):
+            return  # it turned out to render another version of the report
+        now = time.monotonic()
+        if status == JobStatus.QUEUED and now >= queued_until:
+            return
+        if status == JobStatus.RUNNING and started_at is not None:
+            running_for = (utcnow() - started_at) / timedelta(seconds=1)
+            limit = min(limit, now + max(settings.render_timeout_seconds - running_for, 0) + 1)
+        if now >= limit:
+            return
+        time.sleep(POLL_SECONDS)
 
 
 def pdf_response(pdf: bytes, name: str) -> Response:

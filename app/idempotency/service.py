@@ -30,7 +30,7 @@ from app.idempotency.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # Response headers worth replaying; the rest (dates, security headers) are set afresh.
-KEPT_HEADERS = ("content-type", "location")
+KEPT_HEADERS = ("content-type", "location", "link")
 _VISIBLE_ASCII = re.compile(r"^[\x21-\x7e]{1,255}$")
 # A fixed advisory-lock key: only one transaction at a time purges expired records.
 _PURGE_LOCK = 0x736D6D5F70757267

@@ -199,6 +199,11 @@ class AssessmentBatchItem(BaseModel):
     index: int = Field(description="The item's position in `assessments`, from 0.")
     status: Literal["created", "error"]
     assessment: AssessmentSummary | None = None
+    report_job_id: uuid.UUID | None = Field(
+        default=None,
+        description="For a submitted item: the job rendering its default report at once "
+        "(`GET /v1/reports/{id}`), as the `Link` header of one POST names it.",
+    )
     error: str | None = Field(default=None, description="The error code, as for one POST.")
     detail: str | None = None
     errors: list[BatchItemFieldError] | None = None

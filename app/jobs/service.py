@@ -1,8 +1,10 @@
 """Report jobs in the database: queue, find within scope, claim, finish, recover.
 
 ``queue_report`` is how every door asks for a report to be rendered later (a single job,
-a batch); the functions below it keep the job rows. They flush, never commit: the
-caller's unit of work (the request, or a runner's ``transaction``) commits.
+a batch); ``queue_default_report`` is how a door that has just stored a submitted
+assessment has its default report rendered before anyone asks for it. The functions below
+keep the job rows. They flush, never commit: the caller's unit of work (the request, or a
+runner's ``transaction``) commits.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal, visible_organizations
-from app.db import utcnow
+from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound
 from app.intake.models import Assessment
 from app.jobs.models import JobStatus, ReportJob
@@ -25,6 +28,24 @@ from app.reports.cache import cached_report, is_cached
 from app.reports.inputs import PlanRequest, cache_key, gather_inputs, plan
 
 MAX_ATTEMPTS = 3
+
+# The key of a job queued before its inputs were read (a pre-render, queued in the submit):
+# the runner that reads the job sets the real one (``on_read``) before it can finish, so a
+# done job always has its real key. No report is ever stored under it (those are SHA-256).
+PENDING_KEY = "pending"
+# The options of the report a download asks for when it asks for nothing in particular:
+# the results page's PDF, and report.pdf without query parameters.
+DEFAULT_REPORT = PlanRequest()
+_DEFAULT_OPTIONS = DEFAULT_REPORT.to_dict()
+_IN_FLIGHT = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+
+
+class ReportState(StrEnum):
+    """Where an assessment's report stands for someone about to download it."""
+
+    PREPARING = "preparing"  # a job is rendering it (or about to): it is ready in seconds
+    READY = "ready"  # cached, or nothing is under way and a download renders it
+    FAILED = "failed"  # the job that was to render it failed; a download tries again
 
 
 def queue_report(
@@ -61,6 +82,43 @@ def queue_report(
     )
 
 
+def queue_default_report(
+    session: Session,
+    assessment: Assessment,
+    *,
+    requested_by: uuid.UUID | None,
+) -> uuid.UUID:
+    """A queued job for the default report of an assessment that was just submitted, in the
+    caller's transaction: one row insert, nothing read; the job's id.
+
+    Its inputs and cache key are not worked out here (that is the planner's and the
+    benchmark's work, milliseconds a submit does not spend): the job carries PENDING_KEY
+    until the runner reads it. A report that is already cached is found then, and the job
+    finishes without a render.
+    """
+    job_id = new_id()
+    # One prepared statement on the table: an ORM object, or an insert built with its
+    # values, would cost the submit several times what the row itself does.
+    session.execute(
+        _INSERT_JOB,
+        {
+            "id": job_id,
+            "assessment_id": assessment.id,
+            "organization_id": assessment.organization_id,
+            "options": _DEFAULT_OPTIONS,
+            "cache_key": PENDING_KEY,
+            "status": JobStatus.QUEUED.value,
+            "attempts": 0,
+            "requested_by_key_id": requested_by,
+            "created_at": utcnow(),
+        },
+    )
+    return job_id
+
+
+_INSERT_JOB = insert(ReportJob.metadata.tables[ReportJob.__tablename__])
+
+
 def enqueue(
     session: Session,
     *,
@@ -86,6 +144,87 @@ def enqueue(
     session.add(job)
     session.flush()
     return job
+
+
+def _matches(job: ReportJob, key: str, request: PlanRequest) -> bool:
+    """Whether ``job`` renders (or rendered) the report under ``key``: its key says so, or
+    it has not been read yet and was asked for with the same options."""
+    if job.cache_key == key:
+        return True
+    return job.cache_key == PENDING_KEY and PlanRequest.from_dict(job.options) == request
+
+
+def _jobs_for(session: Session, assessment_id: uuid.UUID, limit: int = 20) -> list[ReportJob]:
+    return list(
+        session.scalars(
+            select(ReportJob)
+            .where(ReportJob.assessment_id == assessment_id)
+            .order_by(ReportJob.created_at.desc(), ReportJob.id)
+            .limit(limit)
+        )
+    )
+
+
+def report_state(
+    session: Session,
+    assessment_id: uuid.UUID,
+    key: str,
+    request: PlanRequest = DEFAULT_REPORT,
+    *,
+    queued_patience: timedelta | None = None,
+) -> ReportState:
+    """Where the assessment's report under ``key`` stands: cached, being rendered, failed.
+
+    The newest job for it decides. A job queued longer ago than ``queued_patience`` no
+    longer counts as under way (no runner is taking jobs): a download renders it.
+    """
+    if is_cached(session, key):
+        return ReportState.READY
+    for job in _jobs_for(session, assessment_id):
+        if not _matches(job, key, request):
+            continue
+        if job.status == JobStatus.RUNNING:
+            return ReportState.PREPARING
+        if job.status == JobStatus.QUEUED:
+            waiting = utcnow() - job.created_at
+            if queued_patience is None or waiting <= queued_patience:
+                return ReportState.PREPARING
+            return ReportState.READY
+        return ReportState.FAILED if job.status == JobStatus.FAILED else ReportState.READY
+    return ReportState.READY
+
+
+def in_flight(
+    session: Session, assessment_id: uuid.UUID, key: str, request: PlanRequest
+) -> ReportJob | None:
+    """The newest queued or running job that renders the assessment's report under ``key``."""
+    found = session.scalars(
+        select(ReportJob)
+        .where(ReportJob.assessment_id == assessment_id, ReportJob.status.in_(_IN_FLIGHT))
+        .order_by(ReportJob.created_at.desc(), ReportJob.id)
+        .limit(20)
+    )
+    return next((job for job in found if _matches(job, key, request)), None)
+
+
+def has_in_flight(session: Session, assessment_id: uuid.UUID) -> bool:
+    """Whether any job of the assessment is queued or running (one indexed look-up)."""
+    found = session.scalar(
+        select(ReportJob.id)
+        .where(ReportJob.assessment_id == assessment_id, ReportJob.status.in_(_IN_FLIGHT))
+        .limit(1)
+    )
+    return found is not None
+
+
+def job_outcome(session: Session, job_id: uuid.UUID) -> tuple[str, str, datetime | None]:
+    """A job's status, cache key and start, read afresh."""
+    status, key, started_at = session.execute(
+        select(ReportJob.status, ReportJob.cache_key, ReportJob.started_at).where(
+            ReportJob.id == job_id
+        )
+    ).one()
+    return status, key, started_at
 
 
 def get_job(session: Session, principal: Principal, job_id: uuid.UUID) -> ReportJob:

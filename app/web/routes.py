@@ -9,12 +9,13 @@ request, calls one of the form's use cases (app.forms.service) and renders or re
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -24,12 +25,14 @@ from app.forms import service as form
 from app.forms.service import FormAnswers, SectionOutcome
 from app.http.context import record_of
 from app.http.deps import RegistryDep, SessionDep, SettingsDep
+from app.http.reports import queue_prerender, wait_for_prerender
 from app.invitations import service
+from app.jobs import service as jobs
+from app.jobs.service import DEFAULT_REPORT, ReportState
 from app.organizations.schemas import ORGANIZATION_TYPE_LABELS, OrganizationType
 from app.questionnaire.schemas import Dimension
 from app.ratelimit import RateLimiter
-from app.reports.inputs import PlanRequest
-from app.reports.service import report_pdf
+from app.reports.service import order_report, report_pdf
 from app.web.deps import AnyVisit, FormDep, KeyDep, OpenVisit, Visit
 from app.web.errors import NO_SECTION, ROADMAP_NOT_READY, WebRoute, rate_limited_page
 from app.web.forms import (
@@ -465,9 +468,16 @@ def submit(
     session: SessionDep,
     registry: RegistryDep,
 ) -> Response:
-    """Submit the assessment; it then cannot change, and the results are ready."""
+    """Submit the assessment; it then cannot change, and the results are ready.
+
+    Its roadmap PDF is queued for rendering in the same transaction, so that it is ready,
+    or nearly, by the time the results page offers it.
+    """
     problems = form.submit(session, registry, visit.invitation)
     if not problems:
+        submitted = form.submitted(session, visit.invitation)
+        if submitted is not None:
+            queue_prerender(request, session, submitted, None)
         return _see_other("/form/results")
     index = visit.definition.question_index()
     errors = []
@@ -491,14 +501,35 @@ def saved(request: Request, visit: OpenVisit, session: SessionDep) -> Response:
     return _page(request, "saved.html", visit, answers, "", expires_at=visit.invitation.expires_at)
 
 
+# How often the results page reloads itself, without a script, while the PDF is prepared.
+REFRESH_SECONDS = 3
+
+
+def _report_state(session: Session, settings: Settings, assessment_id: uuid.UUID, key: str) -> str:
+    # A job queued for longer than a runner could take to start it (and to render the jobs
+    # ahead of it) is not being worked on: no runner is taking jobs.
+    patience = timedelta(seconds=settings.render_timeout_seconds * 2 + 30)
+    state = jobs.report_state(session, assessment_id, key, queued_patience=patience)
+    return state.value
+
+
 @router.get("/form/results")
 def results(
-    request: Request, visit: AnyVisit, session: SessionDep, registry: RegistryDep
+    request: Request,
+    visit: AnyVisit,
+    session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
 ) -> Response:
-    """Levels per dimension with the radar chart, why, and the roadmap's first phase."""
+    """Levels per dimension with the radar chart, why, and the roadmap's first phase.
+
+    While the roadmap PDF is still being rendered, the page says so and reloads itself
+    (the script, where it runs, asks ``/form/roadmap-status`` instead and shows the link).
+    """
     found = form.results(session, registry, visit.invitation, visit.definition)
     if found is None:
         return _see_other("/form/review")
+    report_state = _report_state(session, settings, found.assessment_id, found.report_key)
     page = results_page(visit.definition, found)
     return _page(
         request,
@@ -514,7 +545,25 @@ def results(
         actions=page.actions,
         total_cost=page.total_cost,
         phase_count=page.phase_count,
+        report_state=report_state,
+        refresh_seconds=REFRESH_SECONDS if report_state == ReportState.PREPARING else None,
     )
+
+
+@router.get("/form/roadmap-status")
+def roadmap_status(
+    visit: AnyVisit, session: SessionDep, registry: RegistryDep, settings: SettingsDep
+) -> Response:
+    """Whether the roadmap PDF is ready: ``{"state": "preparing" | "ready" | "failed"}``.
+
+    What the results page's script asks while the PDF is being prepared; never stored.
+    """
+    assessment = form.submitted(session, visit.invitation)
+    if assessment is None:
+        raise ROADMAP_NOT_READY
+    key = order_report(session, registry, assessment, DEFAULT_REPORT).key
+    state = _report_state(session, settings, assessment.id, key)
+    return JSONResponse({"state": state}, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/form/roadmap.pdf")
@@ -525,7 +574,8 @@ def roadmap_pdf(
     assessment = form.submitted(session, visit.invitation)
     if assessment is None:
         raise ROADMAP_NOT_READY
-    pdf = report_pdf(session, registry, assessment, PlanRequest(), settings)
+    wait_for_prerender(session, registry, assessment, DEFAULT_REPORT, settings)
+    pdf = report_pdf(session, registry, assessment, DEFAULT_REPORT, settings)
     slug = re.sub(r"[^a-z0-9]+", "-", visit.organization.name.lower()).strip("-") or "roadmap"
     return Response(
         pdf,

@@ -108,7 +108,7 @@ def test_report_jobs_are_counted_by_status_from_the_database(
     assert (
         value(after, "smm_report_jobs", status="queued")
         - value(before, "smm_report_jobs", status="queued")
-        == 2
+        == 3  # the two, and the submit's pre-render of its default report
     )
     assert {s.labels["status"] for s in after if s.name == "smm_report_jobs"} == {
         "queued",

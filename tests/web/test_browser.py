@@ -224,6 +224,19 @@ def _walk(server: Server, browser: Any, *, javascript: bool, tag: str) -> None:
     assert page.url.endswith("/form/results")
     assert page.locator("svg.radar-chart").is_visible()
     assert page.locator("text=Your first steps").is_visible()
+    # The PDF was queued by the submit: first "preparing" (reloading itself without the
+    # script, asking the server with it), then the link, with no click in between.
+    status = page.locator("#report-status")
+    if status.get_attribute("data-state") == "preparing":  # not yet rendered: nearly always
+        message = page.locator("#report-status .report-message")
+        _expect(message).to_contain_text("Preparing your PDF")
+        assert page.locator(".report-link").first.is_hidden()
+        _axe(page, "results, PDF being prepared")
+        _shot(page, f"{tag}-06-results-preparing")
+    _expect(status).to_have_attribute("data-state", "ready", timeout=120_000)
+    _expect(page.locator(".report-link").first).to_be_visible()
+    if javascript:
+        assert page.locator("#report-status [role=status]").inner_text() == "Your PDF is ready."
     _axe(page, "results")
     _shot(page, f"{tag}-06-results", "web-results.png" if javascript else None)
     with page.expect_download() as download:
@@ -233,6 +246,88 @@ def _walk(server: Server, browser: Any, *, javascript: bool, tag: str) -> None:
     page.set_viewport_size({"width": 360, "height": 800})
     _shot(page, f"{tag}-07-results-360")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+
+
+def _serve(folder: Path, **extra: str) -> tuple[Any, Server]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "SMM_DATABASE_URL": f"sqlite:///{folder / 'smm.db'}",
+        "SMM_SECRET_KEY_FILE": str(folder / "secret_key"),
+        "SMM_PORT": str(port),
+        "SMM_WEB_RATE_BURST": "10000",
+        "SMM_WEB_RATE_LIMIT": "10000",
+        **extra,
+    }
+    env.pop("SMM_SECRET_KEY", None)
+    log = folder / "serve.log"
+    process = start_server(env, log, port)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_ready(f"{url}/healthz", process=process, log=log)
+    key = run_smm("keys", "create", "--role", "admin", env=env).stdout.strip().splitlines()[-1]
+    return process, Server(url, env, log, key)
+
+
+@pytest.fixture(scope="module")
+def failing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`smm serve` whose every render runs out of time, so every pre-render fails."""
+    if missing_browser() and not REQUIRED:
+        pytest.skip(str(missing_browser()))
+    process = None
+    try:
+        folder = tmp_path_factory.mktemp("failing")
+        process, served = _serve(folder, SMM_RENDER_TIMEOUT_SECONDS="0.001")
+        yield served
+    finally:
+        if process is not None:
+            stop_server(process, seconds=20)
+
+
+def _submitted(server: Server, page: Any) -> None:
+    """An invitation opened in ``page``, answered through the API, submitted in the form."""
+    organization, link = server.invitation()
+    page.goto(link)
+    page.click("text=Start the assessment")
+    api = {"Authorization": f"Bearer {server.admin_key}"}
+    drafts = httpx.get(
+        f"{server.url}/v1/assessments",
+        params={"organization_id": organization, "status": "draft"},
+        headers=api,
+    ).json()["items"]
+    answers = [
+        {"question_id": qid, "na": True}
+        if value == "__na__"
+        else {"question_id": qid, "value": value}
+        for qid, value in EXAMPLE_ANSWERS.items()
+    ]
+    httpx.patch(
+        f"{server.url}/v1/assessments/{drafts[0]['id']}", json={"answers": answers}, headers=api
+    ).raise_for_status()
+    page.goto(f"{server.url}/form/review")
+    page.click("text=Submit the assessment")
+    page.wait_for_url("**/form/results")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_when_the_pdf_could_not_be_prepared_the_results_page_says_what_to_do(
+    failing_server: Server, browser: Any, javascript: bool
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, java_script_enabled=javascript
+    )
+    page = context.new_page()
+    _submitted(failing_server, page)
+
+    status = page.locator("#report-status")
+    _expect(status).to_have_attribute("data-state", "failed", timeout=60_000)
+    message = page.locator("#report-status [role=status]")
+    _expect(message).to_contain_text("could not be prepared in advance")
+    _expect(message).to_contain_text("try again later or contact the Center team")
+    _expect(page.locator(".report-link").first).to_be_visible()
+    if javascript:
+        _scan(page, "results, PDF failed", every=True)
+    _shot(page, f"{'js' if javascript else 'nojs'}-results-failed")
     context.close()
 
 

@@ -1,0 +1,167 @@
+"""The results page and the roadmap PDF while it is being prepared, once ready, and failed.
+
+Without a script the page reloads itself (a refresh inside ``noscript``) while the PDF is
+prepared; the browser tests cover the script. The render is a counting stand-in.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import utcnow
+from app.intake.models import Assessment
+from app.jobs import service as jobs
+from app.jobs.models import JobStatus, ReportJob
+from app.jobs.runner import run_job
+from app.questionnaire.registry import QuestionnaireRegistry
+from app.reports import service as reports
+from tests.web.conftest import Invited, answer_everything, csrf_of
+
+FAKE_PDF = b"%PDF-1.7 stand-in for the roadmap"
+STATUS = re.compile(r'<div id="report-status"[^>]*data-state="(?P<state>[a-z]+)"')
+REFRESH = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    done: list[str] = []
+
+    def render(inputs: Any, _request: Any, _renderer: Any) -> reports.Report:
+        done.append(inputs.organization.name)
+        return reports.Report(FAKE_PDF, rendered=True, render_ms=1)
+
+    monkeypatch.setattr(reports, "render_report", render)
+    return done
+
+
+@pytest.fixture
+def runner(connection: Connection, registry: QuestionnaireRegistry) -> Callable[[uuid.UUID], None]:
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    return lambda job_id: run_job(factory, registry, Settings(run_report_jobs=False), job_id)
+
+
+@pytest.fixture
+def submitted(visitor: TestClient, invited: Invited, db: Session) -> ReportJob:
+    """The invitation answered and submitted through the form; its one pre-render job."""
+    assert visitor.post("/form/start", data={"csrf_token": csrf_of(visitor)}).status_code == 200
+    answer_everything(visitor)
+    response = visitor.post(
+        "/form/submit",
+        data={"csrf_token": csrf_of(visitor, "/form/review")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/form/results"
+    assessment = db.scalar(
+        select(Assessment).where(Assessment.organization_id == invited.organization.id)
+    )
+    assert assessment is not None
+    db.expire_all()
+    queued = list(db.scalars(select(ReportJob).where(ReportJob.assessment_id == assessment.id)))
+    assert len(queued) == 1
+    return queued[0]
+
+
+def _state(page: Any) -> str:
+    match = STATUS.search(page.text)
+    assert match is not None, page.text
+    return match["state"]
+
+
+def _links(page: Any) -> list[str]:
+    """The download links' paragraphs, as the page sends them (hidden or not)."""
+    return re.findall(
+        r'<p class="report-link"( hidden)?><a [^>]*href="/form/roadmap.pdf"', page.text
+    )
+
+
+def test_while_the_pdf_is_prepared_the_page_says_so_and_reloads_itself(visitor, submitted, renders):
+    page = visitor.get("/form/results")
+
+    assert page.status_code == 200
+    assert _state(page) == "preparing"
+    assert "Preparing your PDF…" in page.text
+    assert REFRESH in page.text  # only without a script: the script asks instead
+    assert 'role="status"' in page.text
+    assert _links(page) == [" hidden", " hidden"]
+    assert visitor.get("/form/roadmap-status").json() == {"state": "preparing"}
+    assert renders == []  # the page renders nothing itself
+    assert submitted.requested_by_key_id is None
+
+
+def test_once_the_pre_render_is_done_the_page_offers_the_cached_pdf(
+    visitor, submitted, renders, runner
+):
+    runner(submitted.id)
+
+    page = visitor.get("/form/results")
+
+    assert _state(page) == "ready"
+    assert REFRESH not in page.text
+    assert "Preparing" not in page.text
+    assert _links(page) == ["", ""]
+    assert visitor.get("/form/roadmap-status").json() == {"state": "ready"}
+    pdf = visitor.get("/form/roadmap.pdf")
+    assert pdf.status_code == 200
+    assert pdf.content == FAKE_PDF
+    assert len(renders) == 1  # the job's; the download came from the cache
+
+
+def test_when_the_pre_render_failed_the_page_says_so_and_the_download_still_works(
+    visitor, submitted, renders, db
+):
+    jobs.finish(db, submitted.id, error="rendering failed: boom")
+    db.commit()
+
+    page = visitor.get("/form/results")
+
+    assert _state(page) == "failed"
+    assert REFRESH not in page.text
+    assert "could not be prepared in advance" in page.text
+    assert _links(page) == ["", ""]
+    assert visitor.get("/form/roadmap-status").json() == {"state": "failed"}
+    pdf = visitor.get("/form/roadmap.pdf")  # rendered now, on demand
+    assert pdf.content == FAKE_PDF
+    assert len(renders) == 1
+    assert _state(visitor.get("/form/results")) == "ready"
+
+
+def test_a_pre_render_that_no_runner_took_for_long_no_longer_holds_the_link_back(
+    visitor, submitted, db
+):
+    db.execute(
+        update(ReportJob)
+        .where(ReportJob.id == submitted.id)
+        .values(created_at=utcnow() - timedelta(minutes=10))
+    )
+    db.commit()
+
+    page = visitor.get("/form/results")
+
+    assert _state(page) == "ready"
+    assert _links(page) == ["", ""]
+
+
+def test_a_running_pre_render_is_still_preparing(visitor, submitted, db):
+    assert jobs.claim_next(db) is not None
+    db.commit()
+    assert db.get_one(ReportJob, submitted.id, populate_existing=True).status == JobStatus.RUNNING
+
+    assert _state(visitor.get("/form/results")) == "preparing"
+
+
+def test_the_status_is_only_for_a_submitted_assessment(visitor):
+    response = visitor.get("/form/roadmap-status")
+    assert response.status_code == 409
