@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `smm serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `smm serve` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
-    worker_healthcheck_seconds: float = Field(
+    worker_healthcheck_seconds: int = Field(
         default=60,
         gt=0,
         le=3600,
