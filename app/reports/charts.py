@@ -8,7 +8,6 @@ precision, so the same input always gives the same bytes.
 
 from __future__ import annotations
 
-import base64
 import math
 import re
 import textwrap
@@ -71,56 +70,6 @@ def _color(value: str) -> str:
     return value
 
 
-class _Label(NamedTuple):
-    """A piece of a chart's text: drawn as SVG ``<text>``, or as HTML over the chart."""
-
-    x: float
-    y: float  # the baseline
-    content: str
-    size: float
-    anchor: str
-    fill: str
-    weight: str
-
-    def svg(self) -> str:
-        return (
-            f'<text x="{_num(self.x)}" y="{_num(self.y)}" font-family="{FONT}" '
-            f'font-size="{_num(self.size)}" font-weight="{self.weight}" fill="{self.fill}" '
-            f'text-anchor="{self.anchor}">{escape(self.content)}</text>'
-        )
-
-    def html(self, scale: float, above: float) -> tuple[str, float]:
-        """A one-line block with its baseline where the SVG's would be, and its bottom.
-
-        The blocks are in normal flow: each is moved to its place by its margins, from the
-        bottom of the block before it (``above``, in points, from the chart's top), since
-        absolutely placed boxes cost WeasyPrint a stacking pass each.
-        """
-        size = self.size * scale
-        top = self.y * scale - _BASELINE_EM * size
-        left = self.x * scale
-        if self.anchor == "middle":
-            left -= _LABEL_BOX_PT / 2
-        elif self.anchor == "end":
-            left -= _LABEL_BOX_PT
-        style = (
-            f"margin: {top - above:.2f}pt 0 0 {left:.2f}pt; font-size: {size:.2f}pt; "
-            f"height: {size:.2f}pt; color: {self.fill}"
-        )
-        if self.weight != "normal":
-            style += f"; font-weight: {self.weight}"
-        if self.anchor != "start":
-            style += "; text-align: " + ("center" if self.anchor == "middle" else "right")
-        return f'<span class="chart-text" style="{style}">{escape(self.content)}</span>', top + size
-
-
-# Where the baseline of one line of DejaVu Sans sits in a line box of ``line-height: 1``:
-# half of (1 - ascent - descent) of leading above, then the ascent (0.928 + 0.236 em).
-_BASELINE_EM = 0.846
-# The width of the box that holds one label over a chart (it never wraps: nowrap).
-_LABEL_BOX_PT = 300.0
-
-
 def _text(
     x: float,
     y: float,
@@ -130,52 +79,11 @@ def _text(
     anchor: str = "start",
     fill: str = INK,
     weight: str = "normal",
-) -> _Label:
-    return _Label(x, y, content, size, anchor, fill, weight)
-
-
-class _Chart(NamedTuple):
-    """A chart's shapes (SVG markup) and text, in the order they are drawn."""
-
-    width: int
-    height: int
-    label: str
-    body: list[str | _Label]
-    css_class: str
-
-    def svg(self) -> Markup:
-        """The whole chart as one self-contained ``<svg>``."""
-        parts = [part if isinstance(part, str) else part.svg() for part in self.body]
-        return _svg(self.width, self.height, self.label, parts, css_class=self.css_class)
-
-    def figure(self, width_pt: float, max_height_pt: float | None = None) -> Markup:
-        """The chart for the PDF: its shapes as an image, its text as HTML laid over them.
-
-        The image carries the chart's description as its alt text, so the PDF tags it as
-        a Figure as it tags an inline ``<svg>``. WeasyPrint lays out and draws SVG text one
-        character at a time; as HTML, each label is laid out once. ``width_pt`` is the
-        width the chart is printed at (``max_height_pt`` may make it narrower).
-        """
-        scale = width_pt / self.width
-        if max_height_pt is not None and self.height * scale > max_height_pt:
-            scale = max_height_pt / self.height
-        shapes = _svg(
-            self.width,
-            self.height,
-            self.label,
-            [part for part in self.body if isinstance(part, str)],
-            css_class=self.css_class,
-        )
-        labels, above = [], 0.0
-        for part in self.body:
-            if isinstance(part, _Label):
-                html, above = part.html(scale, above)
-                labels.append(html)
-        size = f"width: {self.width * scale:.2f}pt; height: {self.height * scale:.2f}pt"
-        image = _image(shapes, self.label, "chart-shapes", size)
-        return Markup(  # noqa: S704 - _image and _Label.html escape every text
-            f'<span class="chart {self.css_class}" style="{size}">{image}{"".join(labels)}</span>'
-        )
+) -> str:
+    return (
+        f'<text x="{_num(x)}" y="{_num(y)}" font-family="{FONT}" font-size="{_num(size)}" '
+        f'font-weight="{weight}" fill="{fill}" text-anchor="{anchor}">{escape(content)}</text>'
+    )
 
 
 def _wrap(text: str, width: int, max_lines: int = 2) -> list[str]:
@@ -183,7 +91,7 @@ def _wrap(text: str, width: int, max_lines: int = 2) -> list[str]:
     return textwrap.wrap(text, width, max_lines=max_lines, placeholder=" …") or [""]
 
 
-def _svg(width: int, height: int, label: str, body: Sequence[str], *, css_class: str) -> Markup:
+def _svg(width: int, height: int, label: str, body: list[str], *, css_class: str) -> Markup:
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
@@ -191,16 +99,6 @@ def _svg(width: int, height: int, label: str, body: Sequence[str], *, css_class:
         f"<title>{escape(label)}</title>"
     )
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every part is escaped above
-
-
-def _image(svg: Markup, alt: str, css_class: str, style: str = "") -> Markup:
-    """An ``<img>`` of the SVG, as a ``data:`` URI, with ``alt`` as its alternate text."""
-    source = base64.b64encode(str(svg).encode()).decode("ascii")
-    style_attribute = f' style="{style}"' if style else ""
-    return Markup(  # noqa: S704 - the alt text is escaped, the source is base64
-        f'<img class="{css_class}"{style_attribute} src="data:image/svg+xml;base64,{source}" '
-        f'alt="{escape(alt)}">'
-    )
 
 
 # -- radar ---------------------------------------------------------------------------------
@@ -222,16 +120,6 @@ def _points(levels: Sequence[float]) -> str:
 
 
 def radar_chart(dimensions: Sequence[tuple[str, int, int, int]]) -> Markup:
-    """The radar (see ``_radar``) as one self-contained ``<svg>``."""
-    return _radar(dimensions).svg()
-
-
-def radar_figure(dimensions: Sequence[tuple[str, int, int, int]], width_pt: float) -> Markup:
-    """The radar for the PDF, ``width_pt`` wide: see ``_Chart.figure``."""
-    return _radar(dimensions).figure(width_pt)
-
-
-def _radar(dimensions: Sequence[tuple[str, int, int, int]]) -> _Chart:
     """Current, target and projected levels (1-5) per dimension, as a radar on five rings.
 
     ``dimensions`` holds (title, current level, target level, projected level) tuples
@@ -245,7 +133,7 @@ def _radar(dimensions: Sequence[tuple[str, int, int, int]]) -> _Chart:
         for level in axis[1:]:
             if not 1 <= level <= LEVELS:
                 raise ValueError(f"{axis.title}: level {level} is not 1 to {LEVELS}")
-    body: list[str | _Label] = []
+    body: list[str] = []
     for ring in range(1, LEVELS + 1):
         body.append(
             f'<polygon class="radar-ring" points="{_points([ring] * count)}" '
@@ -294,10 +182,12 @@ def _radar(dimensions: Sequence[tuple[str, int, int, int]]) -> _Chart:
         f"{a.title}: level {a.current} now, target {a.target}, {a.projected} after the plan"
         for a in axes
     )
-    return _Chart(RADAR_WIDTH, RADAR_HEIGHT, f"Maturity levels. {summary}.", body, "radar-chart")
+    return _svg(
+        RADAR_WIDTH, RADAR_HEIGHT, f"Maturity levels. {summary}.", body, css_class="radar-chart"
+    )
 
 
-def _radar_label(index: int, count: int, axis: RadarAxis) -> list[str | _Label]:
+def _radar_label(index: int, count: int, axis: RadarAxis) -> list[str]:
     angle = 2 * math.pi * index / count
     x, y = radar_point(index, count, LEVELS)
     sin, cos = math.sin(angle), math.cos(angle)
@@ -310,7 +200,7 @@ def _radar_label(index: int, count: int, axis: RadarAxis) -> list[str | _Label]:
     else:  # beside the chart
         anchor = "start" if sin > 0 else "end"
         x0, y0 = x + (10 if sin > 0 else -10), y - 6
-    parts: list[str | _Label] = [
+    parts = [
         _text(x0, y0 + 13 * n, line, size=11, anchor=anchor, weight="bold")
         for n, line in enumerate(lines)
     ]
@@ -318,7 +208,7 @@ def _radar_label(index: int, count: int, axis: RadarAxis) -> list[str | _Label]:
     return parts
 
 
-def _radar_legend() -> list[str | _Label]:
+def _radar_legend() -> list[str]:
     y = RADAR_HEIGHT - 14
     items = (
         (
@@ -338,7 +228,7 @@ def _radar_legend() -> list[str | _Label]:
             "After the roadmap",
         ),
     )
-    parts: list[str | _Label] = []
+    parts = []
     x = 70.0
     for swatch, label in items:
         parts.append(swatch.format(x=_num(x), x2=_num(x + 16)))
@@ -365,33 +255,6 @@ def timeline_chart(
     weeks: int = 52,
     unit: str = "week",
 ) -> Markup:
-    """The timeline (see ``_timeline``) as one self-contained ``<svg>``."""
-    return _timeline(phases, bars, legend, weeks=weeks, unit=unit).svg()
-
-
-def timeline_figure(
-    phases: Sequence[TimelinePhase],
-    bars: Sequence[TimelineBar],
-    legend: Sequence[tuple[str, str]] = (),
-    *,
-    weeks: int = 52,
-    unit: str = "week",
-    width_pt: float,
-    max_height_pt: float | None = None,
-) -> Markup:
-    """The timeline for the PDF, ``width_pt`` wide at most: see ``_Chart.figure``."""
-    chart = _timeline(phases, bars, legend, weeks=weeks, unit=unit)
-    return chart.figure(width_pt, max_height_pt)
-
-
-def _timeline(
-    phases: Sequence[TimelinePhase],
-    bars: Sequence[TimelineBar],
-    legend: Sequence[tuple[str, str]] = (),
-    *,
-    weeks: int = 52,
-    unit: str = "week",
-) -> _Chart:
     """A Gantt-like timeline: phase bands across ``weeks``, one numbered bar per action.
 
     Bars are numbered in order (1, 2, ...), matching the numbers in the roadmap table.
@@ -414,7 +277,7 @@ def _timeline(
     def week_x(week: float) -> float:
         return _PLOT_LEFT + week * scale
 
-    body: list[str | _Label] = []
+    body: list[str] = []
     for n, phase in enumerate(phases):
         x0, x1 = week_x(phase.start_week), week_x(min(phase.end_week, span))
         body.append(
@@ -495,12 +358,12 @@ def _timeline(
         f"{n + 1}. {b.label} ({b.group}), {unit}s {b.start_week + 1} to {b.end_week}"
         for n, b in enumerate(bars)
     )
-    return _Chart(
+    return _svg(
         TIMELINE_WIDTH,
         height,
         f"Roadmap timeline over {span} {unit}s. {summary or 'No actions.'}",
         body,
-        "timeline-chart",
+        css_class="timeline-chart",
     )
 
 
@@ -516,29 +379,6 @@ def score_bar(
     level_names: Sequence[str],
     color: str,
 ) -> Markup:
-    """The score bar (see ``_score_bar``) as one self-contained ``<svg>``."""
-    return _score_bar(score, thresholds, level, level_names, color).svg()
-
-
-def score_bar_figure(
-    score: float,
-    thresholds: Sequence[float],
-    level: int,
-    level_names: Sequence[str],
-    color: str,
-    width_pt: float,
-) -> Markup:
-    """The score bar for the PDF, ``width_pt`` wide: see ``_Chart.figure``."""
-    return _score_bar(score, thresholds, level, level_names, color).figure(width_pt)
-
-
-def _score_bar(
-    score: float,
-    thresholds: Sequence[float],
-    level: int,
-    level_names: Sequence[str],
-    color: str,
-) -> _Chart:
     """A 0-100 bar split at each level's threshold, the level reached shaded, the score marked.
 
     ``thresholds`` are the minimum scores of levels 1-5 (level 1's is 0).
@@ -553,7 +393,7 @@ def _score_bar(
     def x_at(value: float) -> float:
         return left + max(0.0, min(100.0, value)) * scale
 
-    body: list[str | _Label] = []
+    body: list[str] = []
     bounds = [*thresholds, 100.0]
     for n in range(LEVELS):
         x0, x1 = x_at(bounds[n]), x_at(bounds[n + 1])
@@ -594,13 +434,13 @@ def _score_bar(
     label = f"Score {_fmt(score)}"
     anchor = "start" if x < left + 40 else "end" if x > right - 40 else "middle"
     body.append(_text(x, bottom + 32, label, size=9.5, anchor=anchor, weight="bold"))
-    return _Chart(
+    return _svg(
         SCORE_WIDTH,
         int(bottom + 36),
         f"Score {_fmt(score)} of 100; level {level} ({level_names[level - 1]}). Thresholds: "
         + ", ".join(f"level {n + 1} from {_fmt(t)}" for n, t in enumerate(thresholds)),
         body,
-        "score-bar",
+        css_class="score-bar",
     )
 
 
@@ -635,16 +475,6 @@ def trend_y(score: float) -> float:
 
 
 def trend_chart(labels: Sequence[str], series: Sequence[TrendSeries]) -> Markup:
-    """The trend (see ``_trend``) as one self-contained ``<svg>``."""
-    return _trend(labels, series).svg()
-
-
-def trend_figure(labels: Sequence[str], series: Sequence[TrendSeries], width_pt: float) -> Markup:
-    """The trend for the PDF, ``width_pt`` wide: see ``_Chart.figure``."""
-    return _trend(labels, series).figure(width_pt)
-
-
-def _trend(labels: Sequence[str], series: Sequence[TrendSeries]) -> _Chart:
     """Dimension scores over successive assessments: one line per dimension on a 0-100 axis.
 
     ``labels`` name the assessments (dates) from oldest to newest; every series has one
@@ -656,7 +486,7 @@ def _trend(labels: Sequence[str], series: Sequence[TrendSeries]) -> _Chart:
     for line in series:
         if len(line.scores) != count:
             raise ValueError(f"{line.title}: {len(line.scores)} scores for {count} points")
-    body: list[str | _Label] = []
+    body: list[str] = []
     for tick in range(0, 101, 25):
         y = trend_y(tick)
         body.append(
@@ -707,12 +537,12 @@ def _trend(labels: Sequence[str], series: Sequence[TrendSeries]) -> _Chart:
         )
         for line in series
     )
-    return _Chart(
+    return _svg(
         TREND_WIDTH,
         int(_TREND_BOTTOM + 46),
         f"Dimension scores (0 to 100) over {count} assessments. {summary}",
         body,
-        "trend-chart",
+        css_class="trend-chart",
     )
 
 

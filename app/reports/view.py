@@ -24,10 +24,10 @@ from app.reports.charts import (
     TimelineBar,
     TimelinePhase,
     TrendSeries,
-    radar_figure,
-    score_bar_figure,
-    timeline_figure,
-    trend_figure,
+    radar_chart,
+    score_bar,
+    timeline_chart,
+    trend_chart,
 )
 from app.reports.requirements import ModelGate, OpenGate, model_gates, open_gates
 from app.roadmap.results import DimensionProjection, Phase, PlannedAction, Roadmap
@@ -58,14 +58,6 @@ RECURRENCE = {"yearly": "a year", "quarterly": "a quarter"}
 
 # What a free-text answer or a comment shows when the report does not print narratives.
 NOT_PRINTED = "Answered (not printed)"
-
-# The widths the charts are printed at, in points, as report.css lays the page out: US
-# Letter less 0.85in margins each side is 6.8in of text. Each chart's labels are placed
-# over its shapes in these units (charts.py, _Chart.figure).
-CONTENT_WIDTH_PT = 6.8 * 72
-RADAR_WIDTH_PT = 3 * 72  # figure.roadmap-radar
-TIMELINE_MAX_HEIGHT_PT = 6.4 * 72  # figure.timeline
-TREND_WIDTH_PT = 480.0  # 640 CSS pixels, the width the trend chart is drawn at
 
 ORGANIZATION_TYPES = {
     "community_hospital": "Community hospital",
@@ -498,15 +490,14 @@ def build_report_view(
         )
         for d in score.dimensions
     )
-    radar = radar_figure(
+    radar = radar_chart(
         [
             (d.title, d.level, target[d.dimension_id], after[d.dimension_id])
             for d in score.dimensions
-        ],
-        RADAR_WIDTH_PT,
+        ]
     )
     months = max([roadmap.total_months] + [a.end_month for a in roadmap.actions] + [1])
-    timeline = timeline_figure(
+    timeline = timeline_chart(
         [TimelinePhase(title, start, end) for title, start, end in _CALENDAR if start < months],
         [
             TimelineBar(
@@ -521,8 +512,6 @@ def build_report_view(
         [(d.title, colors[d.id]) for d in definition.dimensions],
         weeks=months,
         unit="month",
-        width_pt=CONTENT_WIDTH_PT,
-        max_height_pt=TIMELINE_MAX_HEIGHT_PT,
     )
     unreachable = tuple(
         UnreachableRow(
@@ -772,11 +761,7 @@ def _trend(
         )
         for label, point in zip(labels, by_point, strict=True)
     )
-    return (
-        trend_figure(labels, series, TREND_WIDTH_PT),
-        tuple(d.title for d in definition.dimensions),
-        rows,
-    )
+    return trend_chart(labels, series), tuple(d.title for d in definition.dimensions), rows
 
 
 def _benchmark(
@@ -863,9 +848,7 @@ def _dimension_view(
         level_name=result.level_name,
         level_description=meaning,
         score=format_score(result.score),
-        score_chart=score_bar_figure(
-            result.score, thresholds, result.level, names, color, CONTENT_WIDTH_PT
-        ),
+        score_chart=score_bar(result.score, thresholds, result.level, names, color),
         thresholds=tuple(
             ThresholdRow(n + 1, names[n], format_score(t), result.score >= t)
             for n, t in enumerate(thresholds)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import html
 import math
-import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -18,13 +15,9 @@ from app.reports.charts import (
     TimelinePhase,
     TrendSeries,
     radar_chart,
-    radar_figure,
     score_bar,
-    score_bar_figure,
     timeline_chart,
-    timeline_figure,
     trend_chart,
-    trend_figure,
     trend_x,
     trend_y,
 )
@@ -245,43 +238,3 @@ def test_the_trend_escapes_its_text_and_checks_its_input() -> None:
         trend_chart(TREND_LABELS, [TrendSeries("A", "#2f6690", [1.0, 2.0])])
     with pytest.raises(ValueError, match="colors"):
         trend_chart(["a"], [TrendSeries("A", "red;x", [1.0])])
-
-
-NAMES = ("Initial", "Developing", "Defined", "Managed", "Optimizing")
-FIGURES = [
-    (radar_chart(DIMENSIONS), radar_figure(DIMENSIONS, 216)),
-    (
-        timeline_chart(PHASES, BARS, [("Presence", "#2f6690")]),
-        timeline_figure(PHASES, BARS, [("Presence", "#2f6690")], width_pt=489.6),
-    ),
-    (
-        score_bar(35.3, [0, 25, 45, 65, 85], 2, NAMES, "#2f6690"),
-        score_bar_figure(35.3, [0, 25, 45, 65, 85], 2, NAMES, "#2f6690", 489.6),
-    ),
-    (
-        trend_chart(["2026-01-02", "2026-06-30"], [TrendSeries("P & Q", "#2f6690", [20, 40])]),
-        trend_figure(
-            ["2026-01-02", "2026-06-30"], [TrendSeries("P & Q", "#2f6690", [20, 40])], 480
-        ),
-    ),
-]
-
-
-@pytest.mark.parametrize(("svg", "figure"), FIGURES)
-def test_a_printed_chart_shows_the_same_text_over_an_image_of_the_same_shapes(
-    svg: Markup, figure: Markup
-) -> None:
-    chart = parse(svg)
-    [source] = re.findall(r'src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"', figure)
-    shapes = parse(base64.b64decode(source).decode())
-    [alt] = re.findall(r'alt="([^"]*)"', figure)
-    printed = re.findall(r'<span class="chart-text" style="[^"]*">([^<]*)</span>', figure)
-
-    # Every label, in the chart's order, as text in the page (escaped as in the SVG).
-    assert [html.unescape(t) for t in printed] == texts(chart)
-    # The image is the chart less its text, described by the chart's title.
-    assert texts(shapes) == []
-    assert [e.tag for e in shapes.iter() if e.tag != f"{SVG}text"] == [
-        e.tag for e in chart.iter() if e.tag != f"{SVG}text"
-    ]
-    assert html.unescape(alt) == chart.findtext(f"{SVG}title")
