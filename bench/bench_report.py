@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import signal
 import statistics
 import sys
@@ -69,7 +70,7 @@ from app.intake.validation import check_answers
 from app.questionnaire.loader import load_directory
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.reports.inputs import PlanRequest, ReportInputs, report_html
-from app.reports.render import render_pdf
+from app.reports.render import PDF_VARIANT, TEMPLATES_DIR, TemplateAssetFetcher, render_pdf
 from app.reports.view import OrganizationInfo
 
 EXAMPLE = "community-hospital"
@@ -307,6 +308,101 @@ def print_render(report: ReportRun, floor: FloorRun, rounds: int) -> None:
         )
 
 
+# -- where the render's time goes, phase by phase ------------------------------------------
+
+PHASES = ("HTML parse", "CSS cascade", "box building", "layout", "painting + PDF")
+
+
+def render_phases(html: str, *, report: bool) -> tuple[list[float], int]:
+    """This thread's CPU ms for each of WeasyPrint's steps (PHASES), and the page count.
+
+    The steps ``HTML.write_pdf`` takes, called one by one (WeasyPrint 70's own functions,
+    some private: a newer WeasyPrint may need this changed). ``report`` renders as
+    ``render_pdf`` does (asset fetcher, tagged PDF/UA-1); otherwise as the floor is
+    rendered (``HTML(string=...).write_pdf()``).
+    """
+    from weasyprint import DEFAULT_OPTIONS
+    from weasyprint.css.counters import CounterStyle
+    from weasyprint.document import Document, DocumentMetadata, Page
+    from weasyprint.formatting_structure.build import build_formatting_structure
+    from weasyprint.html import get_html_metadata
+    from weasyprint.layout import layout_document
+    from weasyprint.pdf import VARIANTS
+    from weasyprint.text.fonts import FontConfiguration
+
+    pdf_options = {"pdf_variant": PDF_VARIANT, "pdf_tags": True} if report else {}
+    marks = [time.thread_time_ns()]
+    if report:
+        document = weasyprint.HTML(
+            string=html,
+            base_url=TEMPLATES_DIR.resolve().as_uri() + "/",
+            url_fetcher=TemplateAssetFetcher(),
+        )
+    else:
+        document = weasyprint.HTML(string=html)
+    marks.append(time.thread_time_ns())
+    options = {**DEFAULT_OPTIONS, **pdf_options}
+    if variant := options["pdf_variant"]:
+        for key, value in VARIANTS[variant][1].items():
+            if options.get(key) is None:
+                options[key] = value
+    fonts, counters = FontConfiguration(), CounterStyle()
+    context = Document._build_layout_context(document, fonts, counters, {}, options)
+    marks.append(time.thread_time_ns())
+    root = build_formatting_structure(
+        document.etree_element,
+        context.style_for,
+        context.get_image_from_uri,
+        document.base_url,
+        context.target_collector,
+        counters,
+        context.footnotes,
+    )
+    marks.append(time.thread_time_ns())
+    pages = list(layout_document(document, root, context))
+    marks.append(time.thread_time_ns())
+    rendering = Document(
+        [Page(page) for page in pages],
+        DocumentMetadata(**get_html_metadata(document)),
+        document.url_fetcher,
+        fonts,
+        {},
+        options["output_intent"],
+    )
+    rendering._html = document
+    rendering.write_pdf(**pdf_options)
+    marks.append(time.thread_time_ns())
+    return [(b - a) / 1e6 for a, b in itertools.pairwise(marks)], len(pages)
+
+
+def print_phases(html: str, floor: FloorRun, rounds: int) -> None:
+    """The report's and the floor's steps side by side: best of ``rounds`` CPU ms each."""
+    floor_html = floor_document(floor.paragraphs)
+    mine = [render_phases(html, report=True) for _ in range(rounds)]
+    theirs = [render_phases(floor_html, report=False) for _ in range(rounds)]
+    pages, floor_pages_ = mine[0][1], theirs[0][1]
+    rows = []
+    for n, name in enumerate([*PHASES, "total"]):
+        if n < len(PHASES):
+            a = min(run[0][n] for run in mine)
+            b = min(run[0][n] for run in theirs)
+        else:
+            a = min(sum(run[0]) for run in mine)
+            b = min(sum(run[0]) for run in theirs)
+        rows.append(
+            [
+                name,
+                f"{a:.0f}",
+                f"{a / pages:.1f}",
+                f"{b:.0f}",
+                f"{b / floor_pages_:.1f}",
+                f"{a / b:.2f}" if b >= 1 else "-",
+            ]
+        )
+    print(f"\nwhere the render's time goes (CPU ms, best of {rounds}; {machine_note()})")
+    print_table(["step", "report ms", "ms/page", "floor ms", "ms/page", "report/floor"], rows)
+
+
 # -- 3. the cached fetch over HTTP -------------------------------------------------------
 
 
@@ -464,6 +560,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="untimed GETs of each URL first")
     parser.add_argument("--log-level", default="info", help="the service's log level")
     parser.add_argument("--no-http", action="store_true", help="skip the cached-fetch part")
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also time WeasyPrint's steps one by one, for the report and the floor",
+    )
     return parser.parse_args()
 
 
@@ -474,6 +575,8 @@ def benchmark(args: argparse.Namespace, stack: ExitStack) -> None:
     report = measure_report(standard_inputs(), args.rounds)
     floor = measure_floor(report.pages, args.rounds)
     print_render(report, floor, args.rounds)
+    if args.phases:
+        print_phases(report_html(standard_inputs(), PlanRequest()), floor, args.rounds)
     if args.no_http:
         return
     print(f"\nover HTTP: {machine_note()}")
