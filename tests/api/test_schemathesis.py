@@ -132,7 +132,9 @@ CONFIG = schemathesis.Config.from_dict(
         ],
     }
 )
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP_UNDER_TEST, config=CONFIG)
+# The document is built on first request; on a busy machine that can outlast the loader's
+# default 10 s timeout and fail the collection of this module.
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP_UNDER_TEST, config=CONFIG, timeout=300)
 
 # The organization the documented POST /v1/assessments examples name: seeded, so they succeed.
 EXAMPLE_ORGANIZATION = schema.raw_schema["paths"]["/v1/assessments"]["post"]["requestBody"][
