@@ -176,7 +176,9 @@ def report_state(
     """Where the assessment's report under ``key`` stands: cached, being rendered, failed.
 
     The newest job for it decides. A job queued longer ago than ``queued_patience`` no
-    longer counts as under way (no runner is taking jobs): a download renders it.
+    longer counts as under way when no runner is taking jobs (a download then renders
+    it); while runners are busy with a backlog it waits its turn, so that downloads do
+    not render in the API processes beside them.
     """
     if is_cached(session, key):
         return ReportState.READY
@@ -189,9 +191,21 @@ def report_state(
             waiting = utcnow() - job.created_at
             if queued_patience is None or waiting <= queued_patience:
                 return ReportState.PREPARING
+            if runners_at_work(session, since=utcnow() - queued_patience):
+                return ReportState.PREPARING
             return ReportState.READY
         return ReportState.FAILED if job.status == JobStatus.FAILED else ReportState.READY
     return ReportState.READY
+
+
+def runners_at_work(session: Session, *, since: datetime) -> bool:
+    """Whether some runner took a job it is still rendering at or after ``since``."""
+    found = session.scalar(
+        select(ReportJob.id)
+        .where(ReportJob.status == JobStatus.RUNNING.value, ReportJob.heartbeat_at >= since)
+        .limit(1)
+    )
+    return found is not None
 
 
 def in_flight(

@@ -154,6 +154,45 @@ def test_a_pre_render_that_no_runner_took_for_long_no_longer_holds_the_link_back
     assert _links(page) == ["", ""]
 
 
+def test_an_old_pre_render_waits_its_turn_while_runners_work_through_a_backlog(
+    visitor, submitted, db
+):
+    # Another report's job ahead of it in the queue, taken by a runner a minute ago.
+    values = {
+        c: getattr(submitted, c)
+        for c in ("assessment_id", "organization_id", "options", "attempts")
+    }
+    minute_ago = utcnow() - timedelta(minutes=1)
+    ahead = ReportJob(
+        **values,
+        cache_key="0" * 64,
+        status=JobStatus.RUNNING.value,
+        created_at=minute_ago,
+    )
+    ahead.heartbeat_at = minute_ago
+    db.add(ahead)
+    db.execute(
+        update(ReportJob)
+        .where(ReportJob.id == submitted.id)
+        .values(created_at=utcnow() - timedelta(minutes=10))
+    )
+    db.commit()
+
+    page = visitor.get("/form/results")
+
+    assert _state(page) == "preparing"  # not a render of its own in the API process
+    assert visitor.get("/form/roadmap-status").json() == {"state": "preparing"}
+
+    # Once no runner has been seen for longer than the patience, the link is offered.
+    db.execute(
+        update(ReportJob)
+        .where(ReportJob.id == ahead.id)
+        .values(heartbeat_at=utcnow() - timedelta(minutes=10))
+    )
+    db.commit()
+    assert _state(visitor.get("/form/results")) == "ready"
+
+
 def test_a_running_pre_render_is_still_preparing(visitor, submitted, db):
     assert jobs.claim_next(db) is not None
     db.commit()
