@@ -70,6 +70,9 @@ MAX_EXAMPLES = 100  # generated per operation, besides the OpenAPI examples and 
 ANSWERS_CAN_MISFIT = ["2xx", "401", "403", "404", "409", "422"]
 CONFIG = schemathesis.Config.from_dict(
     {
+        # A request waits on the app in this process, so its wait is the machine's load, not
+        # the service's speed: the default 10 s failed GET /metrics on a busy CI machine.
+        "request-timeout": 120,
         "generation": {
             "max-examples": MAX_EXAMPLES,
             "mode": "all",

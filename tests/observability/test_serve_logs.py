@@ -69,7 +69,8 @@ def use_the_service(base: str, key: str) -> dict[str, str]:
     return {
         "API key": key,
         "API key secret": KEY_PATTERN.match(key)["secret"],  # type: ignore[index]
-        "unknown key's secret": wrong_key.rsplit("_", 1)[-1][-20:],
+        # The secret may itself hold "_", so its tail is cut by position, not at the last "_".
+        "unknown key's secret": wrong_key[-20:],
         "Idempotency-Key": idempotency_key,
         "invitation token": link.rsplit("/", 1)[-1],
         **{f"cookie {name}": value for name, value in cookies.items()},
