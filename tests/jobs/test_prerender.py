@@ -20,56 +20,32 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth.models import Role
-from app.auth.service import Principal, create_key
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, session_factory, transaction
+from app.db import transaction
 from app.http import reports as http_reports
 from app.intake.models import Assessment
-from app.intake.schemas import AnswerIn
-from app.intake.service import create_assessment
 from app.jobs import queue
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
-from app.jobs.runner import run_job
-from app.migrate import upgrade
 from app.organizations.models import Organization
-from app.questionnaire.registry import QuestionnaireRegistry, publish
-from app.reports import service as reports
+from app.questionnaire.registry import QuestionnaireRegistry
 from app.reports.cache import ReportFile, cached_report, store_report
 from app.reports.inputs import PlanRequest
 from app.reports.service import order_report
 from tests.conftest import bearer, example
-from tests.support.questionnaires import loaded_questionnaires
+from tests.support.jobs import FAKE_PDF, World, counted_renders, runner_in, submitted_world
 
 COMMUNITY = example("community-hospital")
-FAKE_PDF = b"%PDF-1.7 stand-in for the roadmap"
 
 
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Each render's organization name; the PDF is a stand-in."""
-    done: list[str] = []
-
-    def render(inputs: Any, _request: Any, _renderer: Any) -> reports.Report:
-        done.append(inputs.organization.name)
-        return reports.Report(FAKE_PDF, rendered=True, render_ms=1)
-
-    monkeypatch.setattr(reports, "render_report", render)
-    return done
+    return counted_renders(monkeypatch)
 
 
 @pytest.fixture
 def runner(connection: Connection, registry: QuestionnaireRegistry) -> Callable[[str], None]:
-    """Render one job as the embedded runner does, in the test's transaction."""
-    factory = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-
-    def run(job_id: str) -> None:
-        run_job(factory, registry, Settings(run_report_jobs=False), uuid.UUID(job_id))
-
-    return run
+    return runner_in(connection, registry)
 
 
 def _jobs_of(db: Session, assessment_id: str) -> list[ReportJob]:
@@ -318,33 +294,10 @@ def test_on_postgresql_the_submit_puts_the_job_on_the_worker_queue(
 
 
 @pytest.fixture
-def world(fresh_database_url: str) -> Iterator[tuple[sessionmaker[Session], Any, uuid.UUID]]:
+def world(fresh_database_url: str) -> Iterator[World]:
     """A database of its own with real commits: a submitted assessment and its pre-render."""
-    engine = make_engine(fresh_database_url)
-    upgrade(engine)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        registry = publish(session, loaded_questionnaires())
-        key = create_key(session, Role.ADMIN, []).key
-        organization = Organization(
-            name="Waiting", type="community_hospital", licensed_beds=60, state="MN"
-        )
-        session.add(organization)
-        session.flush()
-        assessment = create_assessment(
-            session,
-            registry,
-            Principal(key.id, Role.ADMIN),
-            organization_id=organization.id,
-            questionnaire_id="hospital-social-media",
-            version=1,
-            status="submitted",
-            items=[AnswerIn.model_validate(a) for a in COMMUNITY["answers"]],
-        )
-        jobs.queue_default_report(session, assessment, requested_by=None)
-        assessment_id = assessment.id
-    yield factory, registry, assessment_id
-    engine.dispose()
+    with submitted_world(fresh_database_url, "Waiting", prerender=True) as made:
+        yield made
 
 
 def _wait(

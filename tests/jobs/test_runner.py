@@ -2,58 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import Role
-from app.auth.service import Principal, create_key
-from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, session_factory, transaction, utcnow
+from app.config import Settings
+from app.db import transaction, utcnow
 from app.intake.models import Assessment
-from app.intake.schemas import AnswerIn
-from app.intake.service import create_assessment
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
 from app.jobs.runner import LocalRunner
-from app.migrate import upgrade
-from app.organizations.models import Organization
-from app.questionnaire.registry import publish
 from app.reports.cache import ReportFile
 from app.reports.inputs import PlanRequest, cache_key, gather_inputs
-from tests.support.questionnaires import loaded_questionnaires
+from tests.support.jobs import submitted_world
 
 
 @pytest.fixture
 def world(fresh_database_url):
-    engine = make_engine(fresh_database_url)
-    upgrade(engine)
-    factory = session_factory(engine)
-    document = json.loads((PROJECT_ROOT / "examples" / "community-hospital.json").read_text())
-    with transaction(factory) as session:
-        registry = publish(session, loaded_questionnaires())
-        key = create_key(session, Role.ADMIN, []).key
-        organization = Organization(
-            name="Lakeside", type="community_hospital", licensed_beds=60, state="MN"
-        )
-        session.add(organization)
-        session.flush()
-        assessment = create_assessment(
-            session,
-            registry,
-            Principal(key.id, Role.ADMIN),
-            organization_id=organization.id,
-            questionnaire_id="hospital-social-media",
-            version=1,
-            status="submitted",
-            items=[AnswerIn.model_validate(a) for a in document["answers"]],
-        )
-        assessment_id = assessment.id
-    yield factory, registry, assessment_id
-    engine.dispose()
+    with submitted_world(fresh_database_url, "Lakeside", prerender=False) as made:
+        yield made
 
 
 def _enqueue(factory, registry, assessment_id, request: PlanRequest) -> uuid.UUID:

@@ -15,41 +15,28 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.db import utcnow
 from app.intake.models import Assessment
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
-from app.jobs.runner import run_job
 from app.questionnaire.registry import QuestionnaireRegistry
-from app.reports import service as reports
+from tests.support.jobs import FAKE_PDF, counted_renders, runner_in
 from tests.web.conftest import Invited, answer_everything, csrf_of
 
-FAKE_PDF = b"%PDF-1.7 stand-in for the roadmap"
 STATUS = re.compile(r'<div id="report-status"[^>]*data-state="(?P<state>[a-z]+)"')
 REFRESH = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
 
 
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    done: list[str] = []
-
-    def render(inputs: Any, _request: Any, _renderer: Any) -> reports.Report:
-        done.append(inputs.organization.name)
-        return reports.Report(FAKE_PDF, rendered=True, render_ms=1)
-
-    monkeypatch.setattr(reports, "render_report", render)
-    return done
+    return counted_renders(monkeypatch)
 
 
 @pytest.fixture
 def runner(connection: Connection, registry: QuestionnaireRegistry) -> Callable[[uuid.UUID], None]:
-    factory = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    return lambda job_id: run_job(factory, registry, Settings(run_report_jobs=False), job_id)
+    return runner_in(connection, registry)
 
 
 @pytest.fixture
