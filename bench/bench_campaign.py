@@ -48,7 +48,6 @@ import random
 import re
 import secrets
 import shutil
-import signal
 import ssl
 import subprocess
 import sys
@@ -66,7 +65,6 @@ from urllib.parse import urlsplit
 import bench_submit
 import httpx
 from bench_submit import (
-    BenchError,
     create_admin_key,
     running_server,
     server_env,
@@ -77,6 +75,7 @@ from bench_submit import (
 )
 from benchlib import (
     ROOT,
+    BenchError,
     code_note,
     is_loopback_url,
     latency_summary,
@@ -84,6 +83,7 @@ from benchlib import (
     machine_note,
     print_table,
     process_tree_cpu_seconds_with_reaped,
+    run_benchmark,
 )
 
 sys.path.insert(0, str(ROOT))
@@ -1255,19 +1255,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _on_sigterm(_signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signal.SIGTERM)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        with ExitStack() as stack:
-            return benchmark(args, stack)
-    except BenchError as exc:
-        print(f"bench_campaign: {exc}", file=sys.stderr)
-        return 2
+    return run_benchmark("bench_campaign", lambda stack: benchmark(args, stack))
 
 
 if __name__ == "__main__":

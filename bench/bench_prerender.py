@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import statistics
 import sys
 import tempfile
@@ -44,26 +43,30 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 from bench_submit import (
-    BenchError,
     create_admin_key,
     running_server,
     server_env,
     smm_command,
 )
-from benchlib import ROOT, code_note, example_document, machine_note, percentile, print_table
+from benchlib import (
+    ROOT,
+    BenchError,
+    code_note,
+    example_document,
+    machine_note,
+    percentile,
+    print_table,
+    run_benchmark,
+)
 
 sys.path.insert(0, str(ROOT))
 
 READY_TIMEOUT_S = 120.0
 POLL_S = 0.25
-
-
-def _on_sigterm(_signum: int, _frame: object) -> NoReturn:
-    raise SystemExit(128 + signal.SIGTERM)
 
 
 # -- 1. the door's CPU -------------------------------------------------------------------------
@@ -342,7 +345,10 @@ def main() -> int:
         help="alternate with a server that has SMM_PRERENDER_REPORTS=false",
     )
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    return run_benchmark("bench_prerender", lambda stack: benchmark(args, stack))
+
+
+def benchmark(args: argparse.Namespace, stack: ExitStack) -> int:
     print(f"# bench_prerender: {machine_note()}; {code_note()}")
     if not args.skip_door:
         door = measure_door(args.requests)
@@ -354,8 +360,7 @@ def main() -> int:
         if len(door) == 2:
             print(f"queueing adds {door[0].median_ms - door[1].median_ms:+.2f} ms (median)")
     if not args.skip_http:
-        with ExitStack() as stack:
-            measured = measure_http(args.rounds, stack, baseline=args.baseline)
+        measured = measure_http(args.rounds, stack, baseline=args.baseline)
         for name, runs in measured.items():
             print(f"\n## Submit to PDF, SQLite, embedded runner, {name} ({len(runs)} rounds)")
             print_http(runs)
@@ -364,8 +369,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as error:
-        print(f"bench_prerender: {error}", file=sys.stderr)
-        sys.exit(1)
+    sys.exit(main())

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
-import signal
 import statistics
 import sys
 import tempfile
@@ -40,13 +39,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import httpx
 import pypdf
 import weasyprint
 from bench_submit import (
-    BenchError,
     Server,
     create_admin_key,
     create_organization,
@@ -56,6 +54,7 @@ from bench_submit import (
 )
 from benchlib import (
     ROOT,
+    BenchError,
     against_goal,
     code_note,
     machine_note,
@@ -63,6 +62,7 @@ from benchlib import (
     print_table,
     process_cpu_seconds,
     request_body,
+    run_benchmark,
 )
 
 from app.intake.schemas import AnswersFile
@@ -88,10 +88,6 @@ _TEXT = (
     "incididunt ut labore et dolore magna aliqua ut enim ad minim veniam quis nostrud "
     "exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat"
 )
-
-
-def _on_sigterm(_signum: int, _frame: object) -> NoReturn:
-    raise SystemExit(128 + signal.SIGTERM)
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,14 +583,7 @@ def benchmark(args: argparse.Namespace, stack: ExitStack) -> None:
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        with ExitStack() as stack:
-            benchmark(args, stack)
-    except BenchError as exc:
-        print(f"bench_report: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_benchmark("bench_report", lambda stack: benchmark(args, stack))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import secrets
-import signal
 import socket
 import sqlite3
 import statistics
@@ -36,19 +35,21 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import httpx
 import psycopg
 from benchlib import (
     EXAMPLES,
     ROOT,
+    BenchError,
     against_goal,
     code_note,
     machine_note,
     print_table,
     process_tree_cpu_seconds,
     request_body,
+    run_benchmark,
 )
 from psycopg import sql
 from sqlalchemy.engine import make_url
@@ -86,14 +87,6 @@ class Run:
     server_cpu_ms: float  # per request
     loadgen_cpu_ms: float  # per request
     machine_busy_cores: float  # average during the run, every process on the machine
-
-
-class BenchError(Exception):
-    """The benchmark could not run as set up."""
-
-
-def _on_sigterm(_signum: int, _frame: object) -> NoReturn:
-    raise SystemExit(128 + signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -561,13 +554,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    try:
-        with ExitStack() as stack:
-            return benchmark(args, stack)
-    except BenchError as exc:
-        print(f"bench_submit: {exc}", file=sys.stderr)
-        return 2
+    return run_benchmark("bench_submit", lambda stack: benchmark(args, stack))
 
 
 if __name__ == "__main__":

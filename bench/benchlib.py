@@ -5,20 +5,43 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ("academic-medical-center", "community-hospital")
 # Any well-formed id: the parse and scoring benchmarks never look it up.
 PLACEHOLDER_ORGANIZATION = uuid.UUID("0b0c7a4e-5d43-4b8e-9a55-1f2f5b6f3c11")
+
+
+class BenchError(Exception):
+    """The benchmark could not run as set up."""
+
+
+def _exit_on_sigterm(_signum: int, _frame: object) -> NoReturn:
+    raise SystemExit(128 + signal.SIGTERM)
+
+
+def run_benchmark(name: str, body: Callable[[ExitStack], int | None]) -> int:
+    """Run ``body`` with an ExitStack that stops every server and process it started, also
+    on SIGTERM; a BenchError is printed under the benchmark's name and exits 2."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with ExitStack() as stack:
+            return body(stack) or 0
+    except BenchError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 2
 
 
 @dataclass(frozen=True, slots=True)
