@@ -38,6 +38,7 @@ from app.config import Settings  # noqa: E402
 from app.db import make_engine, session_factory, transaction  # noqa: E402
 from app.intake.models import Assessment  # noqa: E402
 from app.jobs import queue, service  # noqa: E402
+from app.jobs.models import JobPriority  # noqa: E402
 from app.main import load_registry  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.reports.inputs import PlanRequest, cache_key, gather_inputs  # noqa: E402
@@ -64,7 +65,7 @@ def enqueue_all(
                 cache_key=cache_key(inputs, PlanRequest()),
                 requested_by=None,
             )
-            queue.dispatch(app, session, job.id)
+            queue.dispatch(app, session, job.id, JobPriority(job.priority))
             ids.append(job.id)
     return ids
 

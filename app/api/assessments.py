@@ -36,6 +36,7 @@ from app.intake.schemas import (
     AssessmentUpdate,
     QuestionnaireVersionRef,
 )
+from app.jobs.models import JobPriority
 from app.questionnaire.registry import QuestionnaireRegistry
 
 router = APIRouter(
@@ -168,7 +169,7 @@ def create_assessment(
         items=body.answers,
         organization=lookup.organization(body.organization_id),
     )
-    job = queue_prerender(request, session, assessment, principal.key_id)
+    job = queue_prerender(request, session, assessment, principal.key_id, JobPriority.SINGLE)
     record_of(request).acted_on(assessment.id, assessment.organization_id)
     return assessment_json(
         assessment,
@@ -202,7 +203,7 @@ def create_assessment_batch(
     items = [
         _batch_item(
             outcome,
-            queue_prerender(request, session, outcome.result, principal.key_id)
+            queue_prerender(request, session, outcome.result, principal.key_id, JobPriority.BATCH)
             if isinstance(outcome.result, Assessment)
             else None,
         )
@@ -293,7 +294,11 @@ def update_assessment(
     updated = service.update_assessment(
         session, registry, assessment, items=body.answers, submit=submit
     )
-    job = queue_prerender(request, session, updated, principal.key_id) if submit else None
+    job = (
+        queue_prerender(request, session, updated, principal.key_id, JobPriority.SINGLE)
+        if submit
+        else None
+    )
     return assessment_json(
         updated, warnings=_warnings(registry, updated, body.answers), headers=report_link(job)
     )
@@ -318,5 +323,5 @@ def submit_assessment(
     """Submit a draft: every required question must be answered; it is then immutable."""
     assessment = lookup.assessment(assessment_id, for_update=True)
     submitted = service.update_assessment(session, registry, assessment, items=[], submit=True)
-    job = queue_prerender(request, session, submitted, principal.key_id)
+    job = queue_prerender(request, session, submitted, principal.key_id, JobPriority.SINGLE)
     return assessment_json(submitted, headers=report_link(job))

@@ -57,6 +57,7 @@ from app.http.deps import (
 from app.http.reports import queue_prerender, report_link
 from app.intake.models import Assessment
 from app.intake.service import definition_of
+from app.jobs.models import JobPriority
 from app.questionnaire.loader import LoadedDefinition
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.text import TEXT_PATTERN
@@ -472,7 +473,7 @@ def create_questionnaire_response(
             request, organization_id, session, principal
         ),
     )
-    job = queue_prerender(request, session, assessment, principal.key_id)
+    job = queue_prerender(request, session, assessment, principal.key_id, JobPriority.SINGLE)
     location = str(request.url_for("read_questionnaire_response", assessment_id=assessment.id))
     resource = _stored_response(request, registry, assessment)
     return _versioned(

@@ -20,7 +20,7 @@ from app.errors import AppError
 from app.exports.service import latest_submitted
 from app.intake.models import Assessment
 from app.jobs import service as jobs
-from app.jobs.models import ReportJob
+from app.jobs.models import JobPriority, ReportJob
 from app.organizations.models import Organization
 from app.organizations.service import in_scope
 from app.questionnaire.registry import QuestionnaireRegistry
@@ -92,6 +92,7 @@ def queue_reports(
                 assessment,
                 request,
                 requested_by=principal.key_id,
+                priority=JobPriority.BATCH,
                 check_plan=False,
             )
         except AppError as exc:  # e.g. no action catalogue for its questionnaire version

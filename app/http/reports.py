@@ -25,7 +25,7 @@ from app.errors import RateLimited
 from app.intake.models import Assessment, AssessmentStatus
 from app.jobs import queue
 from app.jobs import service as jobs
-from app.jobs.models import JobStatus, ReportJob
+from app.jobs.models import JobPriority, JobStatus, ReportJob
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.ratelimit import app_limiter
 from app.reports.cache import cached_report
@@ -72,26 +72,33 @@ def dispatch_queued(request: Request, session: Session, queued: list[ReportJob])
         return
     for job in queued:
         if job.status == JobStatus.QUEUED:
-            queue.dispatch(report_queue, session, job.id)
+            queue.dispatch(report_queue, session, job.id, JobPriority(job.priority))
 
 
 def queue_prerender(
-    request: Request, session: Session, assessment: Assessment, requested_by: uuid.UUID | None
+    request: Request,
+    session: Session,
+    assessment: Assessment,
+    requested_by: uuid.UUID | None,
+    priority: JobPriority,
 ) -> uuid.UUID | None:
     """Queue the default report of an assessment the request has just stored, if submitted.
 
-    One row (and, on PostgreSQL, the queue's message) in the request's transaction: the job
-    exists exactly when the submit does, and a process that stops after the commit leaves
-    it queued for the runner or the workers' sweep. None for a draft, or when the
-    ``prerender_reports`` setting is off.
+    One row (and, on PostgreSQL, the queue's message) in the request's transaction: the
+    job exists exactly when the submit does, and a process that stops after the commit
+    leaves it queued for the runner or the workers' sweep. ``priority``: the web form's (a
+    person waits on the results page), a single API call's, or a batch's, which goes
+    after both. None for a draft, or when the ``prerender_reports`` setting is off.
     """
     settings: Settings = request.app.state.settings
     if not settings.prerender_reports or assessment.status != AssessmentStatus.SUBMITTED:
         return None
-    job_id = jobs.queue_default_report(session, assessment, requested_by=requested_by)
+    job_id = jobs.queue_default_report(
+        session, assessment, requested_by=requested_by, priority=priority
+    )
     report_queue = getattr(request.app.state, "report_queue", None)
     if report_queue is not None:
-        queue.dispatch(report_queue, session, job_id)
+        queue.dispatch(report_queue, session, job_id, priority)
     return job_id
 
 

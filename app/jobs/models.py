@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, new_id, utcnow
 from app.reports.cache import ReportFile
 
-__all__ = ["JobStatus", "ReportFile", "ReportJob"]
+__all__ = ["JobPriority", "JobStatus", "ReportFile", "ReportJob"]
 
 
 class JobStatus(StrEnum):
@@ -27,11 +27,25 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
+class JobPriority(IntEnum):
+    """Which queued job a runner or worker takes first: the highest, then the oldest.
+
+    A person on the results page waits for the PDF of the form they just submitted; a
+    partner's single call is followed by its client; a batch (of submits or of reports)
+    is work somebody will collect later, and goes after both however early it came.
+    """
+
+    BATCH = 0
+    SINGLE = 10
+    PERSON = 20
+
+
 class ReportJob(Base):
     """A request to render an assessment's roadmap report, and how it went."""
 
     __tablename__ = "report_jobs"
-    __table_args__ = (Index("ix_report_jobs_status_created", "status", "created_at"),)
+    # Runners take queued jobs by priority, then age (``app.jobs.service.claim_next``).
+    __table_args__ = (Index("ix_report_jobs_queue", "status", "priority", "created_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     assessment_id: Mapped[uuid.UUID] = mapped_column(
@@ -43,6 +57,9 @@ class ReportJob(Base):
     options: Mapped[dict[str, Any]]
     cache_key: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
+    priority: Mapped[int] = mapped_column(
+        SmallInteger, default=JobPriority.SINGLE.value, server_default="10"
+    )
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
     # host:pid of the process rendering it, so an operator can tell who holds a running job.

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import normalize_url, utcnow
 from app.jobs import service
+from app.jobs.models import JobPriority
 from app.mail import service as mail
 
 log = logging.getLogger("smm.jobs")
@@ -84,17 +85,32 @@ def _queue_schema(session: Session) -> Iterator[psycopg.Connection[Any]]:
         session.execute(text("SELECT set_config('search_path', :path, true)"), {"path": previous})
 
 
-def dispatch(app: procrastinate.App, session: Session, job_id: uuid.UUID) -> int:
-    """Put job ``job_id`` on the queue in the session's transaction; the queue job's id."""
+def dispatch(
+    app: procrastinate.App, session: Session, job_id: uuid.UUID, priority: JobPriority
+) -> int:
+    """Put job ``job_id`` on the queue in the session's transaction; the queue job's id.
+
+    With the row's ``priority``: workers take the highest first, as the embedded runner does.
+    """
     with _queue_schema(session) as connection:
-        return _deferrer(app, job_id, connection).defer(job_id=str(job_id))
+        return _deferrer(app, job_id, priority, connection).defer(job_id=str(job_id))
 
 
 def _deferrer(
-    app: procrastinate.App, job_id: uuid.UUID, connection: psycopg.Connection[Any]
+    app: procrastinate.App,
+    job_id: uuid.UUID,
+    priority: JobPriority,
+    connection: psycopg.Connection[Any],
 ) -> procrastinate.jobs.JobDeferrer:
     key = str(job_id)
-    return app.configure_task(TASK, queue=QUEUE, lock=key, queueing_lock=key, connection=connection)
+    return app.configure_task(
+        TASK,
+        queue=QUEUE,
+        lock=key,
+        queueing_lock=key,
+        priority=int(priority),
+        connection=connection,
+    )
 
 
 def dispatch_email(
@@ -165,12 +181,12 @@ def sweep(app: procrastinate.App, session: Session, stalled_after: float) -> tup
             cursor.execute(
                 "SELECT queueing_lock FROM procrastinate_jobs "
                 "WHERE queueing_lock = ANY(%s) AND status IN ('todo', 'doing')",
-                ([str(c) for c in candidates],),
+                ([str(job_id) for job_id, _ in candidates],),
             )
             waiting = {row[0] for row in cursor.fetchall()}
-        for job_id in candidates:
+        for job_id, priority in candidates:
             if str(job_id) not in waiting:
-                _deferrer(app, job_id, connection).defer(job_id=str(job_id))
+                _deferrer(app, job_id, priority, connection).defer(job_id=str(job_id))
                 dispatched += 1
         # A row left running by a delivery that is over (its attempts spent while the
         # database was unreachable) goes back to queued, and out on the next sweep.

@@ -21,7 +21,7 @@ from app.auth.service import Principal, visible_organizations
 from app.db import new_id, utcnow
 from app.errors import Conflict, NotFound
 from app.intake.models import Assessment
-from app.jobs.models import JobStatus, ReportJob
+from app.jobs.models import JobPriority, JobStatus, ReportJob
 from app.organizations.models import Organization
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.reports.cache import cached_report, is_cached
@@ -55,6 +55,7 @@ def queue_report(
     request: PlanRequest,
     *,
     requested_by: uuid.UUID | None,
+    priority: JobPriority = JobPriority.SINGLE,
     check_plan: bool = True,
     before_enqueue: Callable[[], None] | None = None,
 ) -> ReportJob:
@@ -79,6 +80,7 @@ def queue_report(
         options=request.to_dict(),
         cache_key=cache_key(inputs, request),
         requested_by=requested_by,
+        priority=priority,
     )
 
 
@@ -87,6 +89,7 @@ def queue_default_report(
     assessment: Assessment,
     *,
     requested_by: uuid.UUID | None,
+    priority: JobPriority,
 ) -> uuid.UUID:
     """A queued job for the default report of an assessment that was just submitted, in the
     caller's transaction: one row insert, nothing read; the job's id.
@@ -108,6 +111,7 @@ def queue_default_report(
             "options": _DEFAULT_OPTIONS,
             "cache_key": PENDING_KEY,
             "status": JobStatus.QUEUED.value,
+            "priority": priority.value,
             "attempts": 0,
             "requested_by_key_id": requested_by,
             "created_at": utcnow(),
@@ -127,6 +131,7 @@ def enqueue(
     options: dict[str, object],
     cache_key: str,
     requested_by: uuid.UUID | None,
+    priority: JobPriority = JobPriority.SINGLE,
 ) -> ReportJob:
     """A new job in the caller's transaction; already done when the report is cached."""
     cached = is_cached(session, cache_key)
@@ -137,6 +142,7 @@ def enqueue(
         options=options,
         cache_key=cache_key,
         status=JobStatus.DONE.value if cached else JobStatus.QUEUED.value,
+        priority=priority.value,
         requested_by_key_id=requested_by,
         created_at=now,
         finished_at=now if cached else None,
@@ -267,13 +273,19 @@ def finished_pdf(session: Session, job: ReportJob) -> bytes:
     return pdf
 
 
+# Which queued job goes first: the highest priority, then the oldest (as on the worker
+# queue, where procrastinate takes the highest priority, then the earliest deferred).
+_QUEUE_ORDER = (ReportJob.priority.desc(), ReportJob.created_at, ReportJob.id)
+
+
 def claim_next(session: Session) -> ReportJob | None:
-    """Mark the oldest queued job running and return it, or None; safe with many runners."""
+    """Mark the next queued job (``_QUEUE_ORDER``) running and return it, or None; safe
+    with many runners."""
     while True:
         job_id = session.scalar(
             select(ReportJob.id)
             .where(ReportJob.status == JobStatus.QUEUED.value)
-            .order_by(ReportJob.created_at, ReportJob.id)
+            .order_by(*_QUEUE_ORDER)
             .limit(1)
         )
         if job_id is None:
@@ -336,16 +348,18 @@ def release(session: Session, job_id: uuid.UUID, error: str) -> None:
     )
 
 
-def undispatched(session: Session, older_than: datetime, limit: int = 500) -> list[uuid.UUID]:
-    """Queued jobs, oldest first, created before ``older_than`` (candidates for the queue)."""
-    return list(
-        session.scalars(
-            select(ReportJob.id)
-            .where(ReportJob.status == JobStatus.QUEUED.value, ReportJob.created_at < older_than)
-            .order_by(ReportJob.created_at, ReportJob.id)
-            .limit(limit)
-        )
+def undispatched(
+    session: Session, older_than: datetime, limit: int = 500
+) -> list[tuple[uuid.UUID, JobPriority]]:
+    """Queued jobs created before ``older_than`` (candidates for the queue), with their
+    priorities, in the order they are to run."""
+    rows = session.execute(
+        select(ReportJob.id, ReportJob.priority)
+        .where(ReportJob.status == JobStatus.QUEUED.value, ReportJob.created_at < older_than)
+        .order_by(*_QUEUE_ORDER)
+        .limit(limit)
     )
+    return [(job_id, JobPriority(priority)) for job_id, priority in rows]
 
 
 def finish(session: Session, job_id: uuid.UUID, error: str | None = None) -> None:

@@ -28,6 +28,7 @@ from app.http.deps import RegistryDep, SessionDep, SettingsDep
 from app.http.reports import queue_prerender, wait_for_prerender
 from app.invitations import service
 from app.jobs import service as jobs
+from app.jobs.models import JobPriority
 from app.jobs.service import DEFAULT_REPORT, ReportState
 from app.organizations.schemas import ORGANIZATION_TYPE_LABELS, OrganizationType
 from app.questionnaire.schemas import Dimension
@@ -477,7 +478,7 @@ def submit(
     if not problems:
         submitted = form.submitted(session, visit.invitation)
         if submitted is not None:
-            queue_prerender(request, session, submitted, None)
+            queue_prerender(request, session, submitted, None, JobPriority.PERSON)
         return _see_other("/form/results")
     index = visit.definition.question_index()
     errors = []

@@ -26,7 +26,7 @@ from app.http import reports as http_reports
 from app.intake.models import Assessment
 from app.jobs import queue
 from app.jobs import service as jobs
-from app.jobs.models import JobStatus, ReportJob
+from app.jobs.models import JobPriority, JobStatus, ReportJob
 from app.organizations.models import Organization
 from app.questionnaire.registry import QuestionnaireRegistry
 from app.reports.cache import ReportFile, cached_report, store_report
@@ -139,6 +139,7 @@ def test_a_submit_queues_its_default_report_and_the_download_is_then_a_cache_hit
     assert len(queued) == 1
     job = queued[0]
     assert (job.status, job.cache_key) == (JobStatus.QUEUED, jobs.PENDING_KEY)
+    assert job.priority == JobPriority.SINGLE
     assert PlanRequest.from_dict(job.options) == PlanRequest()
     assert _linked_job(response) == str(job.id)
     assert renders == []  # nothing is rendered in the request
@@ -181,6 +182,7 @@ def test_a_batch_queues_one_job_for_each_submitted_item_only(
     assert _jobs_of(db, draft["assessment"]["id"]) == []
     queued = _jobs_of(db, submitted["assessment"]["id"])
     assert [str(j.id) for j in queued] == [submitted["report_job_id"]]
+    assert queued[0].priority == JobPriority.BATCH  # after single calls and the web form
     runner(submitted["report_job_id"])
     pdf = client.get(
         f"/v1/assessments/{submitted['assessment']['id']}/report.pdf", headers=admin_headers
@@ -276,14 +278,14 @@ def test_on_postgresql_the_submit_puts_the_job_on_the_worker_queue(
     _, response = _post_submitted(client, admin_headers, make_organization())
     job_id = _linked_job(response)
 
-    lock = db.scalar(
+    lock, priority = db.execute(
         text(
-            "SELECT queueing_lock FROM procrastinate.procrastinate_jobs "
+            "SELECT queueing_lock, priority FROM procrastinate.procrastinate_jobs "
             "WHERE args->>'job_id' = :id AND status = 'todo'"
         ),
         {"id": job_id},
-    )
-    assert lock == job_id
+    ).one()
+    assert (lock, priority) == (job_id, JobPriority.SINGLE)  # workers take it in turn
     # A draft puts nothing there.
     before = db.scalar(text("SELECT count(*) FROM procrastinate.procrastinate_jobs"))
     _draft(client, admin_headers, make_organization("Drafting"))

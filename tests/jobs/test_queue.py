@@ -18,7 +18,7 @@ from app.db import utcnow
 from app.intake.schemas import AnswerIn
 from app.intake.service import create_assessment
 from app.jobs import queue, service
-from app.jobs.models import JobStatus, ReportJob
+from app.jobs.models import JobPriority, JobStatus, ReportJob
 from tests.conftest import example
 
 
@@ -115,6 +115,37 @@ def test_a_released_job_is_queued_again_with_the_reason_and_can_be_claimed(db, j
     assert _claim(db, job_id, delivery=1)
 
 
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(priorities=st.lists(st.sampled_from(JobPriority), min_size=1, max_size=8))
+def test_runners_take_queued_jobs_by_priority_then_oldest_first(db, job_id, priorities):
+    """Whatever the mix, a higher priority goes first, and jobs of one priority in the order
+    they were queued (the fixture's own job is done, out of the way)."""
+    service.finish(db, job_id)
+    template = db.get_one(ReportJob, job_id)
+    start = utcnow() - timedelta(hours=1)
+    savepoint = db.begin_nested()
+    queued = []
+    for position, priority in enumerate(priorities):
+        job = service.enqueue(
+            db,
+            assessment_id=template.assessment_id,
+            organization_id=template.organization_id,
+            options={},
+            cache_key=f"{position:064d}",
+            requested_by=None,
+            priority=priority,
+        )
+        job.created_at = start + timedelta(seconds=position)
+        queued.append((-priority, position, job.id))
+    db.flush()
+
+    taken = [service.claim_next(db) for _ in priorities]
+
+    assert [job.id for job in taken if job] == [job for *_, job in sorted(queued)]
+    assert service.claim_next(db) is None
+    savepoint.rollback()
+
+
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(deliveries=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=12))
 def test_only_the_first_delivery_to_claim_a_job_ever_holds_it(db, job_id, deliveries):
@@ -136,15 +167,16 @@ def test_dispatch_puts_the_job_on_the_queue_in_the_callers_transaction(db, job_i
         pytest.skip("the queue lives in PostgreSQL")
     app = queue.client_app(db.get_bind().engine.url.render_as_string(hide_password=False))
     savepoint = db.begin_nested()
-    queue_job = queue.dispatch(app, db, job_id)
+    queue_job = queue.dispatch(app, db, job_id, JobPriority.PERSON)
     row = db.execute(
         text(
-            "SELECT task_name, queue_name, lock, queueing_lock, args->>'job_id', status "
-            "FROM procrastinate.procrastinate_jobs WHERE id = :id"
+            "SELECT task_name, queue_name, lock, queueing_lock, args->>'job_id', status, "
+            "priority FROM procrastinate.procrastinate_jobs WHERE id = :id"
         ),
         {"id": queue_job},
     ).one()
-    assert tuple(row) == (queue.TASK, queue.QUEUE, str(job_id), str(job_id), str(job_id), "todo")
+    key = str(job_id)
+    assert tuple(row) == (queue.TASK, queue.QUEUE, key, key, key, "todo", JobPriority.PERSON)
     # The request's own statements still see the application's tables as before.
     assert db.scalar(text("SELECT current_setting('search_path')")) == '"$user", public'
 
@@ -159,14 +191,16 @@ def test_the_sweep_queues_a_stored_job_once_however_often_it_runs(db, job_id):
     db.execute(
         update(ReportJob)
         .where(ReportJob.id == job_id)
-        .values(created_at=utcnow() - timedelta(minutes=1))
+        .values(created_at=utcnow() - timedelta(minutes=1), priority=JobPriority.BATCH)
     )
     app = queue.client_app(db.get_bind().engine.url.render_as_string(hide_password=False))
 
     assert queue.sweep(app, db, stalled_after=30) == (1, 0)
     assert queue.sweep(app, db, stalled_after=30) == (0, 0)
-    locks = db.scalars(text("SELECT queueing_lock FROM procrastinate.procrastinate_jobs")).all()
-    assert locks == [str(job_id)]
+    waiting = db.execute(
+        text("SELECT queueing_lock, priority FROM procrastinate.procrastinate_jobs")
+    ).all()
+    assert [tuple(row) for row in waiting] == [(str(job_id), JobPriority.BATCH)]
     assert db.scalar(select(ReportJob.status).where(ReportJob.id == job_id)) == "queued"
 
 
@@ -175,7 +209,7 @@ def test_the_sweep_hands_back_a_job_left_running_by_a_delivery_that_is_over(db, 
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("the queue lives in PostgreSQL")
     app = queue.client_app(db.get_bind().engine.url.render_as_string(hide_password=False))
-    delivery = queue.dispatch(app, db, job_id)
+    delivery = queue.dispatch(app, db, job_id, JobPriority.SINGLE)
     assert _claim(db, job_id, delivery)
     # Its attempts ran out while the database was unreachable: the queue gave up on it.
     db.execute(text("SELECT set_config('search_path', 'procrastinate, public', true)"))

@@ -19,6 +19,7 @@ from app.db import make_engine, session_factory, transaction
 from app.intake.schemas import AnswerIn
 from app.intake.service import create_assessment
 from app.jobs import service as jobs
+from app.jobs.models import JobPriority
 from app.jobs.runner import run_job
 from app.migrate import upgrade
 from app.organizations.models import Organization
@@ -84,7 +85,9 @@ def submitted_world(database_url: str, name: str, *, prerender: bool) -> Iterato
             items=[AnswerIn.model_validate(a) for a in example("community-hospital")["answers"]],
         )
         if prerender:
-            jobs.queue_default_report(session, assessment, requested_by=None)
+            jobs.queue_default_report(
+                session, assessment, requested_by=None, priority=JobPriority.PERSON
+            )
         assessment_id = assessment.id
     try:
         yield factory, registry, assessment_id

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.intake.models import Assessment
 from app.jobs import service as jobs
-from app.jobs.models import JobStatus, ReportJob
+from app.jobs.models import JobPriority, JobStatus, ReportJob
 from app.questionnaire.registry import QuestionnaireRegistry
+from tests.conftest import bearer, example
 from tests.support.jobs import FAKE_PDF, counted_renders, runner_in
 from tests.web.conftest import Invited, answer_everything, csrf_of
 
@@ -42,6 +43,10 @@ def runner(connection: Connection, registry: QuestionnaireRegistry) -> Callable[
 @pytest.fixture
 def submitted(visitor: TestClient, invited: Invited, db: Session) -> ReportJob:
     """The invitation answered and submitted through the form; its one pre-render job."""
+    return _submit_through_the_form(visitor, invited, db)
+
+
+def _submit_through_the_form(visitor: TestClient, invited: Invited, db: Session) -> ReportJob:
     assert visitor.post("/form/start", data={"csrf_token": csrf_of(visitor)}).status_code == 200
     answer_everything(visitor)
     response = visitor.post(
@@ -178,6 +183,31 @@ def test_an_old_pre_render_waits_its_turn_while_runners_work_through_a_backlog(
     )
     db.commit()
     assert _state(visitor.get("/form/results")) == "ready"
+
+
+def test_the_forms_pre_render_goes_before_partner_jobs_queued_earlier(
+    visitor, invited, db, make_key, make_organization
+):
+    partner_org = make_organization("A partner's client", beds=60)
+    partner = bearer(make_key("partner", [partner_org.id]))
+    body = {"organization_id": str(partner_org.id), **example("community-hospital")}
+    batch = visitor.post("/v1/assessments/batch", json={"assessments": [body] * 3}, headers=partner)
+    assert batch.status_code == 200, batch.text
+    single = visitor.post("/v1/assessments", json=body, headers=partner)
+    assert single.status_code == 201, single.text
+
+    web = _submit_through_the_form(visitor, invited, db)
+
+    assert web.priority == JobPriority.PERSON
+    taken = [jobs.claim_next(db) for _ in range(5)]
+    assert jobs.claim_next(db) is None
+    assert [job.id if job else None for job in taken[:2]] == [
+        web.id,
+        uuid.UUID(single.headers["link"].split("/")[3].split(">")[0]),
+    ]
+    assert {str(job.id) for job in taken[2:] if job} == {
+        item["report_job_id"] for item in batch.json()["items"]
+    }
 
 
 def test_a_running_pre_render_is_still_preparing(visitor, submitted, db):
