@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
@@ -90,26 +90,33 @@ class Entry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def record(session: Session, entry: Entry, *, now: datetime | None = None) -> AuditEvent:
-    """Add an event to the session's transaction (the caller commits)."""
-    event = AuditEvent(
-        occurred_at=now or utcnow(),
-        actor_type=entry.actor.type.value,
-        api_key_id=entry.actor.api_key_id,
-        invitation_id=entry.actor.invitation_id,
-        user_id=entry.actor.user_id,
-        action=entry.action[:64],
-        object_type=entry.object_type[:32] if entry.object_type else None,
-        object_id=entry.object_id[:64] if entry.object_id else None,
-        organization_id=entry.organization_id,
-        ip=entry.ip[:45] if entry.ip else None,
-        outcome=entry.outcome.value,
-        status_code=entry.status_code,
-        detail=entry.detail or None,
+def record(session: Session, entry: Entry, *, now: datetime | None = None) -> None:
+    """Add an event to the session's transaction (the caller commits).
+
+    One prepared INSERT: every request that writes records an event, and an ORM object
+    and its flush would cost it several times what the row does.
+    """
+    session.execute(
+        _INSERT_EVENT,
+        {
+            "occurred_at": now or utcnow(),
+            "actor_type": entry.actor.type.value,
+            "api_key_id": entry.actor.api_key_id,
+            "invitation_id": entry.actor.invitation_id,
+            "user_id": entry.actor.user_id,
+            "action": entry.action[:64],
+            "object_type": entry.object_type[:32] if entry.object_type else None,
+            "object_id": entry.object_id[:64] if entry.object_id else None,
+            "organization_id": entry.organization_id,
+            "ip": entry.ip[:45] if entry.ip else None,
+            "outcome": entry.outcome.value,
+            "status_code": entry.status_code,
+            "detail": entry.detail or None,
+        },
     )
-    session.add(event)
-    session.flush()
-    return event
+
+
+_INSERT_EVENT = insert(AuditEvent.metadata.tables[AuditEvent.__tablename__])
 
 
 def outcome_of(status_code: int, *, out_of_scope: bool = False) -> Outcome:

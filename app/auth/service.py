@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true, update
+from sqlalchemy import ColumnElement, bindparam, exists, false, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey, ApiKeyGrant, Role
@@ -180,6 +180,18 @@ class Authentication:
 KEY_SESSION_GAP = timedelta(minutes=30)
 
 
+# What authenticating a request reads of its key: one row's columns, not an ORM object
+# (every API request pays for this look-up).
+_KEY_BY_PREFIX = select(
+    ApiKey.id,
+    ApiKey.kind,
+    ApiKey.role,
+    ApiKey.secret_hash,
+    ApiKey.revoked_at,
+    ApiKey.last_used_at,
+).where(ApiKey.prefix == bindparam("prefix"))
+
+
 def authenticate(session: Session, authorization: str | None) -> Authentication:
     """The caller behind an ``Authorization`` header, or Unauthenticated saying why.
 
@@ -192,7 +204,7 @@ def authenticate(session: Session, authorization: str | None) -> Authentication:
     match = KEY_PATTERN.match(token.strip()) if scheme.lower() == "bearer" else None
     if match is None:
         raise Unauthenticated("The Authorization header is not `Bearer <API key>`.")
-    key = session.scalar(select(ApiKey).where(ApiKey.prefix == match["prefix"]))
+    key = session.execute(_KEY_BY_PREFIX, {"prefix": match["prefix"]}).one_or_none()
     if (
         key is None
         or key.kind != KEY

@@ -6,7 +6,7 @@ import ast
 import secrets
 
 import pytest
-from sqlalchemy import create_engine, delete, text, update
+from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -19,9 +19,9 @@ from tests.conftest import create_postgres_database
 
 
 def _event(db: Session) -> AuditEvent:
-    event = record(db, Entry(ANONYMOUS, "organization.create", Outcome.DENIED, status_code=401))
+    record(db, Entry(ANONYMOUS, "organization.create", Outcome.DENIED, status_code=401))
     db.commit()
-    return event
+    return db.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
 
 
 @pytest.mark.parametrize(
