@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `smm serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `smm serve` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    keep_alive_seconds: int = Field(
+        default=75,
+        ge=1,
+        le=3600,
+        description=(
+            "How long `smm serve` keeps an idle HTTP connection open for the client's next "
+            "request. Longer than a person's pause between two pages of the form, so that "
+            "a browser's next request seldom meets the connection as the server closes it "
+            "(uvicorn's own default is 5 s)."
+        ),
+    )
     worker_healthcheck_seconds: int = Field(
         default=60,
         gt=0,
@@ -113,6 +124,17 @@ class Settings(BaseSettings):
     )
     render_memory_mb: int = Field(
         default=1024, ge=128, le=65536, description="Memory a report render may use (MiB)."
+    )
+    render_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description=(
+            "How much lower than their parent's the render processes' CPU priority is (added "
+            "to its nice value). Renders then take the CPU time requests leave, so pages stay "
+            "quick while a worker or runner on the same cores renders; 0 renders at the "
+            "parent's priority."
+        ),
     )
     run_report_jobs: bool = Field(
         default=True, description="Run the embedded report-job runner in each API process."

@@ -48,6 +48,7 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+        timeout_keep_alive=settings.keep_alive_seconds,
         log_level=settings.log_level,
         log_config=logging_config(settings),
         # X-Forwarded-For/-Proto only from the proxies listed: uvicorn would otherwise

@@ -120,11 +120,7 @@ def render_all(
         else:
             work.append((item, item.assessment_id))
 
-    pool = RenderPool(
-        workers,
-        memory_bytes=settings.render_memory_mb * 2**20,
-        recycle_after=settings.render_recycle_jobs,
-    )
+    pool = RenderPool.from_settings(workers, settings)
     # render_pdf is looked up here, not bound at import, so a test can stand in for it.
     renderer = PooledRenderer(pool, settings.render_timeout_seconds, render_pdf)
     stopping = threading.Event()

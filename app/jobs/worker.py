@@ -69,11 +69,7 @@ class Worker:
     pool: RenderPool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pool = RenderPool(
-            self.concurrency,
-            memory_bytes=self.settings.render_memory_mb * 2**20,
-            recycle_after=self.settings.render_recycle_jobs,
-        )
+        self.pool = RenderPool.from_settings(self.concurrency, self.settings)
 
     def close(self) -> None:
         """Stop every render process."""

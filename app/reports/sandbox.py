@@ -11,11 +11,17 @@ the embedded runner); a ``RenderPool`` keeps long-lived children for a worker pr
 Children ignore SIGINT: a terminal's Ctrl-C reaches the whole process group, and it is
 the parent's to decide what stops (a worker finishes its running jobs; `smm report --all`
 stops its pool).
+
+Children run at a lower CPU priority than their parent (``niceness``, added to the
+parent's): a render is seconds of work nobody is watching line by line, while the API
+processes on the same cores answer people page by page. The renders get every cycle the
+requests leave, so they take no longer on a machine with cores to spare.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import resource
 import signal
@@ -23,7 +29,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["app.reports.render"])
@@ -53,12 +62,17 @@ class RenderCancelled(RenderFailed):
 
 
 def run_isolated(
-    function: Callable[[Any], bytes], argument: Any, *, timeout: float, memory_bytes: int
+    function: Callable[[Any], bytes],
+    argument: Any,
+    *,
+    timeout: float,
+    memory_bytes: int,
+    niceness: int = 0,
 ) -> bytes:
     """``function(argument)`` in a child process; RenderFailed if it fails or runs over."""
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     child = _CONTEXT.Process(
-        target=_child, args=(sender, function, argument, memory_bytes), daemon=True
+        target=_child, args=(sender, function, argument, memory_bytes, niceness), daemon=True
     )
     child.start()
     sender.close()
@@ -82,11 +96,22 @@ def run_isolated(
         child.join(5)
 
 
-def _child(
-    sender: Connection, function: Callable[[Any], bytes], argument: Any, memory_bytes: int
-) -> None:
+def _limit(memory_bytes: int, niceness: int) -> None:
+    """What every render child does first: ignore Ctrl-C, cap its memory, step back."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    if niceness:
+        os.nice(niceness)
+
+
+def _child(
+    sender: Connection,
+    function: Callable[[Any], bytes],
+    argument: Any,
+    memory_bytes: int,
+    niceness: int,
+) -> None:
+    _limit(memory_bytes, niceness)
     try:
         sender.send(_outcome(function, argument, memory_bytes))
     finally:
@@ -114,9 +139,10 @@ class RenderProcess:
     that hit its memory cap or was killed mid-render is never trusted again).
     """
 
-    def __init__(self, *, memory_bytes: int, recycle_after: int) -> None:
+    def __init__(self, *, memory_bytes: int, recycle_after: int, niceness: int = 0) -> None:
         self.memory_bytes = memory_bytes
         self.recycle_after = recycle_after
+        self.niceness = niceness
         self.rendered = 0
         self.generation = 0
         self._child: multiprocessing.process.BaseProcess | None = None
@@ -157,7 +183,9 @@ class RenderProcess:
                     raise RenderCancelled("the render was stopped")
                 parent_end, child_end = _CONTEXT.Pipe(duplex=True)
                 self._child = _CONTEXT.Process(
-                    target=_serve, args=(child_end, self.memory_bytes), daemon=True
+                    target=_serve,
+                    args=(child_end, self.memory_bytes, self.niceness),
+                    daemon=True,
                 )
                 self._child.start()
             child_end.close()
@@ -187,10 +215,9 @@ class RenderProcess:
             self._child = None
 
 
-def _serve(connection: Connection, memory_bytes: int) -> None:
+def _serve(connection: Connection, memory_bytes: int, niceness: int) -> None:
     """The child's loop: render what the parent sends until it hangs up."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    _limit(memory_bytes, niceness)
     while True:
         try:
             function, argument = connection.recv()
@@ -202,15 +229,27 @@ def _serve(connection: Connection, memory_bytes: int) -> None:
 class RenderPool:
     """``size`` render processes with the same limits, one borrowed per concurrent render."""
 
-    def __init__(self, size: int, *, memory_bytes: int, recycle_after: int) -> None:
+    def __init__(
+        self, size: int, *, memory_bytes: int, recycle_after: int, niceness: int = 0
+    ) -> None:
         self.size = size
         self._idle: queue.SimpleQueue[RenderProcess] = queue.SimpleQueue()
         self._all = [
-            RenderProcess(memory_bytes=memory_bytes, recycle_after=recycle_after)
+            RenderProcess(memory_bytes=memory_bytes, recycle_after=recycle_after, niceness=niceness)
             for _ in range(size)
         ]
         for process in self._all:
             self._idle.put(process)
+
+    @classmethod
+    def from_settings(cls, size: int, settings: Settings) -> RenderPool:
+        """``size`` render processes with the configured memory, recycling and niceness."""
+        return cls(
+            size,
+            memory_bytes=settings.render_memory_mb * 2**20,
+            recycle_after=settings.render_recycle_jobs,
+            niceness=settings.render_niceness,
+        )
 
     @contextmanager
     def borrow(self) -> Iterator[RenderProcess]:

@@ -62,15 +62,26 @@ class SandboxedRenderer:
 
     timeout: float
     memory_bytes: int
+    niceness: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SandboxedRenderer:
-        return cls(settings.render_timeout_seconds, settings.render_memory_mb * 2**20)
+        return cls(
+            settings.render_timeout_seconds,
+            settings.render_memory_mb * 2**20,
+            settings.render_niceness,
+        )
 
     def pdf(self, html: str) -> bytes:
         from app.reports.render import render_pdf
 
-        return run_isolated(render_pdf, html, timeout=self.timeout, memory_bytes=self.memory_bytes)
+        return run_isolated(
+            render_pdf,
+            html,
+            timeout=self.timeout,
+            memory_bytes=self.memory_bytes,
+            niceness=self.niceness,
+        )
 
 
 @dataclass(frozen=True, slots=True)

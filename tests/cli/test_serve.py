@@ -44,3 +44,15 @@ def test_the_health_check_wait_is_a_setting(
     get_settings.cache_clear()
     server.serve(host=None, port=None, workers=None)
     assert uvicorn_calls[0]["timeout_worker_healthcheck"] == 15
+
+
+def test_an_idle_connection_outlasts_a_persons_pause_between_pages(
+    uvicorn_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.serve(host=None, port=None, workers=None)
+    assert uvicorn_calls[0]["timeout_keep_alive"] == 75  # uvicorn's own 5 s is shorter
+
+    monkeypatch.setenv("SMM_KEEP_ALIVE_SECONDS", "20")
+    get_settings.cache_clear()
+    server.serve(host=None, port=None, workers=None)
+    assert uvicorn_calls[1]["timeout_keep_alive"] == 20

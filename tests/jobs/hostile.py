@@ -28,3 +28,9 @@ def whoami(_: str) -> bytes:
     import os
 
     return str(os.getpid()).encode()
+
+
+def niceness(_: str) -> bytes:
+    import os
+
+    return str(os.nice(0)).encode()

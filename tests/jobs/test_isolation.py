@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
-from app.reports.sandbox import RenderFailed, RenderTimedOut, run_isolated
+from app.config import Settings
+from app.reports.sandbox import RenderFailed, RenderPool, RenderTimedOut, run_isolated
+from app.reports.service import SandboxedRenderer
 from tests.jobs import hostile
+
+OURS = os.nice(0)
 
 
 def test_result_comes_back_from_the_child():
@@ -31,3 +36,36 @@ def test_a_render_that_eats_memory_fails_cleanly_at_its_memory_limit():
 def test_a_failing_render_reports_why():
     with pytest.raises(RenderFailed, match="layout engine exploded"):
         run_isolated(hostile.crash, "", timeout=30, memory_bytes=512 * 2**20)
+
+
+def test_renders_run_at_a_lower_cpu_priority_than_the_service_by_default():
+    settings = Settings()
+    assert settings.render_niceness == 10
+    renderer = SandboxedRenderer.from_settings(settings)
+
+    nice = run_isolated(
+        hostile.niceness,
+        "",
+        timeout=30,
+        memory_bytes=renderer.memory_bytes,
+        niceness=renderer.niceness,
+    )
+
+    assert int(nice) == min(OURS + 10, 19)
+    assert os.nice(0) == OURS  # the service itself keeps its priority
+
+
+def test_a_workers_render_processes_take_the_configured_niceness():
+    pool = RenderPool.from_settings(2, Settings(render_niceness=3))
+    try:
+        with pool.borrow() as first, pool.borrow() as second:
+            seen = {int(p.run(hostile.niceness, "", timeout=30)) for p in (first, second)}
+    finally:
+        pool.close()
+
+    assert seen == {min(OURS + 3, 19)}
+
+
+def test_niceness_zero_renders_at_the_services_priority():
+    nice = run_isolated(hostile.niceness, "", timeout=30, memory_bytes=512 * 2**20, niceness=0)
+    assert int(nice) == OURS
