@@ -20,11 +20,15 @@ driving the form as a browser without JavaScript would: it GETs each page, parse
 choices, the pressed button) with the answers of an example in examples/ (choices varied per
 respondent), follows every 303, and thinks a few seconds (``--think-scale``) before each
 post. After submitting, it opens the results page and fetches its PDF: at once, when the page
-has no ``#report-status`` (the PDF renders on demand), or after polling the page every second
-until ``data-state`` is ``ready``. Meanwhile each partner posts a batch of ``--batch-size``
+has no ``#report-status`` (the PDF renders on demand), or after reloading the page as its
+``<noscript>`` refresh says (every 3 s; every second for a page without one) until
+``data-state`` is ``ready``. Meanwhile each partner posts a batch of ``--batch-size``
 submitted assessments every ``--batch-every`` seconds, then follows each one's report job
 (the job a submit queued, found by the response's ``Link: rel="report"`` or by listing
-``GET /v1/reports``, or else one it queues itself) until done, and downloads the PDF.
+``GET /v1/reports``, or else one it queues itself), asking every ``--partner-poll`` seconds
+until it is done, and downloads the PDF. Each of the ``--workers`` `smm worker` processes
+renders ``--worker-concurrency`` reports at once: by default the CPUs shared out among
+them, so that the workers together render one report per core.
 
 Printed: per route template, the baseline and burst p50/p95/p99 and counts; every error
 (a status the flow did not expect, a timeout, an exception) with the request and the
@@ -94,7 +98,8 @@ ROUTE_GOAL_MS = 300.0
 READY_GOAL_S = 60.0
 ARRIVAL_SHARE = 0.7  # every respondent starts in the first 70 % of the window
 BASELINE_LIMIT_S = 300.0  # a baseline respondent or batch, PDFs included
-POLL_S = 1.0
+POLL_S = 1.0  # a results page without a refresh of its own is reloaded this often
+REFRESH = re.compile(r"^\s*(\d+(?:\.\d+)?)")
 STATES = ("AK", "AZ", "CA", "CO", "IA", "MN", "MT", "ND", "NM", "NY", "OR", "TX", "WA", "WI")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # The segment after these names a thing: shown as its placeholder in a route template.
@@ -158,6 +163,7 @@ class PageParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.forms: list[Form] = []
         self.report_state: str | None = None
+        self.refresh_seconds: float | None = None  # a <meta http-equiv="refresh"> on the page
         self._form: Form | None = None
         self._stack: list[str] = []
         self._hidden_at: int | None = None  # depth of the innermost open `hidden` element
@@ -168,6 +174,9 @@ class PageParser(HTMLParser):
         a = {k: (v if v is not None else "") for k, v in attrs}
         if a.get("id") == "report-status":
             self.report_state = a.get("data-state", "")
+        if tag == "meta" and a.get("http-equiv", "").lower() == "refresh":
+            found = REFRESH.match(a.get("content", ""))
+            self.refresh_seconds = float(found[1]) if found else None
         if tag not in VOID:
             self._stack.append(tag)
             if "hidden" in a and self._hidden_at is None:
@@ -435,6 +444,7 @@ class Timing:
     page_timeout: float
     pdf_timeout: float
     think_scale: float
+    partner_poll: float = 5.0
     think_min: float = 2.0
     think_max: float = 8.0
 
@@ -521,7 +531,8 @@ async def fetch_results_and_pdf(
     """The results page, then the PDF: at once, or once the page says it is ready."""
     stats = call.stats
     response = await call(client, "GET", "/form/results", expect=[200], timeout=timing.page_timeout)
-    state = parse_page(response.text).report_state
+    page = parse_page(response.text)
+    state = page.report_state
     mode = "web: PDF on demand (no #report-status)" if state is None else "web: #report-status"
     stats.modes[mode] += 1
     while state is not None and state != "ready":
@@ -531,11 +542,13 @@ async def fetch_results_and_pdf(
         if time.monotonic() > deadline:
             stats.fail(call.phase, "GET /form/results", "GET /form/results", "not ready in time")
             raise FlowError
-        await asyncio.sleep(POLL_S)
+        # A browser without JavaScript reloads the page as its refresh says.
+        await asyncio.sleep(page.refresh_seconds or POLL_S)
         response = await call(
             client, "GET", "/form/results", expect=[200], timeout=timing.page_timeout
         )
-        state = parse_page(response.text).report_state
+        page = parse_page(response.text)
+        state = page.report_state
     response = await call(
         client, "GET", "/form/roadmap.pdf", expect=[200], timeout=timing.pdf_timeout
     )
@@ -646,7 +659,7 @@ async def follow_report(
         if time.monotonic() > deadline:
             stats.fail(call.phase, "GET /v1/reports/{job_id}", job["id"], "not done in time")
             raise FlowError
-        await asyncio.sleep(POLL_S)
+        await asyncio.sleep(timing.partner_poll)
         path = f"/v1/reports/{job['id']}"
         job = (await call(client, "GET", path, expect=[200], timeout=page_s)).json()
     if job["status"] == "failed":
@@ -813,8 +826,10 @@ def respondents_of(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def running_workers(count: int, env: dict[str, str], folder: Path) -> Iterator[list[int]]:
-    """``count`` `smm worker` processes; stopped (SIGTERM, then SIGKILL) on exit."""
+def running_workers(
+    count: int, concurrency: int, env: dict[str, str], folder: Path
+) -> Iterator[list[int]]:
+    """``count`` `smm worker --concurrency N` processes; stopped (SIGTERM, then SIGKILL)."""
     processes: list[subprocess.Popen[bytes]] = []
     try:
         for number in range(count):
@@ -822,7 +837,7 @@ def running_workers(count: int, env: dict[str, str], folder: Path) -> Iterator[l
             with log.open("wb") as handle:
                 processes.append(
                     subprocess.Popen(
-                        smm_command("worker"),
+                        smm_command("worker", "--concurrency", str(concurrency)),
                         env=env,
                         cwd=ROOT,
                         stdin=subprocess.DEVNULL,
@@ -1133,12 +1148,15 @@ def benchmark(args: argparse.Namespace, stack: ExitStack) -> int:
             pin=False,
         )
     )
-    worker_pids = stack.enter_context(running_workers(args.workers, env, folder))
-    timing = Timing(args.timeout, args.pdf_timeout, args.think_scale)
+    cpus = len(os.sched_getaffinity(0))
+    concurrency = args.worker_concurrency or max(1, cpus // args.workers)
+    worker_pids = stack.enter_context(running_workers(args.workers, concurrency, env, folder))
+    timing = Timing(args.timeout, args.pdf_timeout, args.think_scale, args.partner_poll)
     stats = Stats(time.monotonic(), args.max_requests)
     print(
         f"servers: `smm serve --workers {args.api_processes}` at {server.base_url}, "
-        f"{args.workers} x `smm worker`; {len(seeded.respondents)} respondents over "
+        f"{args.workers} x `smm worker --concurrency {concurrency}`; "
+        f"{len(seeded.respondents)} respondents over "
         f"{args.minutes:g} min (starts in the first {ARRIVAL_SHARE * args.minutes:.1f} min), "
         f"{args.partners} partners x {args.batch_size} assessments every {args.batch_every:g} s,"
         f" think time {2 * args.think_scale:g}-{8 * args.think_scale:g} s a page, grace "
@@ -1219,6 +1237,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--vary", type=float, default=0.3, help="chance a choice is changed")
     parser.add_argument("--api-processes", type=int, default=2, help="smm serve --workers N")
     parser.add_argument("--workers", type=int, default=2, help="smm worker processes")
+    parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=0,
+        help="reports each worker renders at once (default: the CPUs over --workers)",
+    )
+    parser.add_argument(
+        "--partner-poll", type=float, default=5.0, help="seconds between a partner's job polls"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--baseline", type=int, default=3, help="respondents in the baseline")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a page may take")
