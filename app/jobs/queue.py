@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, LiteralString
 
@@ -65,24 +63,27 @@ def client_app(database_url: str) -> procrastinate.App:
     return procrastinate.App(connector=connector)
 
 
-@contextmanager
-def _queue_schema(session: Session) -> Iterator[psycopg.Connection[Any]]:
-    """The session's psycopg connection, with the queue schema visible for a moment.
+# The queue's schema at the end of the search path for the rest of the transaction, unless
+# it is there already (a batch dispatches many jobs in one transaction): one statement.
+# Last, so every name the request uses still resolves where it did (pg_catalog, then our
+# schemas); only the queue's own ``procrastinate_*`` functions and tables are found there.
+_APPEND_QUEUE_SCHEMA = text(
+    f"SELECT CASE WHEN '{SCHEMA}' = ANY(current_schemas(false)) THEN NULL "
+    f"ELSE set_config('search_path', current_setting('search_path') || ', {SCHEMA}', true) END"
+)
 
-    Only within the current transaction, and put back afterwards, so the request's own
-    statements resolve names exactly as before.
+
+def _queue_connection(session: Session) -> psycopg.Connection[Any]:
+    """The session's psycopg connection, with the queue's schema on the search path.
+
+    Within the current transaction only, and after the schemas already there, so the
+    request's own statements resolve names exactly as before.
     """
-    previous = session.scalar(text("SELECT current_setting('search_path')"))
-    session.execute(
-        text("SELECT set_config('search_path', :path, true)"), {"path": f"{SCHEMA}, {previous}"}
-    )
+    session.execute(_APPEND_QUEUE_SCHEMA)
     driver = session.connection().connection.driver_connection
     if not isinstance(driver, psycopg.Connection):
         raise TypeError("the report queue needs the psycopg 3 driver")
-    try:
-        yield driver
-    finally:
-        session.execute(text("SELECT set_config('search_path', :path, true)"), {"path": previous})
+    return driver
 
 
 def dispatch(
@@ -92,8 +93,8 @@ def dispatch(
 
     With the row's ``priority``: workers take the highest first, as the embedded runner does.
     """
-    with _queue_schema(session) as connection:
-        return _deferrer(app, job_id, priority, connection).defer(job_id=str(job_id))
+    connection = _queue_connection(session)
+    return _deferrer(app, job_id, priority, connection).defer(job_id=str(job_id))
 
 
 def _deferrer(
@@ -126,16 +127,15 @@ def dispatch_email(
     so it waits on the queue at most once and is never delivered twice at the same time.
     """
     key = f"email:{message_id}"
-    with _queue_schema(session) as connection:
-        deferrer = app.configure_task(
-            EMAIL_TASK,
-            queue=EMAIL_QUEUE,
-            lock=key,
-            queueing_lock=key,
-            schedule_at=schedule_at,
-            connection=connection,
-        )
-        return deferrer.defer(message_id=str(message_id))
+    deferrer = app.configure_task(
+        EMAIL_TASK,
+        queue=EMAIL_QUEUE,
+        lock=key,
+        queueing_lock=key,
+        schedule_at=schedule_at,
+        connection=_queue_connection(session),
+    )
+    return deferrer.defer(message_id=str(message_id))
 
 
 def sweep_email(app: procrastinate.App, session: Session, settings: Settings) -> int:
@@ -149,7 +149,7 @@ def sweep_email(app: procrastinate.App, session: Session, settings: Settings) ->
     candidates = mail.due(session, now=utcnow() - timedelta(seconds=5), limit=500)
     dispatched = 0
     if candidates:
-        with _queue_schema(session) as connection, connection.cursor() as cursor:
+        with _queue_connection(session).cursor() as cursor:
             cursor.execute(
                 "SELECT queueing_lock FROM procrastinate_jobs "
                 "WHERE queueing_lock = ANY(%s) AND status IN ('todo', 'doing')",
@@ -175,7 +175,8 @@ def sweep(app: procrastinate.App, session: Session, stalled_after: float) -> tup
     # A row a few seconds old may still be in its request's transaction; leave it be.
     candidates = service.undispatched(session, utcnow() - timedelta(seconds=5))
     dispatched = retried = 0
-    with _queue_schema(session) as connection, connection.cursor() as cursor:
+    connection = _queue_connection(session)
+    with connection.cursor() as cursor:
         waiting = set()
         if candidates:
             cursor.execute(

@@ -74,6 +74,18 @@ def job_id(db: Session, registry, make_organization) -> uuid.UUID:
     return job.id
 
 
+def _another_job(db: Session, like: uuid.UUID) -> uuid.UUID:
+    job = db.get_one(ReportJob, like)
+    return service.enqueue(
+        db,
+        assessment_id=job.assessment_id,
+        organization_id=job.organization_id,
+        options={},
+        cache_key="a" * 64,
+        requested_by=None,
+    ).id
+
+
 def _claim(db: Session, job_id: uuid.UUID, delivery: int) -> bool:
     return service.claim(db, job_id, worker=f"host:{delivery}", queue_job_id=delivery)
 
@@ -177,8 +189,11 @@ def test_dispatch_puts_the_job_on_the_queue_in_the_callers_transaction(db, job_i
     ).one()
     key = str(job_id)
     assert tuple(row) == (queue.TASK, queue.QUEUE, key, key, key, "todo", JobPriority.PERSON)
-    # The request's own statements still see the application's tables as before.
-    assert db.scalar(text("SELECT current_setting('search_path')")) == '"$user", public'
+    # The request's own statements still find the application's tables first: the queue's
+    # schema comes last, once, however many jobs the transaction dispatches.
+    queue.dispatch(app, db, _another_job(db, job_id), JobPriority.BATCH)
+    assert db.scalar(text("SELECT current_schemas(false)")) == ["public", "procrastinate"]
+    assert db.scalar(text("SELECT to_regclass('report_jobs')::text")) == "report_jobs"
 
     savepoint.rollback()  # the request failed after all: its job leaves no message behind
     assert db.scalar(text("SELECT count(*) FROM procrastinate.procrastinate_jobs")) == 0
