@@ -274,6 +274,8 @@ def _served(stack: ExitStack, name: str, **settings: str) -> tuple[str, str]:
     folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"smm-{name}-")))
     env = server_env(f"sqlite:///{folder / 'smm.db'}", "warning")
     env.update(
+        # The embedded runner renders the pre-render (bench_submit's servers run none).
+        SMM_RUN_REPORT_JOBS="true",
         SMM_SECRET_KEY_FILE=str(folder / "secret_key"),
         SMM_WEB_RATE_LIMIT="100000",
         SMM_WEB_RATE_BURST="100000",
