@@ -23,6 +23,8 @@ from app.reports.view import ReportView
 
 TEMPLATES_DIR = PROJECT_ROOT / "report_templates"
 TEMPLATE_NAME = "report.html"
+STYLESHEET_NAME = "report.css"
+_BASE_URL = TEMPLATES_DIR.resolve().as_uri() + "/"
 PDF_VARIANT = "pdf/ua-1"
 
 _CONTENT_TYPES = {
@@ -107,14 +109,22 @@ def render_html(view: ReportView) -> str:
     return _environment().get_template(TEMPLATE_NAME).render(report=view)
 
 
-def render_pdf(html: str) -> bytes:
-    """The HTML as a tagged PDF/UA-1 document; assets come from report_templates/ only."""
-    document = weasyprint.HTML(
-        string=html,
-        base_url=TEMPLATES_DIR.resolve().as_uri() + "/",
+@cache
+def _stylesheet() -> weasyprint.CSS:
+    """report.css, parsed once per process: a render process renders many reports, and
+    parsing the stylesheet again for each cost a few per cent of every render."""
+    return weasyprint.CSS(
+        filename=str(TEMPLATES_DIR / STYLESHEET_NAME),
+        base_url=_BASE_URL,
         url_fetcher=TemplateAssetFetcher(),
     )
-    pdf = document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+
+
+def render_pdf(html: str) -> bytes:
+    """The HTML as a tagged PDF/UA-1 document, styled by report.css; assets come from
+    report_templates/ only."""
+    document = weasyprint.HTML(string=html, base_url=_BASE_URL, url_fetcher=TemplateAssetFetcher())
+    pdf = document.write_pdf(stylesheets=[_stylesheet()], pdf_variant=PDF_VARIANT, pdf_tags=True)
     if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf returns bytes without a target
         raise TypeError("WeasyPrint returned no PDF")
     return pdf
