@@ -110,7 +110,7 @@ def render_html(view: ReportView) -> str:
 
 
 @cache
-def _stylesheet() -> weasyprint.CSS:
+def report_stylesheet() -> weasyprint.CSS:
     """report.css, parsed once per process: a render process renders many reports, and
     parsing the stylesheet again for each cost a few per cent of every render."""
     return weasyprint.CSS(
@@ -124,7 +124,9 @@ def render_pdf(html: str) -> bytes:
     """The HTML as a tagged PDF/UA-1 document, styled by report.css; assets come from
     report_templates/ only."""
     document = weasyprint.HTML(string=html, base_url=_BASE_URL, url_fetcher=TemplateAssetFetcher())
-    pdf = document.write_pdf(stylesheets=[_stylesheet()], pdf_variant=PDF_VARIANT, pdf_tags=True)
+    pdf = document.write_pdf(
+        stylesheets=[report_stylesheet()], pdf_variant=PDF_VARIANT, pdf_tags=True
+    )
     if not isinstance(pdf, bytes):  # pragma: no cover - write_pdf returns bytes without a target
         raise TypeError("WeasyPrint returned no PDF")
     return pdf
