@@ -8,7 +8,7 @@ loading WeasyPrint and SQLAlchemy.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,6 +24,9 @@ from app.cli import (
     users,
 )
 from app.cli.console import out
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 cli = typer.Typer(
     help="smm-assess: social-media maturity assessment for hospitals.",
@@ -68,5 +71,33 @@ cli.command()(invitations.invite)
 
 
 def main() -> None:
-    """Entry point of the `smm` console script."""
-    cli()
+    """Entry point of the `smm` console script.
+
+    A setting the environment gives a value it may not have ends the command with one
+    line per setting, named as it is set (``SMM_...``), and exit status 2.
+    """
+    from pydantic import ValidationError
+
+    try:
+        cli()
+    except ValidationError as exc:
+        if exc.title != "Settings":
+            raise
+        for line in settings_errors(exc):
+            typer.echo(f"smm: {line}", err=True)
+        raise SystemExit(2) from None
+
+
+def settings_errors(exc: ValidationError) -> list[str]:
+    """What is wrong with the settings, a line per setting, by its environment name.
+
+    Settings whose defaults are worked out from others (``SMM_RENDER_WORKERS``) report
+    nothing of their own when another is wrong, so they are left out.
+    """
+    lines = []
+    for error in exc.errors(include_url=False):
+        if error["type"] == "default_factory_not_called":
+            continue
+        name = "SMM_" + "_".join(str(part) for part in error["loc"]).upper()
+        lines.append(f"{name}: {error['msg']} (got {error.get('input')!r})")
+    return lines

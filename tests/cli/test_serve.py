@@ -56,3 +56,25 @@ def test_an_idle_connection_outlasts_a_persons_pause_between_pages(
     get_settings.cache_clear()
     server.serve(host=None, port=None, workers=None)
     assert uvicorn_calls[1]["timeout_keep_alive"] == 20
+
+
+def test_a_setting_out_of_range_ends_the_command_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    monkeypatch.setenv("SMM_RENDER_NICENESS", "25")
+    monkeypatch.setenv("SMM_KEEP_ALIVE_SECONDS", "soon")
+    monkeypatch.setattr("sys.argv", ["smm", "serve"])
+    get_settings.cache_clear()
+
+    with pytest.raises(SystemExit) as ended:
+        main()
+
+    assert ended.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "smm: SMM_KEEP_ALIVE_SECONDS: Input should be a valid integer, unable to parse "
+        "string as an integer (got 'soon')",
+        "smm: SMM_RENDER_NICENESS: Input should be less than or equal to 19 (got '25')",
+    ]
