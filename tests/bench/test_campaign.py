@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ sys.path.insert(0, str(BENCH))
 import bench_campaign as campaign  # noqa: E402
 from benchlib import is_loopback_url, latency_summary  # noqa: E402
 
+from tests.bench.script import run_script  # noqa: E402
 from tests.conftest import example  # noqa: E402
 
 
@@ -211,9 +211,8 @@ def test_options_refuse_another_host_and_smoke_sets_small_numbers() -> None:
     os.environ.get("SMM_BENCH_CAMPAIGN_SMOKE") != "1", reason="set SMM_BENCH_CAMPAIGN_SMOKE=1"
 )
 def test_smoke_run_drives_the_form_and_the_api_end_to_end(postgres_server: str) -> None:
-    command = [
-        sys.executable,
-        str(BENCH / "bench_campaign.py"),
+    returncode, stdout, stderr = run_script(
+        "bench_campaign.py",
         "--smoke",
         f"--database-url={postgres_server}",
         "--orgs=20",
@@ -225,18 +224,9 @@ def test_smoke_run_drives_the_form_and_the_api_end_to_end(postgres_server: str) 
         "--batch-size=1",
         "--batch-every=20",
         "--pdf-timeout=90",
-    ]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            # SIGTERM lets the script stop its servers and drop its database.
-            process.terminate()
-            stdout, stderr = process.communicate(timeout=90)
-            pytest.fail(f"the smoke run took over 300 s:\n{stdout}\n{stderr}")
-    assert process.returncode in (0, 1), stderr  # 1: a goal missed, on a shared machine
+        timeout=300,
+    )
+    assert returncode in (0, 1), stderr  # 1: a goal missed, on a shared machine
     assert "== goals ==" in stdout
     for route in ("GET /i/{token}", "POST /form/section/{dimension_id}", "POST /form/submit"):
         assert route in stdout, stdout

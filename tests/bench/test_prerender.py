@@ -8,29 +8,19 @@ must then come from the cache.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+from tests.bench.script import run_script
 
 
 @pytest.mark.slow
 def test_one_round_goes_from_preparing_to_ready_and_a_cached_download() -> None:
-    command = [sys.executable, str(BENCH / "bench_prerender.py"), "--rounds=1", "--skip-door"]
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            process.terminate()  # the script stops its server and removes its folder
-            stdout, stderr = process.communicate(timeout=60)
-            pytest.fail(f"one round took over 300 s:\n{stdout}\n{stderr}")
+    returncode, stdout, stderr = run_script(
+        "bench_prerender.py", "--rounds=1", "--skip-door", timeout=300
+    )
 
-    assert process.returncode == 0, f"{stdout}\n{stderr}"
+    assert returncode == 0, f"{stdout}\n{stderr}"
     row = re.search(r"^1\s+\d[\d,]*\s+([\d,]+)\s+([\d,]+)\s+[\d,]+\s+(.+)$", stdout, re.M)
     assert row is not None, stdout
     until_ready, download = (int(v.replace(",", "")) for v in row.groups()[:2])

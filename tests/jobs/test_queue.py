@@ -74,16 +74,23 @@ def job_id(db: Session, registry, make_organization) -> uuid.UUID:
     return job.id
 
 
-def _another_job(db: Session, like: uuid.UUID) -> uuid.UUID:
+def _another_job(
+    db: Session,
+    like: uuid.UUID,
+    key: str = "a" * 64,
+    priority: JobPriority = JobPriority.SINGLE,
+) -> ReportJob:
+    """A queued job for the same assessment as job ``like``."""
     job = db.get_one(ReportJob, like)
     return service.enqueue(
         db,
         assessment_id=job.assessment_id,
         organization_id=job.organization_id,
         options={},
-        cache_key="a" * 64,
+        cache_key=key,
         requested_by=None,
-    ).id
+        priority=priority,
+    )
 
 
 def _claim(db: Session, job_id: uuid.UUID, delivery: int) -> bool:
@@ -133,20 +140,11 @@ def test_runners_take_queued_jobs_by_priority_then_oldest_first(db, job_id, prio
     """Whatever the mix, a higher priority goes first, and jobs of one priority in the order
     they were queued (the fixture's own job is done, out of the way)."""
     service.finish(db, job_id)
-    template = db.get_one(ReportJob, job_id)
     start = utcnow() - timedelta(hours=1)
     savepoint = db.begin_nested()
     queued = []
     for position, priority in enumerate(priorities):
-        job = service.enqueue(
-            db,
-            assessment_id=template.assessment_id,
-            organization_id=template.organization_id,
-            options={},
-            cache_key=f"{position:064d}",
-            requested_by=None,
-            priority=priority,
-        )
+        job = _another_job(db, job_id, f"{position:064d}", priority)
         job.created_at = start + timedelta(seconds=position)
         queued.append((-priority, position, job.id))
     db.flush()
@@ -191,7 +189,7 @@ def test_dispatch_puts_the_job_on_the_queue_in_the_callers_transaction(db, job_i
     assert tuple(row) == (queue.TASK, queue.QUEUE, key, key, key, "todo", JobPriority.PERSON)
     # The request's own statements still find the application's tables first: the queue's
     # schema comes last, once, however many jobs the transaction dispatches.
-    queue.dispatch(app, db, _another_job(db, job_id), JobPriority.BATCH)
+    queue.dispatch(app, db, _another_job(db, job_id).id, JobPriority.BATCH)
     assert db.scalar(text("SELECT current_schemas(false)")) == ["public", "procrastinate"]
     assert db.scalar(text("SELECT to_regclass('report_jobs')::text")) == "report_jobs"
 
