@@ -7,6 +7,8 @@
    view model, Jinja2) and `render_pdf(html)` (WeasyPrint, PDF/UA-1, tagged) are timed
    separately in each round after one untimed warm-up render; the inputs are built as
    `smm report` builds them (app/cli.py, _offline_inputs). Pages are counted with pypdf.
+   `render_pdf` pauses the garbage collector, so the collection a long-lived render
+   process makes after each document is timed on its own row.
 2. WeasyPrint's plain-text floor: an HTML document with no CSS but the page size, only
    paragraphs of lorem-ipsum text, no images or SVG, with as many paragraphs as fit in the
    report's page count (the largest number for which pypdf counts the same pages), rendered
@@ -27,6 +29,7 @@ Ctrl-C and SIGTERM included.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import itertools
 import statistics
@@ -35,7 +38,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -74,6 +77,7 @@ from app.reports.render import (
     PDF_VARIANT,
     TEMPLATES_DIR,
     TemplateAssetFetcher,
+    collector_paused,
     render_pdf,
     report_stylesheet,
 )
@@ -165,6 +169,7 @@ def standard_inputs() -> ReportInputs:
 class ReportRun:
     html: list[Sample]
     pdf: list[Sample]
+    collection: list[Sample]
     total: list[Sample]
     pages: int
     pdf_bytes: int
@@ -172,19 +177,27 @@ class ReportRun:
 
 
 def measure_report(inputs: ReportInputs, rounds: int) -> ReportRun:
-    """One untimed warm-up render, then ``rounds`` timed ones (HTML and PDF apart)."""
+    """One untimed warm-up render, then ``rounds`` timed ones (HTML and PDF apart).
+
+    ``render_pdf`` pauses the garbage collector; each round then times the collection a
+    long-lived render process makes after sending the PDF (``app.reports.sandbox``).
+    """
     html = report_html(inputs, PlanRequest())
     pdf = render_pdf(html)
-    html_samples, pdf_samples, totals = [], [], []
+    gc.collect()
+    html_samples, pdf_samples, collections, totals = [], [], [], []
     for _ in range(rounds):
         html, html_sample = timed(lambda: report_html(inputs, PlanRequest()))
         pdf, pdf_sample = timed(lambda: render_pdf(html))  # noqa: B023 - called at once
+        collections.append(timed(gc.collect)[1])
         html_samples.append(html_sample)
         pdf_samples.append(pdf_sample)
         totals.append(
             Sample(html_sample.wall_ms + pdf_sample.wall_ms, html_sample.cpu_ms + pdf_sample.cpu_ms)
         )
-    return ReportRun(html_samples, pdf_samples, totals, page_count(pdf), len(pdf), len(html))
+    return ReportRun(
+        html_samples, pdf_samples, collections, totals, page_count(pdf), len(pdf), len(html)
+    )
 
 
 # -- 2. the plain-text floor ------------------------------------------------------------
@@ -274,7 +287,14 @@ def print_render(report: ReportRun, floor: FloorRun, rounds: int) -> None:
             f"{median_wall(report.pdf) / pages:.1f}",
         ],
         [
-            "report: total",
+            "report: garbage collection after it",
+            f"{median_wall(report.collection):.0f}",
+            spread(report.collection),
+            f"{median_cpu(report.collection):.0f}",
+            f"{median_wall(report.collection) / pages:.1f}",
+        ],
+        [
+            "report: total (HTML + PDF)",
             f"{median_wall(report.total):.0f}",
             spread(report.total),
             f"{median_cpu(report.total):.0f}",
@@ -321,8 +341,14 @@ def render_phases(html: str, *, report: bool) -> tuple[list[float], int]:
     The steps ``HTML.write_pdf`` takes, called one by one (WeasyPrint 70's own functions,
     some private: a newer WeasyPrint may need this changed). ``report`` renders as
     ``render_pdf`` does (asset fetcher, tagged PDF/UA-1); otherwise as the floor is
-    rendered (``HTML(string=...).write_pdf()``).
+    rendered (``HTML(string=...).write_pdf()``). The report's steps run with the garbage
+    collector paused, as ``render_pdf`` runs them.
     """
+    with collector_paused() if report else nullcontext():
+        return _phases(html, report=report)
+
+
+def _phases(html: str, *, report: bool) -> tuple[list[float], int]:
     from weasyprint import DEFAULT_OPTIONS
     from weasyprint.css.counters import CounterStyle
     from weasyprint.document import Document, DocumentMetadata, Page
@@ -382,7 +408,10 @@ def render_phases(html: str, *, report: bool) -> tuple[list[float], int]:
 def print_phases(html: str, floor: FloorRun, rounds: int) -> None:
     """The report's and the floor's steps side by side: best of ``rounds`` CPU ms each."""
     floor_html = floor_document(floor.paragraphs)
-    mine = [render_phases(html, report=True) for _ in range(rounds)]
+    mine = []
+    for _ in range(rounds):
+        mine.append(render_phases(html, report=True))
+        gc.collect()
     theirs = [render_phases(floor_html, report=False) for _ in range(rounds)]
     pages, floor_pages_ = mine[0][1], theirs[0][1]
     rows = []

@@ -16,10 +16,16 @@ Children run at a lower CPU priority than their parent (``niceness``, added to t
 parent's): a render is seconds of work nobody is watching line by line, while the API
 processes on the same cores answer people page by page. The renders get every cycle the
 requests leave, so they take no longer on a machine with cores to spare.
+
+Children never collect garbage while they render (``render.collector_paused`` says why).
+A child of ``run_isolated`` never collects at all: it exits after its one render, and
+the system takes its memory back whole. A long-lived child collects once after each
+document, when the parent already has the PDF.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -97,7 +103,11 @@ def run_isolated(
 
 
 def _limit(memory_bytes: int, niceness: int) -> None:
-    """What every render child does first: ignore Ctrl-C, cap its memory, step back."""
+    """What every render child does first: ignore Ctrl-C, cap its memory, step back, and
+    leave the garbage collector to its caller (it is off; the heap inherited from the fork
+    server is never walked)."""
+    gc.disable()
+    gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     if niceness:
@@ -224,6 +234,8 @@ def _serve(connection: Connection, memory_bytes: int, niceness: int) -> None:
         except EOFError:
             return
         connection.send(_outcome(function, argument, memory_bytes))
+        # The parent has the document; free this one's garbage before the next arrives.
+        gc.collect()
 
 
 class RenderPool:

@@ -34,3 +34,17 @@ def niceness(_: str) -> bytes:
     import os
 
     return str(os.nice(0)).encode()
+
+
+def leave_cycles(count: str) -> bytes:
+    """Garbage only the cyclic collector can free, as a render leaves behind."""
+    for _ in range(int(count)):
+        node: dict[str, object] = {}
+        node["self"] = node
+    return b"%PDF-cycles"
+
+
+def live_objects(_: str) -> bytes:
+    import gc
+
+    return str(len(gc.get_objects())).encode()

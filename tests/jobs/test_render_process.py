@@ -39,6 +39,19 @@ def test_one_process_renders_several_jobs_then_is_replaced(process):
     assert process.generation == 3
 
 
+def test_a_long_lived_process_frees_each_documents_garbage_after_sending_it(process):
+    # Render children do not collect while rendering; a long-lived one must still free
+    # what each document left, or a worker's memory would grow job after job.
+    process.recycle_after = 50
+    before = int(process.run(hostile.live_objects, "", timeout=30))
+    for _ in range(3):
+        assert process.run(hostile.leave_cycles, "100000", timeout=30) == b"%PDF-cycles"
+    after = int(process.run(hostile.live_objects, "", timeout=30))
+
+    assert process.generation == 1
+    assert after - before < 5_000
+
+
 def test_a_render_over_its_time_is_stopped_and_the_next_gets_a_fresh_process(process):
     first = process.run(hostile.whoami, "", timeout=30)
     started = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from app.config import PROJECT_ROOT
-from app.reports.render import render_pdf, template_version
+from app.reports.render import collector_paused, render_pdf, template_version
 from app.reports.view import format_money
 from tests.reports.conftest import RenderedReport, flat_text, render, report_case
 
@@ -196,6 +197,32 @@ def test_render_pdf_works_in_a_fresh_process() -> None:
     )
 
     assert result.stdout == "%PDF-"
+
+
+def test_a_render_leaves_the_callers_garbage_collector_as_it_found_it() -> None:
+    # The collector is paused while a document renders; an in-process caller (the
+    # offline CLI) must get it back on, even when the render fails.
+    assert gc.isenabled()
+    render_pdf("<p>One page</p>")
+    assert gc.isenabled()
+    seen_inside: list[bool] = []
+
+    def failing_render() -> None:
+        with collector_paused():
+            seen_inside.append(gc.isenabled())
+            raise RuntimeError("the layout failed")
+
+    with pytest.raises(RuntimeError):
+        failing_render()
+    assert seen_inside == [False]
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        render_pdf("<p>One page</p>")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_template_version_is_a_stable_hash() -> None:
