@@ -9,9 +9,8 @@ only.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from app.history.service import HistoryEntry, latest_submitted
 from app.intake.models import Assessment
 from app.invitations.schemas import InvitationStatus
 from app.invitations.service import invitation_counts
+from app.memo import Memo
 from app.organizations.models import Organization
 from app.portfolio.schemas import (
     STALE_AFTER_DAYS,
@@ -233,25 +233,13 @@ def next_step(
         inputs = plan_inputs(registry, organization, assessment)
     except NotFound:
         return None
-    key = cache_key(inputs, PlanRequest())
-    with _STEPS_LOCK:
-        if key in _STEPS:
-            _STEPS.move_to_end(key)
-            return _STEPS[key]
-    step = _first_action(inputs)
-    with _STEPS_LOCK:
-        _STEPS[key] = step
-        while len(_STEPS) > _STEPS_KEPT:
-            _STEPS.popitem(last=False)
-    return step
+    return _STEPS.get(cache_key(inputs, PlanRequest()), lambda: _first_action(inputs))
 
 
 # Planning takes some 10-90 ms; a portfolio page is read again and again with the same
 # inputs. Keyed by the report cache key (everything that determines the plan, and more),
 # so a changed answer, setting or size is a new key, never a stale step.
-_STEPS: OrderedDict[str, NextStep | None] = OrderedDict()
-_STEPS_KEPT = 2048
-_STEPS_LOCK = threading.Lock()
+_STEPS: Memo[str, NextStep | None] = Memo(2048)
 
 
 def _first_action(inputs: ReportInputs) -> NextStep | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from functools import cache
@@ -26,6 +27,7 @@ from app.errors import Conflict, FieldError, InvalidRequest, NotFound
 from app.history.service import submitted_assessments
 from app.intake.models import Assessment, AssessmentStatus
 from app.intake.service import stored_values
+from app.memo import Memo
 from app.organizations.models import Organization
 from app.organizations.roadmap_settings import (
     RoadmapSettingsRead,
@@ -255,30 +257,58 @@ def with_settings(
 def plan(inputs: ReportInputs, request: PlanRequest) -> Roadmap:
     """The roadmap for these inputs; InvalidRequest (422) names a bad option.
 
-    The organization's stored settings fill in whatever the request leaves out.
+    The organization's stored settings fill in whatever the request leaves out. The plan
+    is remembered (``_PLANS``): the results page, the report, the console and the API ask
+    for the same one again and again.
     """
     request = request.over(inputs.settings)
+    options = PlanOptions(
+        licensed_beds=inputs.organization.licensed_beds,
+        targets=request.targets,
+        budget=request.budget,
+        excluded_services=frozenset(request.excluded_services),
+        staff_hours_per_month=request.staff_hours_per_month,
+        concurrent_actions=request.concurrent_actions,
+        hourly_rate=request.hourly_rate,
+        budget_scope=request.budget_scope or "center_fees",
+    )
     try:
-        return plan_roadmap(
-            inputs.definition,
-            inputs.catalogue,
-            inputs.answers,
-            PlanOptions(
-                licensed_beds=inputs.organization.licensed_beds,
-                targets=request.targets,
-                budget=request.budget,
-                excluded_services=frozenset(request.excluded_services),
-                staff_hours_per_month=request.staff_hours_per_month,
-                concurrent_actions=request.concurrent_actions,
-                hourly_rate=request.hourly_rate,
-                budget_scope=request.budget_scope or "center_fees",
-            ),
+        return _PLANS.get(
+            _plan_key(inputs, options),
+            lambda: plan_roadmap(inputs.definition, inputs.catalogue, inputs.answers, options),
         )
     except PlanningError as exc:
         error = FieldError(field=exc.field, message=str(exc))
         raise InvalidRequest(
             "The roadmap options are not valid.", errors=[error.model_dump()]
         ) from exc
+
+
+# Planning takes 10-90 ms, and a respondent waiting for the PDF reloads the results page
+# (which shows the plan) every few seconds. A plan is a pure function of the key below:
+# the questionnaire and catalogue by content hash, the answers and the options. Roadmaps
+# are frozen dataclasses, so one can be shared.
+_PLANS: Memo[tuple[Hashable, ...], Roadmap] = Memo(256)
+
+
+def _plan_key(inputs: ReportInputs, options: PlanOptions) -> tuple[Hashable, ...]:
+    answers = tuple(
+        (qid, tuple(value) if isinstance(value, list) else value)
+        for qid, value in sorted(inputs.answers.items(), key=lambda item: item[0])
+    )
+    return (
+        inputs.definition_hash,
+        inputs.catalogue_hash,
+        answers,
+        options.licensed_beds,
+        tuple(sorted(options.targets.items())),
+        options.budget,
+        tuple(sorted(options.excluded_services)),
+        options.staff_hours_per_month,
+        options.concurrent_actions,
+        options.hourly_rate,
+        options.budget_scope,
+    )
 
 
 def report_html(inputs: ReportInputs, request: PlanRequest) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -12,6 +11,7 @@ from typing import Any
 from sqlalchemy import event
 
 from app.invitations.service import create_invitation
+from app.memo import Memo
 from app.portfolio import service
 from app.portfolio.schemas import PortfolioQuery
 from app.portfolio.service import portfolio
@@ -73,7 +73,7 @@ def test_a_page_of_25_among_100_organizations_is_quick(
     me = _many(db, registry, principal, organization, assess, clone, 100)
     # Nothing remembered yet: the same organizations, seeded for another backend earlier in
     # this process, have the same inputs and so the same remembered steps.
-    monkeypatch.setattr(service, "_STEPS", OrderedDict())
+    monkeypatch.setattr(service, "_STEPS", Memo(service._STEPS.size))
     planned: list[object] = []
     first_action = service._first_action
     monkeypatch.setattr(
