@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import AppError
+from app.errors import AppError, ServiceBusy
 from app.invitations.schemas import InvitationStatus
 from app.invitations.service import InvitationUnavailable
 from app.web.templating import templates
@@ -170,5 +170,16 @@ def rate_limited_page(wait: float) -> bytes:
         title="Please slow down",
         message="This assessment received too many requests from your network in a short time.",
         advice=f"Wait {max(1, round(wait))} seconds, then try again. Your saved answers are safe.",
+        lang="en",
+    ).encode()
+
+
+def busy_page(busy: ServiceBusy) -> bytes:
+    """The page for a request that found no turn at the database in time."""
+    template = templates.get_template("error.html")
+    return template.render(
+        title="The service is busy",
+        message=busy.detail,
+        advice=f"Wait {busy.retry_after} seconds, then try again. Your saved answers are safe.",
         lang="en",
     ).encode()

@@ -35,7 +35,13 @@ from app.questionnaire.schemas import Dimension
 from app.ratelimit import RateLimiter
 from app.reports.service import order_report, report_pdf
 from app.web.deps import AnyVisit, FormDep, KeyDep, OpenVisit, Visit
-from app.web.errors import NO_SECTION, ROADMAP_NOT_READY, WebRoute, rate_limited_page
+from app.web.errors import (
+    NO_SECTION,
+    ROADMAP_NOT_READY,
+    WebRoute,
+    busy_page,
+    rate_limited_page,
+)
 from app.web.forms import (
     PROFILE_PROBLEMS,
     UNANSWERED,
@@ -598,7 +604,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         burst=settings.web_rate_burst,
         shared=not settings.is_sqlite,
     )
-    app.add_middleware(RateLimit, limiter=limiter, page=rate_limited_page)
+    app.add_middleware(RateLimit, limiter=limiter, page=rate_limited_page, busy_page=busy_page)
     app.add_middleware(SecurityHeaders)
     redact_invitation_links("uvicorn.access", "uvicorn.error", "smm", "smm.web")
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import anyio.to_thread
 
+from app.errors import ServiceBusy
+from app.http.deps import enter_database
 from app.observability.logs import redact
 from app.ratelimit import RateLimiter
 
@@ -130,11 +132,17 @@ class RateLimit:
     """
 
     def __init__(
-        self, app: ASGIApp, *, limiter: RateLimiter, page: Callable[[float], bytes]
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        page: Callable[[float], bytes],
+        busy_page: Callable[[ServiceBusy], bytes],
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.page = page
+        self.busy_page = busy_page
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -146,7 +154,15 @@ class RateLimit:
         target = "links" if path.startswith("/i/") else _session_key(scope)
         key = f"{client}|{target}"
         state = scope["app"].state
-        if self.limiter.shared:  # a database round trip: off the event loop
+        if self.limiter.shared:
+            # A database round trip: off the event loop, and within the request's turn at
+            # the database (which the page then keeps). A check holding a pooled connection
+            # outside the turns could leave a request that has a turn waiting for one.
+            try:
+                await enter_database(scope)
+            except ServiceBusy as busy:
+                await _send_page(send, 503, self.busy_page(busy), busy.retry_after)
+                return
             wait = await anyio.to_thread.run_sync(
                 self.limiter.wait, key, lambda: state.session_factory
             )
@@ -155,19 +171,22 @@ class RateLimit:
         if wait <= 0:
             await self.app(scope, receive, send)
             return
-        body = self.page(wait)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"text/html; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(max(1, round(wait))).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_page(send, 429, self.page(wait), max(1, round(wait)))
+
+
+async def _send_page(send: Send, status: int, body: bytes, retry_after: int) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", str(retry_after).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _session_key(scope: MutableMapping[str, Any]) -> str:

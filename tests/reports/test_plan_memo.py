@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from app.errors import InvalidRequest
 from app.memo import Memo
+from app.questionnaire.answers import NA
 from app.reports.inputs import PlanRequest, ReportInputs, plan
 from app.reports.view import OrganizationInfo
-from app.questionnaire.answers import NA
 from app.roadmap.planner import PlanningError, PlanOptions, plan_roadmap
 from tests.conftest import example
 from tests.strategies import DEFINITION, answer_sets
@@ -21,7 +21,8 @@ from tests.support.questionnaires import loaded_version
 
 LOADED = loaded_version(1)
 CATALOGUE = LOADED.catalogue
-assert CATALOGUE is not None and LOADED.catalogue_hash is not None
+assert CATALOGUE is not None
+assert LOADED.catalogue_hash is not None
 DIMENSIONS = [d.id for d in DEFINITION.dimensions]
 
 
@@ -108,6 +109,6 @@ def test_a_memo_forgets_the_least_recently_used_first_and_never_a_failure():
     def fail() -> int:
         raise ValueError("no plan")
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no plan"):
         memo.get("d", fail)
     assert memo.get("d", lambda: 5) == 5

@@ -11,9 +11,11 @@ from fastapi.testclient import TestClient
 from pyrate_limiter.clocks import AbstractClock
 
 from app.config import Settings
+from app.errors import ServiceBusy
 from app.main import create_app
 from app.organizations.models import Organization
 from app.ratelimit import RateLimiter
+from app.web import security
 from app.web.security import CONTENT_SECURITY_POLICY, RedactInvitationLinks
 from tests.conftest import bearer
 from tests.web.conftest import Invited
@@ -91,6 +93,55 @@ def test_too_many_link_requests_get_a_429_page(
         assert "Please slow down" in response.text
         assert int(response.headers["retry-after"]) >= 1
         assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_a_shared_rate_limit_is_checked_within_the_requests_turn_at_the_database(
+    app_settings: Settings,
+    client: TestClient,
+    invited: Invited,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On PostgreSQL the budgets are rows: a check outside the turns (ConnectionGate) could
+    # take the pooled connection a request holding a turn is waiting for.
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the budgets are in the database on PostgreSQL only")
+    url = engine.url.render_as_string(hide_password=False)
+    shared = create_app(
+        app_settings.model_copy(update={"database_url": url}),
+        engine=engine,
+        registry=client.app.state.registry,  # type: ignore[attr-defined]
+    )
+    shared.state.session_factory = client.app.state.session_factory  # type: ignore[attr-defined]
+    steps: list[str] = []
+    enter, wait = security.enter_database, RateLimiter.wait
+
+    async def enter_and_note(scope: Any) -> None:
+        await enter(scope)
+        steps.append("turn")
+
+    def check_and_note(self: RateLimiter, key: str, sessions: Any) -> float:
+        steps.append("check")
+        return wait(self, key, sessions)
+
+    monkeypatch.setattr(security, "enter_database", enter_and_note)
+    monkeypatch.setattr(RateLimiter, "wait", check_and_note)
+    with TestClient(shared) as browser:
+        assert browser.get(invited.path, follow_redirects=False).status_code == 303
+    assert steps == ["turn", "check"]
+
+    async def no_turn(scope: Any) -> None:
+        raise ServiceBusy("The database is busy with other requests.", retry_after=2)
+
+    steps.clear()
+    monkeypatch.setattr(security, "enter_database", no_turn)
+    with TestClient(shared) as browser:
+        response = browser.get(invited.path, follow_redirects=False)
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    assert "The service is busy" in response.text
+    assert steps == []  # no budget was touched, no connection taken
 
 
 def test_the_log_filter_redacts_invitation_tokens_in_access_log_records() -> None:
