@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.auth.service import Principal
+from app.db import utcnow
 from app.errors import FieldError
 from app.forms.fields import (
     FormAnswer,
@@ -342,6 +344,7 @@ class FormResults:
     roadmap: Roadmap
     assessment_id: uuid.UUID
     report_key: str  # the report cache key of its roadmap PDF, with the default options
+    submitted_at: datetime
 
 
 def submitted(session: Session, invitation: Invitation) -> Assessment | None:
@@ -374,4 +377,5 @@ def results(
         roadmap,
         assessment.id,
         cache_key(inputs, PlanRequest()),
+        assessment.submitted_at or utcnow(),
     )

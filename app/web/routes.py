@@ -21,6 +21,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import utcnow
 from app.forms import service as form
 from app.forms.service import FormAnswers, SectionOutcome
 from app.http.context import record_of
@@ -508,8 +509,17 @@ def saved(request: Request, visit: OpenVisit, session: SessionDep) -> Response:
     return _page(request, "saved.html", visit, answers, "", expires_at=visit.invitation.expires_at)
 
 
-# How often the results page reloads itself, without a script, while the PDF is prepared.
+# How often the results page reloads itself, without a script, while the PDF is prepared:
+# every 3 s at first, then less often the longer it has waited (a tenth of the wait, up to
+# 15 s). Behind a backlog of renders, hundreds of pages reloading every 3 s took the CPU
+# the renders that would end their wait needed.
 REFRESH_SECONDS = 3
+REFRESH_SECONDS_MAX = 15
+
+
+def refresh_seconds(waited: timedelta) -> int:
+    """The results page's reload interval after waiting ``waited`` for the PDF."""
+    return min(REFRESH_SECONDS_MAX, max(REFRESH_SECONDS, round(waited.total_seconds() / 10)))
 
 
 def _report_state(session: Session, settings: Settings, assessment_id: uuid.UUID, key: str) -> str:
@@ -553,7 +563,11 @@ def results(
         total_cost=page.total_cost,
         phase_count=page.phase_count,
         report_state=report_state,
-        refresh_seconds=REFRESH_SECONDS if report_state == ReportState.PREPARING else None,
+        refresh_seconds=(
+            refresh_seconds(utcnow() - found.submitted_at)
+            if report_state == ReportState.PREPARING
+            else None
+        ),
     )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,7 @@ from app.intake.models import Assessment
 from app.jobs import service as jobs
 from app.jobs.models import JobPriority, JobStatus, ReportJob
 from app.questionnaire.registry import QuestionnaireRegistry
+from app.web.routes import refresh_seconds
 from tests.conftest import bearer, example
 from tests.support.jobs import FAKE_PDF, counted_renders, runner_in
 from tests.web.conftest import Invited, answer_everything, csrf_of
@@ -91,6 +94,32 @@ def test_while_the_pdf_is_prepared_the_page_says_so_and_reloads_itself(visitor, 
     assert visitor.get("/form/roadmap-status").json() == {"state": "preparing"}
     assert renders == []  # the page renders nothing itself
     assert submitted.requested_by_key_id is None
+
+
+def test_the_longer_the_pdf_takes_the_less_often_the_page_reloads(visitor, submitted, db):
+    # Behind a backlog of renders, pages reloading every 3 s would take the CPU the
+    # renders need: a tenth of the wait, from 3 s up to 15 s.
+    assessment = db.get(Assessment, submitted.assessment_id)
+    for waited, interval in ((0, 3), (60, 6), (120, 12), (3600, 15)):
+        db.execute(
+            update(Assessment)
+            .where(Assessment.id == assessment.id)
+            .values(submitted_at=utcnow() - timedelta(seconds=waited))
+        )
+        db.commit()
+
+        page = visitor.get("/form/results")
+
+        assert _state(page) == "preparing"
+        assert f'<meta http-equiv="refresh" content="{interval}">' in page.text, waited
+
+
+@given(st.floats(min_value=0, max_value=10**6))
+def test_the_reload_interval_grows_with_the_wait_and_stays_between_3_and_15_s(seconds):
+    interval = refresh_seconds(timedelta(seconds=seconds))
+
+    assert 3 <= interval <= 15
+    assert interval <= refresh_seconds(timedelta(seconds=seconds + 10))
 
 
 def test_once_the_pre_render_is_done_the_page_offers_the_cached_pdf(
