@@ -169,13 +169,25 @@ class BodySizeLimit:
 
 async def send_json(send: Send, status: int, body: bytes) -> None:
     """Answer with a JSON ``body`` straight from ASGI, for replies made outside the app."""
+    await send_body(send, status, body, b"application/json")
+
+
+async def send_body(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """Answer with ``body`` straight from ASGI (a middleware's own reply)."""
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
+                *(headers or []),
             ],
         }
     )

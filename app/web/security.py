@@ -22,6 +22,7 @@ import anyio.to_thread
 
 from app.errors import ServiceBusy
 from app.http.deps import enter_database
+from app.http.middleware import send_body
 from app.observability.logs import redact
 from app.ratelimit import RateLimiter
 
@@ -175,18 +176,8 @@ class RateLimit:
 
 
 async def _send_page(send: Send, status: int, body: bytes, retry_after: int) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(retry_after).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    retry = [(b"retry-after", str(retry_after).encode())]
+    await send_body(send, status, body, b"text/html; charset=utf-8", retry)
 
 
 def _session_key(scope: MutableMapping[str, Any]) -> str:
