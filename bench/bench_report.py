@@ -269,44 +269,25 @@ def measure_floor(pages: int, rounds: int) -> FloorRun:
     return FloorRun(paragraphs, page_count(pdf), paragraphs * paragraph_chars, samples)
 
 
+def _render_row(label: str, samples: list[Sample], pages: int) -> list[str]:
+    """A row of the render table: median, spread, CPU median and ms per page."""
+    return [
+        label,
+        f"{median_wall(samples):.0f}",
+        spread(samples),
+        f"{median_cpu(samples):.0f}",
+        f"{median_wall(samples) / pages:.1f}",
+    ]
+
+
 def print_render(report: ReportRun, floor: FloorRun, rounds: int) -> None:
     pages = report.pages
     rows = [
-        [
-            "report: HTML (score, plan, view, Jinja2)",
-            f"{median_wall(report.html):.0f}",
-            spread(report.html),
-            f"{median_cpu(report.html):.0f}",
-            f"{median_wall(report.html) / pages:.1f}",
-        ],
-        [
-            "report: PDF (render_pdf, WeasyPrint)",
-            f"{median_wall(report.pdf):.0f}",
-            spread(report.pdf),
-            f"{median_cpu(report.pdf):.0f}",
-            f"{median_wall(report.pdf) / pages:.1f}",
-        ],
-        [
-            "report: garbage collection after it",
-            f"{median_wall(report.collection):.0f}",
-            spread(report.collection),
-            f"{median_cpu(report.collection):.0f}",
-            f"{median_wall(report.collection) / pages:.1f}",
-        ],
-        [
-            "report: total (HTML + PDF)",
-            f"{median_wall(report.total):.0f}",
-            spread(report.total),
-            f"{median_cpu(report.total):.0f}",
-            f"{median_wall(report.total) / pages:.1f}",
-        ],
-        [
-            f"floor: {floor.paragraphs} plain paragraphs",
-            f"{median_wall(floor.samples):.0f}",
-            spread(floor.samples),
-            f"{median_cpu(floor.samples):.0f}",
-            f"{median_wall(floor.samples) / floor.pages:.1f}",
-        ],
+        _render_row("report: HTML (score, plan, view, Jinja2)", report.html, pages),
+        _render_row("report: PDF (render_pdf, WeasyPrint)", report.pdf, pages),
+        _render_row("report: garbage collection after it", report.collection, pages),
+        _render_row("report: total (HTML + PDF)", report.total, pages),
+        _render_row(f"floor: {floor.paragraphs} plain paragraphs", floor.samples, floor.pages),
     ]
     print(
         f"report: {pages} pages, {report.pdf_bytes // 1024} KiB PDF, "

@@ -294,7 +294,7 @@ _PLANS: Memo[tuple[Hashable, ...], Roadmap] = Memo(256)
 def _plan_key(inputs: ReportInputs, options: PlanOptions) -> tuple[Hashable, ...]:
     answers = tuple(
         (qid, tuple(value) if isinstance(value, list) else value)
-        for qid, value in sorted(inputs.answers.items(), key=lambda item: item[0])
+        for qid, value in sorted(inputs.answers.items())  # question ids are unique
     )
     return (
         inputs.definition_hash,

@@ -129,9 +129,10 @@ def collector_paused() -> Iterator[None]:
 
     A render builds some 400,000 objects (the document tree, its styles, boxes and
     pages), nearly all of which live until it ends. Each collection during the render
-    therefore frees next to nothing and walks a heap that keeps growing: about a fifth of
-    the render's CPU. With the collector paused, the render's garbage is freed in one pass
-    after it (``gc.collect``), or never walked at all by a render process that exits.
+    therefore frees next to nothing and walks a heap that keeps growing (5-16 % of a
+    render's CPU, bench/README.md). With the collector paused, the render's garbage is
+    freed in one pass after it (``gc.collect``), or never walked at all by a render
+    process that exits.
     The render's peak memory is the same either way: its objects are alive until the end.
     """
     enabled = gc.isenabled()

@@ -104,8 +104,8 @@ def run_isolated(
 
 def _limit(memory_bytes: int, niceness: int) -> None:
     """What every render child does first: ignore Ctrl-C, cap its memory, step back, and
-    leave the garbage collector to its caller (it is off; the heap inherited from the fork
-    server is never walked)."""
+    turn the garbage collector off (the heap inherited from the fork server is frozen, so
+    no later collection walks it)."""
     gc.disable()
     gc.freeze()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
