@@ -25,8 +25,9 @@ has no ``#report-status`` (the PDF renders on demand), or after reloading the pa
 ``data-state`` is ``ready``. Meanwhile each partner posts a batch of ``--batch-size``
 submitted assessments every ``--batch-every`` seconds, then follows each one's report job
 (the job a submit queued, found by the response's ``Link: rel="report"`` or by listing
-``GET /v1/reports``, or else one it queues itself), asking every ``--partner-poll`` seconds
-until it is done, and downloads the PDF. Each of the ``--workers`` `smm worker` processes
+``GET /v1/reports``, or else one it queues itself), asking again when the job's
+``Retry-After`` says (every ``--partner-poll`` seconds for a reply without one) until it is
+done, and downloads the PDF. Each of the ``--workers`` `smm worker` processes
 renders ``--worker-concurrency`` reports at once: by default the CPUs shared out among
 them, so that the workers together render one report per core.
 
@@ -448,6 +449,11 @@ class Timing:
     think_min: float = 2.0
     think_max: float = 8.0
 
+    def poll_wait(self, reply: httpx.Response | None) -> float:
+        """Seconds until a partner asks about a job again: its ``Retry-After``, if it has one."""
+        value = reply.headers.get("retry-after", "") if reply is not None else ""
+        return float(value) if value.isdigit() else self.partner_poll
+
     async def think(self, rng: random.Random) -> None:
         if self.think_scale > 0:
             await asyncio.sleep(rng.uniform(self.think_min, self.think_max) * self.think_scale)
@@ -615,12 +621,10 @@ async def post_batch(
             else:
                 stats.fail(call.phase, "POST /v1/assessments/batch", "item", json.dumps(item))
         stats.submitted[call.phase]["partner"] += len(created)
-        jobs = {}  # the jobs the response links to, by assessment
+        jobs = {}  # the job replies the response links to, by assessment
         for link in report_links(response.headers.get("link")):
-            job = (
-                await call(client, "GET", link, expect=[200], timeout=timing.page_timeout)
-            ).json()
-            jobs[job["assessment_id"]] = job
+            reply = await call(client, "GET", link, expect=[200], timeout=timing.page_timeout)
+            jobs[reply.json()["assessment_id"]] = reply
         followers = [
             follow_report(client, call, timing, a, jobs.get(a["id"]), submitted, deadline)
             for a in created
@@ -636,12 +640,14 @@ async def follow_report(
     call: Caller,
     timing: Timing,
     assessment: dict[str, Any],
-    job: dict[str, Any] | None,
+    reply: httpx.Response | None,
     submitted: float,
     deadline: float,
 ) -> None:
     """The assessment's report job (the submit's own, or one queued now) until its PDF."""
     stats, page_s = call.stats, timing.page_timeout
+    job = reply.json() if reply is not None else None
+    wait = timing.poll_wait(reply)
     if job is None:
         params = {"organization_id": assessment["organization_id"], "limit": 20}
         listed = await call(
@@ -654,14 +660,16 @@ async def follow_report(
     else:
         stats.modes["partner: job queued by the partner (POST .../reports)"] += 1
         path = f"/v1/assessments/{assessment['id']}/reports"
-        job = (await call(client, "POST", path, expect=[202], timeout=page_s)).json()
+        reply = await call(client, "POST", path, expect=[202], timeout=page_s)
+        job, wait = reply.json(), timing.poll_wait(reply)
     while job["status"] not in ("done", "failed"):
         if time.monotonic() > deadline:
             stats.fail(call.phase, "GET /v1/reports/{job_id}", job["id"], "not done in time")
             raise FlowError
-        await asyncio.sleep(timing.partner_poll)
+        await asyncio.sleep(wait)
         path = f"/v1/reports/{job['id']}"
-        job = (await call(client, "GET", path, expect=[200], timeout=page_s)).json()
+        reply = await call(client, "GET", path, expect=[200], timeout=page_s)
+        job, wait = reply.json(), timing.poll_wait(reply)
     if job["status"] == "failed":
         stats.fail(call.phase, "GET /v1/reports/{job_id}", job["id"], f"failed: {job}")
         raise FlowError
@@ -1244,7 +1252,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="reports each worker renders at once (default: the CPUs over --workers)",
     )
     parser.add_argument(
-        "--partner-poll", type=float, default=5.0, help="seconds between a partner's job polls"
+        "--partner-poll",
+        type=float,
+        default=5.0,
+        help="seconds between job polls, for a reply without Retry-After",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed")
     parser.add_argument("--baseline", type=int, default=3, help="respondents in the baseline")

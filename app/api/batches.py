@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from app.api.reports import ReportJobRead, _job_read
+from app.api.reports import RETRY_AFTER, ReportJobRead, _job_read, recheck_headers
 from app.api.responses import errors
 from app.exports import batches
 from app.http.deps import (
@@ -86,10 +86,14 @@ def _summary(job: ReportJob, organization_name: str) -> ReportJobSummary:
 @router.post(
     "/v1/reports/batch",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=errors(400, 403, 413, 422, 429),
+    responses={
+        202: {"description": "The jobs, queued.", "headers": {"Retry-After": RETRY_AFTER}},
+        **errors(400, 403, 413, 422, 429),
+    },
 )
 def create_report_batch(
     request: Request,
+    response: Response,
     session: SessionDep,
     registry: RegistryDep,
     principal: PrincipalDep,
@@ -108,6 +112,9 @@ def create_report_batch(
     # Refused here, the request's transaction rolls back: no job of the batch is kept.
     spend_report_budget(request, principal, settings)
     dispatch_queued(request, session, [q.job for q in outcome.queued])
+    waiting = next((h for q in outcome.queued if (h := recheck_headers(q.job))), None)
+    if waiting:
+        response.headers.update(waiting)
     return ReportBatchRead(
         jobs=[_summary(q.job, q.organization_name) for q in outcome.queued],
         skipped=[

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.api.responses import BINARY, errors
+from app.db import utcnow
 from app.http.context import record_of
 from app.http.deps import (
     AssessmentDep,
@@ -24,6 +25,7 @@ from app.http.deps import (
 from app.http.reports import (
     dispatch_queued,
     pdf_response,
+    recheck_seconds,
     spend_report_budget,
     wait_for_prerender,
 )
@@ -125,6 +127,19 @@ def _job_read(job: ReportJob) -> ReportJobRead:
 
 
 JOB_LOCATION = {"description": "The job's URL, to poll.", "schema": {"type": "string"}}
+RETRY_AFTER = {
+    "description": "While the job is queued or running: seconds to wait before polling it "
+    "again (3 at first, then a tenth of the time it has waited, up to 15).",
+    "schema": {"type": "integer"},
+}
+
+
+def recheck_headers(job: ReportJob) -> dict[str, str]:
+    """``Retry-After`` for a job not yet done: when its poller should look again."""
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return {"Retry-After": str(recheck_seconds(utcnow() - job.created_at))}
+    return {}
+
 
 PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
@@ -210,7 +225,10 @@ def get_report_pdf(
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ReportJobRead,
     responses={
-        202: {"description": "The job, queued.", "headers": {"Location": JOB_LOCATION}},
+        202: {
+            "description": "The job, queued.",
+            "headers": {"Location": JOB_LOCATION, "Retry-After": RETRY_AFTER},
+        },
         **errors(400, 404, 409, 413, 422, 429),
     },
 )
@@ -247,14 +265,25 @@ def create_report_job(
     return JSONResponse(
         body.model_dump(mode="json"),
         status_code=status.HTTP_202_ACCEPTED,
-        headers={"Location": f"/v1/reports/{job.id}"},
+        headers={"Location": f"/v1/reports/{job.id}", **recheck_headers(job)},
     )
 
 
-@router.get("/v1/reports/{job_id}", responses=errors(404))
-def get_report_job(job_id: uuid.UUID, lookup: LookupDep) -> ReportJobRead:
-    """A report job's state: queued, running, done (with its PDF URL) or failed (with why)."""
-    return _job_read(lookup.job(job_id))
+@router.get(
+    "/v1/reports/{job_id}",
+    responses={
+        200: {"description": "The job.", "headers": {"Retry-After": RETRY_AFTER}},
+        **errors(404),
+    },
+)
+def get_report_job(job_id: uuid.UUID, lookup: LookupDep, response: Response) -> ReportJobRead:
+    """A report job's state: queued, running, done (with its PDF URL) or failed (with why).
+
+    While it is queued or running, ``Retry-After`` says when to poll again.
+    """
+    job = lookup.job(job_id)
+    response.headers.update(recheck_headers(job))
+    return _job_read(job)
 
 
 @router.get(

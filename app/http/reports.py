@@ -37,6 +37,19 @@ from app.reports.service import order_report
 QUEUED_GRACE_SECONDS = 2.0
 POLL_SECONDS = 0.1
 
+# How long a client waiting for a report should wait before it asks again: 3 s at first,
+# then a tenth of the time waited so far, up to 15 s. The results page reloads itself at
+# this interval and the API's job replies carry it as ``Retry-After``. Behind a backlog of
+# renders, hundreds of clients asking every few seconds took the CPU the renders that would
+# end their wait needed.
+RECHECK_SECONDS = 3
+RECHECK_SECONDS_MAX = 15
+
+
+def recheck_seconds(waited: timedelta) -> int:
+    """Seconds before a client that has waited ``waited`` for a report should ask again."""
+    return min(RECHECK_SECONDS_MAX, max(RECHECK_SECONDS, round(waited.total_seconds() / 10)))
+
 
 def spend_report_budget(request: Request, principal: Principal, settings: Settings) -> None:
     """Count one report render or job against the key's budget; RateLimited once it is spent.

@@ -26,7 +26,7 @@ from app.forms import service as form
 from app.forms.service import FormAnswers, SectionOutcome
 from app.http.context import record_of
 from app.http.deps import RegistryDep, SessionDep, SettingsDep
-from app.http.reports import queue_prerender, wait_for_prerender
+from app.http.reports import queue_prerender, recheck_seconds, wait_for_prerender
 from app.invitations import service
 from app.jobs import service as jobs
 from app.jobs.models import JobPriority
@@ -509,19 +509,6 @@ def saved(request: Request, visit: OpenVisit, session: SessionDep) -> Response:
     return _page(request, "saved.html", visit, answers, "", expires_at=visit.invitation.expires_at)
 
 
-# How often the results page reloads itself, without a script, while the PDF is prepared:
-# every 3 s at first, then less often the longer it has waited (a tenth of the wait, up to
-# 15 s). Behind a backlog of renders, hundreds of pages reloading every 3 s took the CPU
-# the renders that would end their wait needed.
-REFRESH_SECONDS = 3
-REFRESH_SECONDS_MAX = 15
-
-
-def refresh_seconds(waited: timedelta) -> int:
-    """The results page's reload interval after waiting ``waited`` for the PDF."""
-    return min(REFRESH_SECONDS_MAX, max(REFRESH_SECONDS, round(waited.total_seconds() / 10)))
-
-
 def _report_state(session: Session, settings: Settings, assessment_id: uuid.UUID, key: str) -> str:
     # A job queued for longer than a runner could take to start it (and to render the jobs
     # ahead of it) is not being worked on: no runner is taking jobs.
@@ -564,7 +551,7 @@ def results(
         phase_count=page.phase_count,
         report_state=report_state,
         refresh_seconds=(
-            refresh_seconds(utcnow() - found.submitted_at)
+            recheck_seconds(utcnow() - found.submitted_at)
             if report_state == ReportState.PREPARING
             else None
         ),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import uuid
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from app.config import Settings
+from app.db import utcnow
 from app.jobs import service as jobs
 from app.jobs.models import JobStatus, ReportJob
 from app.jobs.runner import run_job
@@ -137,15 +140,18 @@ def test_report_job_is_queued_rendered_and_fetched(
     job = created.json()
     assert job["status"] == "queued"
     assert created.headers["location"] == f"/v1/reports/{job['id']}"
+    assert created.headers["retry-after"] == "3"
     assert client.get(f"/v1/reports/{job['id']}/pdf", headers=admin_headers).status_code == 409
 
     factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    run_job(factory, registry, Settings(run_report_jobs=False), __import__("uuid").UUID(job["id"]))
+    run_job(factory, registry, Settings(run_report_jobs=False), uuid.UUID(job["id"]))
 
-    status = client.get(f"/v1/reports/{job['id']}", headers=admin_headers).json()
+    polled = client.get(f"/v1/reports/{job['id']}", headers=admin_headers)
+    status = polled.json()
     assert status["status"] == "done", status
+    assert "retry-after" not in polled.headers  # nothing left to wait for
     pdf = client.get(status["pdf_url"], headers=admin_headers)
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
@@ -154,10 +160,32 @@ def test_report_job_is_queued_rendered_and_fetched(
 def test_a_job_for_a_cached_report_is_done_at_once(client, admin_headers, submitted):
     client.get(f"/v1/assessments/{submitted['id']}/report.pdf", headers=admin_headers)
 
-    job = client.post(f"/v1/assessments/{submitted['id']}/reports", headers=admin_headers).json()
+    created = client.post(f"/v1/assessments/{submitted['id']}/reports", headers=admin_headers)
+    job = created.json()
 
     assert job["status"] == "done"
+    assert "retry-after" not in created.headers
     assert client.get(job["pdf_url"], headers=admin_headers).content.startswith(b"%PDF")
+
+
+def test_a_waiting_job_asks_its_poller_to_come_back_less_often_the_longer_it_waits(
+    db, client, admin_headers, submitted
+):
+    # Behind a backlog of renders, partners polling every few seconds take the CPU the
+    # renders need: Retry-After is 3 s at first, then a tenth of the wait, up to 15 s.
+    job = client.post(f"/v1/assessments/{submitted['id']}/reports", headers=admin_headers).json()
+    for waited, interval in ((0, 3), (60, 6), (120, 12), (3600, 15)):
+        db.execute(
+            update(ReportJob)
+            .where(ReportJob.id == uuid.UUID(job["id"]))
+            .values(created_at=utcnow() - timedelta(seconds=waited))
+        )
+        db.commit()
+
+        polled = client.get(f"/v1/reports/{job['id']}", headers=admin_headers)
+
+        assert polled.json()["status"] == "queued"
+        assert polled.headers["retry-after"] == str(interval), waited
 
 
 def test_jobs_left_running_by_a_stopped_process_are_queued_again(

@@ -49,6 +49,7 @@ def test_a_batch_queues_each_organization_s_latest_submitted_assessment(client, 
     assert job["organization_name"] == "Lakeside Community Hospital"
     assert job["assessment_id"] == clients["latest"]
     assert job["status"] == "queued"
+    assert response.headers["retry-after"] == "3"  # when to poll the jobs
     skipped = {s["organization_name"]: s["reason"] for s in body["skipped"]}
     assert skipped == {
         "Hilltop Hospital": "It has no submitted assessment yet.",

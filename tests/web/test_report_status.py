@@ -20,11 +20,11 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
+from app.http.reports import recheck_seconds
 from app.intake.models import Assessment
 from app.jobs import service as jobs
 from app.jobs.models import JobPriority, JobStatus, ReportJob
 from app.questionnaire.registry import QuestionnaireRegistry
-from app.web.routes import refresh_seconds
 from tests.conftest import bearer, example
 from tests.support.jobs import FAKE_PDF, counted_renders, runner_in
 from tests.web.conftest import Invited, answer_everything, csrf_of
@@ -116,10 +116,10 @@ def test_the_longer_the_pdf_takes_the_less_often_the_page_reloads(visitor, submi
 
 @given(st.floats(min_value=0, max_value=10**6))
 def test_the_reload_interval_grows_with_the_wait_and_stays_between_3_and_15_s(seconds):
-    interval = refresh_seconds(timedelta(seconds=seconds))
+    interval = recheck_seconds(timedelta(seconds=seconds))
 
     assert 3 <= interval <= 15
-    assert interval <= refresh_seconds(timedelta(seconds=seconds + 10))
+    assert interval <= recheck_seconds(timedelta(seconds=seconds + 10))
 
 
 def test_once_the_pre_render_is_done_the_page_offers_the_cached_pdf(
